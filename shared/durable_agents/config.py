@@ -1,0 +1,89 @@
+"""Configuration: every environment variable the package reads, in one place.
+
+``template.yaml`` sets these for every function (``Globals.Function.Environment``); the drift test
+(``tests/test_bindings_drift.py``) fails when the code reads a variable the template does not set, or
+the template declares a binding no class answers to. Read settings with :func:`settings`; never call
+``os.environ`` elsewhere in the package.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BINDING_PREFIX = "BINDING_"
+"""``BINDING_<NAME>=<module>:<Class>`` declares a namespace binding, like a wrangler durable_objects entry."""
+
+
+class Settings(BaseModel):
+    """The package's settings, each field named after its environment variable (lower-cased)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state_table: str = Field(description="DynamoDB table holding every object's state.")
+    object_retention_days: str = Field(
+        default="*=30",
+        description="Idle time before an object expires, per binding: 'SESSION_MANAGER=90,*=30'.",
+    )
+    object_host_function: str = Field(
+        default="",
+        description="Function name/ARN that hosts objects for remote stub calls; empty = in-process calls.",
+    )
+    coordination_state_machine_arn: str = Field(
+        default="", description="State machine that coordinate_agents starts; empty = coordinate in-process."
+    )
+    lease_seconds: float = Field(
+        default=30.0, description="Lease length when there is no Lambda context to take a deadline from."
+    )
+    lease_margin_seconds: float = Field(default=2.0, description="Added to the invocation's deadline.")
+    busy_wait_seconds: float = Field(
+        default=3.0, description="How long a caller waits for a busy object before giving up with 'busy'."
+    )
+    llm_provider: Literal["embedded", "bedrock"] = Field(default="embedded")
+    bedrock_model_id: str = Field(default="anthropic.claude-3-5-haiku-20241022-v1:0")
+    tool_provider: Literal["offline", "live"] = Field(default="offline")
+    tool_timeout_seconds: float = Field(default=4.0)
+    tool_secrets_parameter: str = Field(
+        default="", description="SSM SecureString parameter holding live tool API keys as JSON."
+    )
+    scraper_allow_private_networks: bool = Field(
+        default=False, description="Let the scraper fetch loopback/private addresses (tests only)."
+    )
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        return cls.model_validate(values)
+
+    def retention_days(self, binding: str) -> float:
+        """Retention of ``binding``'s idle objects, from ``object_retention_days``."""
+        table: dict[str, float] = {}
+        for part in self.object_retention_days.split(","):
+            if "=" in part:
+                key, _, value = part.partition("=")
+                table[key.strip()] = float(value)
+        return table.get(binding, table.get("*", 30.0))
+
+
+def environment_variable_names() -> set[str]:
+    """Every environment variable :class:`Settings` reads (for the drift check)."""
+    return {name.upper() for name in Settings.model_fields}
+
+
+def binding_declarations(environ: Mapping[str, str]) -> dict[str, str]:
+    """``{binding name: "module:Class"}`` from ``BINDING_*`` variables."""
+    return {
+        key[len(BINDING_PREFIX) :]: value
+        for key, value in environ.items()
+        if key.startswith(BINDING_PREFIX) and value
+    }
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The settings of this process (read once; tests call ``settings.cache_clear()`` after changing env)."""
+    return Settings.from_environ(os.environ)
