@@ -1,0 +1,276 @@
+"""The language layer's data: trip slots, intents, extractions, tool plans and compose requests.
+
+Every model is pydantic v2, snake_case in Python and camelCase in JSON (``model_dump(by_alias=True)``);
+both spellings are accepted on input. ``None`` always means "not mentioned / not known".
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+
+Interest = Literal[
+    "museums",
+    "food",
+    "nightlife",
+    "beaches",
+    "hiking",
+    "history",
+    "art",
+    "shopping",
+    "nature",
+    "architecture",
+    "family",
+    "culture",
+    "adventure",
+    "wellness",
+    "wine",
+    "sports",
+    "music",
+]
+"""The fixed interest vocabulary (the attractions tool filters on these)."""
+
+INTERESTS: tuple[Interest, ...] = get_args(Interest)
+
+ToolName = Literal["weather", "flights", "hotels", "attractions", "search"]
+"""The tools the travel agent can call."""
+
+MissingSlot = Literal["destination", "origin", "dates"]
+"""A slot a request still needs: ``dates`` is satisfied by a departure date, a month or a duration."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Place(_Model):
+    """A place resolved against the gazetteer: a city (with its main airport) or a country (its gateway).
+
+    ``lat``/``lon`` are those of the airport in ``iata``, a close-enough point for weather and maps.
+    """
+
+    name: str = Field(min_length=1, description="Display name, e.g. 'Paris' or 'Japan'.")
+    iata: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Main airport, e.g. 'CDG'.")
+    city: str | None = Field(default=None, description="City name; null for a country.")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class Travellers(_Model):
+    """Who travels. Each count is ``None`` when not stated, so "with 2 kids" keeps a known adult count.
+
+    "4 people" sets ``adults=4, children=0``: a total with no children mentioned counts everyone as adult.
+    """
+
+    adults: int | None = Field(default=None, ge=1, le=50)
+    children: int | None = Field(default=None, ge=0, le=50)
+
+    @property
+    def total(self) -> int:
+        """Number of travellers, counting an unstated adult count as one adult."""
+        return (self.adults or 1) + (self.children or 0)
+
+    def merge(self, update: Travellers) -> Travellers:
+        return Travellers(
+            adults=update.adults if update.adults is not None else self.adults,
+            children=update.children if update.children is not None else self.children,
+        )
+
+    def describe(self) -> str:
+        adults = self.adults or 1
+        text = f"{adults} adult{'s' if adults != 1 else ''}"
+        if self.children:
+            text += f", {self.children} child{'ren' if self.children != 1 else ''}"
+        return text
+
+
+class Money(_Model):
+    """An amount in an ISO 4217 currency (a budget is the trip's total spend cap)."""
+
+    amount: float = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    def describe(self) -> str:
+        amount = f"{self.amount:,.0f}" if self.amount == int(self.amount) else f"{self.amount:,.2f}"
+        symbol = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}.get(self.currency)
+        return f"{symbol}{amount}" if symbol else f"{amount} {self.currency}"
+
+
+class Intent(StrEnum):
+    """What the user wants from this message."""
+
+    PLAN_TRIP = "plan_trip"
+    FIND_FLIGHTS = "find_flights"
+    FIND_HOTELS = "find_hotels"
+    WEATHER = "weather"
+    ATTRACTIONS = "attractions"
+    SEARCH = "search"
+    """A general travel question (visas, currency, safety, ...) answered by web search."""
+    GREETING = "greeting"
+    """Hello, thanks, goodbye."""
+    UPDATE_DETAILS = "update_details"
+    """The message only adds or changes trip details ("make it 4 people")."""
+    UNKNOWN = "unknown"
+
+
+class TravelSlots(_Model):
+    """Everything known about the trip. A field is ``None`` (or empty) until the user states it."""
+
+    destination: Place | None = None
+    origin: Place | None = None
+    departure_date: date | None = None
+    return_date: date | None = None
+    month: int | None = Field(default=None, ge=1, le=12, description="Travel month when no date is given.")
+    duration_days: int | None = Field(
+        default=None, ge=1, le=366, description="Length of the trip in days (= nights away)."
+    )
+    travellers: Travellers | None = None
+    budget: Money | None = None
+    interests: list[Interest] = Field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return self == TravelSlots()
+
+    def has_dates(self) -> bool:
+        """A departure date, a month or a duration: enough to price hotels."""
+        return self.departure_date is not None or self.month is not None or self.duration_days is not None
+
+    def missing(self, intent: Intent) -> list[MissingSlot]:
+        """The slots ``intent`` still needs, most important first.
+
+        A destination is needed by every trip intent; flights also need an origin; hotels (and a full
+        trip plan, which includes them) need dates, a month or a duration.
+        """
+        needs: dict[Intent, tuple[MissingSlot, ...]] = {
+            Intent.PLAN_TRIP: ("destination", "origin", "dates"),
+            Intent.UPDATE_DETAILS: ("destination", "origin", "dates"),
+            Intent.FIND_FLIGHTS: ("destination", "origin"),
+            Intent.FIND_HOTELS: ("destination", "dates"),
+            Intent.WEATHER: ("destination",),
+            Intent.ATTRACTIONS: ("destination",),
+        }
+        present: dict[MissingSlot, bool] = {
+            "destination": self.destination is not None,
+            "origin": self.origin is not None,
+            "dates": self.has_dates(),
+        }
+        return [slot for slot in needs.get(intent, ()) if not present[slot]]
+
+    def trip_end(self) -> date | None:
+        """The return date, or departure + duration when only those are known."""
+        if self.return_date is not None:
+            return self.return_date
+        if self.departure_date is not None and self.duration_days is not None:
+            return self.departure_date + timedelta(days=self.duration_days)
+        return None
+
+    def merge(self, update: TravelSlots) -> TravelSlots:
+        """These slots with ``update``'s stated values on top; the result stays coherent.
+
+        Per slot, a value in ``update`` replaces the old one and ``None`` keeps it (travellers merge per
+        count; interests accumulate). Dates are kept consistent: new dates drop an old month and vice
+        versa, a new duration moves the return date, and a new departure keeps the trip length.
+        """
+        merged = self.model_copy(deep=True)
+        for name in ("destination", "origin", "budget"):
+            value = getattr(update, name)
+            if value is not None:
+                setattr(merged, name, value.model_copy())
+        if update.travellers is not None:
+            merged.travellers = (self.travellers or Travellers()).merge(update.travellers)
+        merged.interests = list(dict.fromkeys([*self.interests, *update.interests]))
+
+        new_dates = update.departure_date is not None or update.return_date is not None
+        if update.month is not None and not new_dates:
+            merged.month, merged.departure_date, merged.return_date = update.month, None, None
+        elif new_dates:
+            merged.month = update.month
+        if update.duration_days is not None:
+            merged.duration_days = update.duration_days
+        if update.departure_date is not None:
+            merged.departure_date = update.departure_date
+            merged.return_date = update.return_date
+        elif update.return_date is not None:
+            merged.return_date = update.return_date
+        return merged.normalized(keep_length=update.duration_days is None)
+
+    def normalized(self, *, keep_length: bool = True) -> TravelSlots:
+        """Derive what follows from the dates: duration from a date range, return from a duration.
+
+        With ``keep_length`` a known duration wins over a stale return date (a moved departure keeps
+        the trip's length); a return date before the departure is dropped.
+        """
+        slots = self.model_copy()
+        dep, ret = slots.departure_date, slots.return_date
+        if dep is not None and ret is not None and ret <= dep:
+            slots.return_date = ret = None
+        if dep is not None and slots.duration_days is not None and (ret is None or not keep_length):
+            slots.return_date = dep + timedelta(days=slots.duration_days)
+        elif dep is not None and ret is not None:
+            slots.duration_days = (ret - dep).days
+        return slots
+
+
+class Span(_Model):
+    """Where in the message a slot value was found (embedded engine only)."""
+
+    slot: str
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Extraction(_Model):
+    """What one message says: its intent and only the slots it mentions."""
+
+    intent: Intent
+    confidence: float = Field(ge=0, le=1, description="How sure the intent is, 0-1.")
+    slots: TravelSlots = Field(
+        default_factory=TravelSlots, description="Only the trip details this message states or changes."
+    )
+    query: str | None = Field(
+        default=None, description="For a search intent: the question to look up, without filler words."
+    )
+    spans: SkipJsonSchema[list[Span]] = Field(default_factory=list)
+
+
+class PlannedCall(_Model):
+    """One tool call the agent should make; arguments are JSON-ready (dates as ISO strings)."""
+
+    tool: ToolName
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(_Model):
+    """A tool call's outcome as the composer sees it. ``data`` is untrusted third-party content.
+
+    A result counts as offline sample data when ``source`` mentions "offline" or ``data`` has
+    ``"offline": true``.
+    """
+
+    tool: ToolName
+    ok: bool
+    data: Any = None
+    source: str | None = None
+    error: str | None = None
+
+    @property
+    def offline(self) -> bool:
+        flagged = isinstance(self.data, dict) and self.data.get("offline") is True
+        return flagged or "offline" in (self.source or "").lower()
+
+
+class ComposeRequest(_Model):
+    """Everything the answer is written from."""
+
+    message: str
+    intent: Intent
+    slots: TravelSlots = Field(description="The merged slots of the conversation so far.")
+    missing: list[MissingSlot] = Field(default_factory=list)
+    tool_results: list[ToolResult] = Field(default_factory=list)

@@ -1,0 +1,96 @@
+"""The gazetteer: curated destinations, countries, the airport database, lazy loading."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import airportsdata
+import pytest
+
+from durable_agents.llm.countries import COUNTRIES, country_name
+from durable_agents.llm.destinations import DESTINATIONS
+from durable_agents.llm.gazetteer import gazetteer, normalize
+
+
+@pytest.mark.parametrize(
+    ("name", "iata", "country"),
+    [
+        ("Paris", "CDG", "FR"),
+        ("paris", "CDG", "FR"),
+        ("New York", "JFK", "US"),
+        ("NYC", "JFK", "US"),
+        ("Boston", "BOS", "US"),
+        ("Tokyo", "HND", "JP"),
+        ("LA", "LAX", "US"),
+        ("SF", "SFO", "US"),
+        ("Venice", "VCE", "IT"),
+        ("Toronto", "YYZ", "CA"),
+        ("São Paulo", "GRU", "BR"),
+        ("Zürich", "ZRH", "CH"),
+        ("St. Louis", "STL", "US"),
+        ("Japan", "HND", "JP"),
+        ("United Kingdom", "LHR", "GB"),
+        ("USA", "JFK", "US"),
+        # not curated: the airport database's city, its international airport preferred
+        ("Columbus", "CMH", "US"),
+        ("Bozeman", "BZN", "US"),
+        ("Osaka", "KIX", "JP"),
+        ("ORY", "ORY", "FR"),
+    ],
+)
+def test_lookup(name: str, iata: str, country: str) -> None:
+    place = gazetteer().lookup(name)
+    assert place is not None and (place.iata, place.country) == (iata, country)
+    assert place.lat is not None and place.lon is not None
+
+
+def test_exact_case_aliases_and_unknown_names() -> None:
+    index = gazetteer()
+    assert index.lookup("la") is None  # "LA" only in capitals
+    assert index.lookup("us") is None
+    assert index.lookup("Atlantis") is None
+
+
+def test_airport_codes_are_named_after_their_destination() -> None:
+    place = gazetteer().airport("ory")
+    assert place is not None and (place.name, place.iata, place.city) == ("Paris", "ORY", "Paris")
+
+
+def test_fallback_skips_heliports_and_air_bases() -> None:
+    place = gazetteer().lookup("Anchorage")
+    assert place is not None and place.iata == "ANC"  # not Elmendorf AFB or Merrill Field
+
+
+@pytest.mark.parametrize("table", [DESTINATIONS, COUNTRIES])
+def test_every_curated_airport_exists(table: str) -> None:
+    airports = airportsdata.load("IATA")
+    codes = [line.split("|")[2 if table is COUNTRIES else 1] for line in table.strip().splitlines()]
+    assert len(codes) > 90
+    assert [code for code in codes if code not in airports] == []
+
+
+def test_country_names() -> None:
+    assert country_name("gb") == "United Kingdom"
+    assert country_name("JP") == "Japan"
+    assert country_name("XX") is None
+
+
+def test_normalize() -> None:
+    assert normalize("  São  Paulo ") == "sao paulo"
+    assert normalize("St. Louis") == "st louis"
+    assert normalize("Dallas-Fort Worth") == "dallas fort worth"
+
+
+def test_importing_the_package_loads_no_data_and_no_boto3() -> None:
+    heavy = ("airportsdata", "boto3", "botocore", "durable_agents.llm.embedded")
+    code = f"import sys, durable_agents.llm; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(Path(__file__).parents[1] / "shared")},
+    )
+    assert result.stdout.strip() == "[]"
