@@ -159,3 +159,53 @@ def test_small_talk() -> None:
     assert compose(Intent.UNKNOWN, TravelSlots(), [], "asdf").startswith(
         "I'm not sure how to help with that."
     )
+
+
+def test_results_in_the_tool_layer_shape() -> None:
+    source = {
+        "name": "offline-estimate",
+        "url": None,
+        "offline": True,
+        "note": "climate averages, not a forecast",
+    }
+    weather = {
+        "place": "Lisbon",
+        "kind": "climate",
+        "summary": {
+            "temp_high_c": 22.5,
+            "temp_low_c": 13.9,
+            "precipitation_mm_per_day": 1.2,
+            "description": "Dry",
+        },
+        "days": [],
+    }
+    outbound = {"departure_at": "2027-05-01T21:40", "duration_minutes": 385, "stops": 0}
+    flights = {
+        "offers": [{"price_total": 612.4, "currency": "EUR", "carriers": ["TP"], "outbound": outbound}]
+    }
+    hotels = {
+        "offers": [{"name": "Memmo Alfama", "category": "4*", "price_per_night": 180, "currency": "EUR"}]
+    }
+    results = [
+        ToolResult.model_validate(
+            {"tool": "weather", "ok": True, "source": source, "data": weather, "elapsed_ms": 3}
+        ),
+        ToolResult.model_validate(
+            {"tool": "flights", "ok": True, "source": {"name": "amadeus", "offline": False}, "data": flights}
+        ),
+        ToolResult.model_validate(
+            {"tool": "hotels", "ok": True, "source": {"name": "amadeus", "offline": False}, "data": hotels}
+        ),
+    ]
+    assert (results[0].source, results[0].offline, results[0].note) == (
+        "offline-estimate",
+        True,
+        source["note"],
+    )
+    assert not results[1].offline
+    lisbon = TravelSlots(destination=Place(name="Lisbon", iata="LIS", city="Lisbon", country="PT"), month=5)
+    answer = compose(Intent.PLAN_TRIP, lisbon, results)
+    assert "**Weather**\n- 13.9–22.5°C, Dry\n- (climate averages, not a forecast)" in answer
+    assert "**Flights**\n- TP — €612.40 total, outbound departs 2027-05-01T21:40 nonstop 6h25" in answer
+    assert "**Hotels**\n- Memmo Alfama — €180 per night, 4-star" in answer
+    assert "Note: weather results are offline sample data" in answer

@@ -53,7 +53,12 @@ def test_a_specific_intent_calls_its_tool(intent: Intent, slots: TravelSlots, ex
     assert tools(intent, slots) == expected
 
 
-def test_arguments_are_json_ready() -> None:
+def plan_arguments(slots: TravelSlots) -> dict[str, dict[str, object]]:
+    extraction = Extraction(intent=Intent.PLAN_TRIP, confidence=1)
+    return {call.tool: call.arguments for call in engine.plan(extraction, slots)}
+
+
+def test_arguments_match_the_tool_parameters() -> None:
     slots = TravelSlots(
         destination=PARIS,
         origin=BOSTON,
@@ -63,33 +68,43 @@ def test_arguments_are_json_ready() -> None:
         budget=Money(amount=3000, currency="USD"),
         interests=["art"],
     ).normalized()
-    calls = {
-        call.tool: call.arguments
-        for call in engine.plan(Extraction(intent=Intent.PLAN_TRIP, confidence=1), slots)
+    assert plan_arguments(slots) == {
+        "weather": {
+            "place": "Paris",
+            "latitude": 49.0128,
+            "longitude": 2.55,
+            "date": "2027-06-03",
+            "days": 7,
+        },
+        "flights": {
+            "origin": "BOS",
+            "destination": "CDG",
+            "departure_date": "2027-06-03",
+            "return_date": "2027-06-10",
+            "adults": 2,
+            "children": 1,
+            "currency": "USD",
+        },
+        "hotels": {"city": "Paris", "check_in": "2027-06-03", "nights": 7, "guests": 3, "currency": "USD"},
+        "attractions": {"city": "Paris", "latitude": 49.0128, "longitude": 2.55, "interests": ["art"]},
     }
-    assert calls["flights"] == {
-        "origin": "BOS",
-        "destination": "CDG",
-        "origin_name": "Boston",
-        "destination_name": "Paris",
-        "departure_date": "2027-06-03",
-        "return_date": "2027-06-10",
-        "adults": 2,
-        "children": 1,
-        "max_price": 3000.0,
-        "currency": "USD",
+
+
+def test_a_month_is_never_sent_with_a_date_and_lengths_are_capped() -> None:
+    arguments = plan_arguments(TravelSlots(destination=PARIS, origin=BOSTON, month=8, duration_days=40))
+    assert arguments["weather"] == {
+        "place": "Paris",
+        "latitude": 49.0128,
+        "longitude": 2.55,
+        "month": 8,
+        "days": 14,
     }
-    assert calls["hotels"]["check_in"] == "2027-06-03" and calls["hotels"]["check_out"] == "2027-06-10"
-    assert calls["hotels"]["nights"] == 7
-    assert calls["weather"] == {
-        "location": "Paris",
-        "country": "FR",
-        "lat": 49.0128,
-        "lon": 2.55,
-        "start_date": "2027-06-03",
-        "end_date": "2027-06-10",
-    }
-    assert calls["attractions"]["interests"] == ["art"]
+    assert arguments["flights"] == {"origin": "BOS", "destination": "CDG", "month": 8, "adults": 1}
+    assert arguments["hotels"] == {"city": "Paris", "nights": 30}
+
+
+def test_no_flights_to_where_you_already_are() -> None:
+    assert tools(Intent.PLAN_TRIP, TravelSlots(destination=PARIS, origin=PARIS)) == ["weather", "attractions"]
 
 
 def test_search_adds_the_destination_to_the_query() -> None:

@@ -61,9 +61,16 @@ _NEEDS_DESTINATION = {
     Intent.WEATHER,
     Intent.ATTRACTIONS,
 }
+_STARS = re.compile(r"(\d)\s?\*(?!\*)")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f`*_#>\[\]<|]+")
-_TITLE_KEYS = ("name", "title", "airline", "carrier", "hotel", "label", "date", "day", "headline")
+_TITLE_KEYS = ("name", "title", "airline", "carriers", "carrier", "hotel", "label", "date", "day", "headline")
 _SUMMARY_KEYS = ("summary", "description", "answer", "text", "note", "conditions", "condition")
+_PRICES = (
+    ("price_per_night", " per night"), ("pricePerNight", " per night"), ("price_total", " total"),
+    ("total_price", " total"), ("totalPrice", " total"), ("price", ""), ("amount", ""),
+)  # fmt: skip
+_LOWS = ("low", "min", "temp_min", "temp_min_c", "temp_low_c", "tempMin", "min_c")
+_HIGHS = ("high", "max", "temp_max", "temp_max_c", "temp_high_c", "tempMax", "max_c")
 _LIST_KEYS = (
     "items", "results", "offers", "flights", "hotels", "attractions", "forecast", "days", "daily", "places",
 )  # fmt: skip
@@ -86,7 +93,7 @@ def compose_answer(request: ComposeRequest) -> str:
 
 def clean(value: Any, limit: int = MAX_TEXT) -> str:
     """One safe line of untrusted text: no control or markup characters, whitespace collapsed, cut."""
-    text = " ".join(_UNSAFE.sub(" ", str(value)).split())
+    text = " ".join(_UNSAFE.sub(" ", _STARS.sub(r"\1-star", str(value))).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -177,8 +184,12 @@ def _trip(request: ComposeRequest, destination: Place) -> str:
         if not result.ok:
             error = f" ({clean(result.error, 80)})" if result.error else ""
             lines.append(f"- Unavailable right now{error}.")
-        else:
-            lines.extend(f"- {line}" for line in (_render(result.data) if result.data else ["No results."]))
+            continue
+        lines.extend(
+            f"- {line}" for line in (_render(result.data) if result.data else None) or ["No results."]
+        )
+        if result.note:
+            lines.append(f"- ({clean(result.note, 120)})")
     lines.extend(_footer(request))
     return "\n".join(lines)
 
@@ -226,7 +237,8 @@ def _render(data: Any) -> list[str]:
         return [_describe(item) for item in data[:MAX_ITEMS]]
     if not isinstance(data, dict):
         return [clean(data)]
-    lines = [clean(data[key]) for key in _SUMMARY_KEYS if isinstance(data.get(key), str)][:1]
+    summary = next((data[key] for key in _SUMMARY_KEYS if data.get(key)), None)
+    lines = [_describe(summary)] if summary is not None else []
     items = next((data[key] for key in _LIST_KEYS if isinstance(data.get(key), list)), None)
     if items is not None:
         lines.extend(_describe(item) for item in items[:MAX_ITEMS])
@@ -238,42 +250,34 @@ def _render(data: Any) -> list[str]:
 def _describe(item: Any) -> str:
     if not isinstance(item, dict):
         return clean(item)
-    title = next((clean(item[key], 80) for key in _TITLE_KEYS if item.get(key) not in (None, "")), "")
+    title = next((_title(item[key]) for key in _TITLE_KEYS if item.get(key) not in (None, "", [])), "")
     details = list(_details(item))
     if not title and not details:
         details = [f"{clean(key, 30)}: {clean(value, 60)}" for key, value in list(item.items())[:6]]
     return clean(title + (" — " if title and details else "") + ", ".join(details), MAX_TEXT * 2)
 
 
+def _title(value: Any) -> str:
+    return clean(", ".join(map(str, value)) if isinstance(value, list) else value, 80)
+
+
+def _number(item: dict[str, Any], keys: tuple[str, ...]) -> float | None:
+    return next((item[key] for key in keys if isinstance(item.get(key), (int, float))), None)
+
+
 def _details(item: dict[str, Any]) -> Iterable[str]:
-    currency = str(item.get("currency") or "USD")
-    for key in ("price", "total_price", "totalPrice", "price_per_night", "pricePerNight", "amount"):
+    """Short, known facts of one item (price, temperatures, condition, rating, timing...)."""
+    currency = str(item.get("currency") or "")
+    for key, suffix in _PRICES:
         value = item.get(key)
         if isinstance(value, (int, float)) and value > 0:
-            suffix = " per night" if "night" in key.lower() else ""
-            yield (
-                Money(
-                    amount=value, currency=currency if re.fullmatch(r"[A-Z]{3}", currency) else "USD"
-                ).describe()
-                + suffix
-            )
+            money = Money(amount=value, currency=currency if re.fullmatch(r"[A-Z]{3}", currency) else "USD")
+            yield money.describe() + suffix
             break
-    low = next(
-        (
-            item[k]
-            for k in ("low", "min", "temp_min", "tempMin", "min_c")
-            if isinstance(item.get(k), (int, float))
-        ),
-        None,
-    )
-    high = next(
-        (
-            item[k]
-            for k in ("high", "max", "temp_max", "tempMax", "max_c")
-            if isinstance(item.get(k), (int, float))
-        ),
-        None,
-    )
+    for key in ("outbound", "inbound"):
+        if isinstance(item.get(key), dict):
+            yield f"{key} " + " ".join(_details(item[key]))
+    low, high = _number(item, _LOWS), _number(item, _HIGHS)
     unit = "°F" if str(item.get("unit", "")).upper().endswith("F") else "°C"
     if low is not None and high is not None:
         yield f"{low:g}–{high:g}{unit}"
@@ -285,12 +289,14 @@ def _details(item: dict[str, Any]) -> Iterable[str]:
             break
     if isinstance(item.get("rating"), (int, float)):
         yield f"rated {item['rating']:g}"
-    if isinstance(item.get("stops"), int):
-        yield "nonstop" if item["stops"] == 0 else f"{item['stops']} stop{'s' if item['stops'] > 1 else ''}"
-    for key in ("departure", "departs", "departure_time", "departureTime"):
+    for key in ("departure", "departs", "departure_at", "departure_time", "departureTime"):
         if item.get(key):
             yield f"departs {clean(item[key], 30)}"
             break
-    for key in ("duration", "address", "area", "neighborhood", "url"):
+    if isinstance(item.get("stops"), int):
+        yield "nonstop" if item["stops"] == 0 else f"{item['stops']} stop{'s' if item['stops'] > 1 else ''}"
+    if isinstance(item.get("duration_minutes"), int):
+        yield f"{item['duration_minutes'] // 60}h{item['duration_minutes'] % 60:02d}"
+    for key in ("duration", "room", "address", "area", "neighborhood", "url"):
         if isinstance(item.get(key), (str, int, float)) and item[key] != "":
             yield clean(item[key], 80)

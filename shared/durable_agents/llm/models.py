@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -250,20 +250,38 @@ class PlannedCall(_Model):
 class ToolResult(_Model):
     """A tool call's outcome as the composer sees it. ``data`` is untrusted third-party content.
 
-    A result counts as offline sample data when ``source`` mentions "offline" or ``data`` has
-    ``"offline": true``.
+    ``source`` may also be given as the tool layer's source object (``name, url, offline, note``): it
+    is flattened into ``source`` (the name), ``offline`` and ``note``. A result is offline sample data
+    when flagged so, when ``source`` mentions "offline", or when ``data`` has ``"offline": true``.
     """
 
     tool: ToolName
     ok: bool
     data: Any = None
-    source: str | None = None
+    source: str | None = Field(default=None, description="The provider's name.")
+    offline: bool = Field(default=False, description="Offline sample or estimated data, not live.")
+    note: str | None = Field(default=None, description="The provider's caveat about this data.")
     error: str | None = None
 
-    @property
-    def offline(self) -> bool:
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten_source(cls, value: Any) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("source"), dict):
+            source = value["source"]
+            value = {
+                **value,
+                "source": source.get("name"),
+                "offline": bool(value.get("offline") or source.get("offline")),
+                "note": value.get("note") or source.get("note") or None,
+            }
+        return value
+
+    @model_validator(mode="after")
+    def _detect_offline(self) -> ToolResult:
         flagged = isinstance(self.data, dict) and self.data.get("offline") is True
-        return flagged or "offline" in (self.source or "").lower()
+        if flagged or "offline" in (self.source or "").lower():
+            self.offline = True
+        return self
 
 
 class ComposeRequest(_Model):
