@@ -1,6 +1,6 @@
 """A message being read: a lower-cased working copy in which recognised phrases are blanked out.
 
-Each recogniser finds its phrases in :attr:`Scanner.work` and :meth:`~Scanner.claim`\\ s them, so later
+Each recogniser finds its phrases in :attr:`Scanner.work` and claims them (:meth:`Scanner.claim`), so later
 recognisers cannot read "June 3" as a traveller count or "$3000" as a year. Offsets always refer to the
 original message (the working copy keeps its length).
 """
