@@ -83,6 +83,11 @@ def binding_declarations(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def bindings() -> dict[str, str]:
+    """The namespace bindings declared in this process's environment."""
+    return binding_declarations(os.environ)
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """The settings of this process (read once; tests call ``settings.cache_clear()`` after changing env)."""

@@ -1,0 +1,64 @@
+"""Durable objects on DynamoDB: named, stateful objects with one writer at a time.
+
+The names follow Cloudflare's Durable Objects API::
+
+    from durable_agents.runtime import DurableObject, rpc, default_env
+
+    class Counter(DurableObject):
+        @rpc
+        def increment(self, by: int = 1) -> int:
+            value = (self.storage.get("count") or 0) + by
+            self.storage.put("count", value)
+            return value
+
+    env = default_env()                       # bindings from BINDING_* (template.yaml)
+    stub = env.COUNTER.get(env.COUNTER.id_from_name("visits"))
+    stub.increment(by=2)                      # runs under the object's lease; 2 DynamoDB requests
+"""
+
+from .env import Env, default_env, reset_default_env
+from .errors import (
+    DurableObjectError,
+    InvalidKey,
+    InvalidObjectName,
+    InvalidValue,
+    LeaseLost,
+    ObjectBusy,
+    ObjectCallError,
+    ReentrancyError,
+    TurnTooLarge,
+    UnknownBinding,
+    UnknownMethod,
+)
+from .ids import ObjectId
+from .lease import lambda_invocation
+from .namespace import Namespace, ObjectStub
+from .objects import DurableObject, ObjectContext, rpc
+from .storage import History, ReadOnlyStorageError, Storage
+
+__all__ = [
+    "DurableObject",
+    "DurableObjectError",
+    "Env",
+    "History",
+    "InvalidKey",
+    "InvalidObjectName",
+    "InvalidValue",
+    "LeaseLost",
+    "Namespace",
+    "ObjectBusy",
+    "ObjectCallError",
+    "ObjectContext",
+    "ObjectId",
+    "ObjectStub",
+    "ReadOnlyStorageError",
+    "ReentrancyError",
+    "Storage",
+    "TurnTooLarge",
+    "UnknownBinding",
+    "UnknownMethod",
+    "default_env",
+    "lambda_invocation",
+    "reset_default_env",
+    "rpc",
+]

@@ -1,0 +1,55 @@
+"""The object host: runs one call on one object from an event (the ObjectHost Lambda, Step Functions).
+
+Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "callChain"?}``.
+Errors propagate as exceptions, so Lambda reports their class name as ``errorType`` (``ObjectBusy`` is
+what a Step Functions ``Retry`` matches).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .env import Env
+from .ids import ObjectId
+from .turn import run_turn
+
+
+class ObjectCall(BaseModel):
+    """One call on one object, as an event."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    namespace: str
+    name: str | None = None
+    id: str | None = None
+    method: str
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, alias="idempotencyKey")
+    call_chain: list[str] = Field(default_factory=list, alias="callChain")
+
+    @model_validator(mode="after")
+    def _name_or_id(self) -> ObjectCall:
+        if (self.name is None) == (self.id is None):
+            raise ValueError("give exactly one of 'name' and 'id'")
+        return self
+
+    def object_id(self, env: Env) -> ObjectId:
+        namespace = env.namespace(self.namespace)
+        return namespace.id_from_name(self.name) if self.name is not None else namespace.id_from_string(self.id or "")
+
+
+def host_call(event: dict[str, Any], env: Env) -> Any:
+    """Validate ``event`` and run it; return the method's JSON result."""
+    call = ObjectCall.model_validate(event)
+    return run_turn(
+        env,
+        call.object_id(env),
+        call.method,
+        call.args,
+        call.kwargs,
+        idempotency_key=call.idempotency_key,
+        call_chain=tuple(call.call_chain),
+    )

@@ -1,0 +1,123 @@
+"""Namespace bindings and stubs: how code reaches an object (``env.TRAVEL_AGENT.get(id)``).
+
+A stub call runs the method under the callee's own lease, either in this process (the default) or
+through a Lambda invoke of the object-host function (when ``OBJECT_HOST_FUNCTION`` is set). Arguments
+and results cross as JSON either way, so an object behaves the same whether its caller is local or not.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from . import codec, ids
+from .errors import ObjectBusy, ObjectCallError, UnknownBinding
+from .ids import ObjectId
+from .objects import DurableObject
+from .turn import current_call_chain, run_turn
+
+if TYPE_CHECKING:
+    from .env import Env
+
+
+class Namespace:
+    """One binding: a durable-object class addressable by name or id (``DurableObjectNamespace``)."""
+
+    def __init__(self, env: Env, binding: str, class_path: str):
+        self.env = env
+        self.binding = ids.validate_namespace(binding)
+        self.class_path = class_path
+
+    @cached_property
+    def object_class(self) -> type[DurableObject]:
+        """The bound class, imported on first use (``module:Class``)."""
+        module_name, _, class_name = self.class_path.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise UnknownBinding(
+                f"binding {self.binding} names {self.class_path!r}, which cannot be imported: {error}"
+            ) from error
+        if not (isinstance(cls, type) and issubclass(cls, DurableObject)):
+            raise UnknownBinding(f"binding {self.binding}: {self.class_path} is not a DurableObject class")
+        return cls
+
+    def id_from_name(self, name: str) -> ObjectId:
+        return ids.id_from_name(self.binding, name)
+
+    def new_unique_id(self) -> ObjectId:
+        return ids.new_unique_id(self.binding)
+
+    def id_from_string(self, value: str) -> ObjectId:
+        return ids.id_from_string(self.binding, value)
+
+    def get(self, object_id: ObjectId) -> ObjectStub:
+        if object_id.namespace != self.binding:
+            raise UnknownBinding(f"id of {object_id.namespace} used with binding {self.binding}")
+        return ObjectStub(self.env, object_id)
+
+    def get_by_name(self, name: str) -> ObjectStub:
+        return self.get(self.id_from_name(name))
+
+
+class ObjectStub:
+    """Calls into one object. ``stub.call("method", ...)`` or simply ``stub.method(...)``."""
+
+    def __init__(self, env: Env, object_id: ObjectId):
+        self.env = env
+        self.id = object_id
+
+    def call(self, method: str, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+        """Run ``method`` on the object under its lease; return its JSON result.
+
+        ``idempotency_key`` makes the call exactly-once: a repeated key gets the recorded response.
+        """
+        plain_args = codec.decode(codec.encode(list(args)))
+        plain_kwargs = codec.decode(codec.encode(kwargs))
+        if self.env.settings.object_host_function:
+            return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key)
+        return run_turn(self.env, self.id, method, plain_args, plain_kwargs, idempotency_key=idempotency_key)
+
+    def __getattr__(self, method: str) -> Any:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return lambda *args, **kwargs: self.call(method, *args, **kwargs)
+
+    def _invoke_remote(
+        self, method: str, args: list[Any], kwargs: dict[str, Any], idempotency_key: str | None
+    ) -> Any:
+        payload = object_call_payload(self.id, method, args, kwargs, idempotency_key, current_call_chain())
+        response = self.env.lambda_client.invoke(
+            FunctionName=self.env.settings.object_host_function,
+            Payload=json.dumps(payload).encode(),
+        )
+        body = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            error_type = (body or {}).get("errorType", "ObjectCallError")
+            message = (body or {}).get("errorMessage", "remote object call failed")
+            if error_type == "ObjectBusy":
+                raise ObjectBusy(self.id.label, None, None, retry_after=1.0)
+            raise ObjectCallError(message, error_type)
+        return body
+
+
+def object_call_payload(
+    object_id: ObjectId,
+    method: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    idempotency_key: str | None,
+    call_chain: tuple[str, ...],
+) -> dict[str, Any]:
+    """The object-host function's event for one call (see ``events/object_host_message.json``)."""
+    payload: dict[str, Any] = {"namespace": object_id.namespace, "method": method, "args": args, "kwargs": kwargs}
+    if object_id.name is not None:
+        payload["name"] = object_id.name
+    else:
+        payload["id"] = object_id.hex
+    if idempotency_key is not None:
+        payload["idempotencyKey"] = idempotency_key
+    payload["callChain"] = list(call_chain)
+    return payload

@@ -1,0 +1,76 @@
+"""The base class of durable objects and the ``@rpc`` marker for methods other objects may call."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .ids import ObjectId
+from .storage import Storage
+
+if TYPE_CHECKING:
+    from .env import Env
+
+F = TypeVar("F", bound=Callable[..., Any])
+RPC_ATTRIBUTE = "__durable_rpc__"
+
+
+@dataclass(frozen=True, slots=True)
+class RpcOptions:
+    read_only: bool = False
+
+
+def rpc(fn: F | None = None, *, read_only: bool = False) -> Any:
+    """Mark a method as callable through a stub. Arguments are validated against its type hints.
+
+    ``read_only=True`` methods run on a strongly consistent snapshot without taking the lease (one
+    request, never blocked by a running turn); any write they attempt raises.
+    """
+
+    def decorate(method: F) -> F:
+        from pydantic import validate_call
+
+        validated = validate_call(method)
+
+        @functools.wraps(method)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return validated(self, *args, **kwargs)
+
+        setattr(wrapper, RPC_ATTRIBUTE, RpcOptions(read_only=read_only))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def rpc_options(cls: type, method: str) -> RpcOptions | None:
+    """The ``@rpc`` options of ``cls.method``, or ``None`` if it is not an RPC method."""
+    if method.startswith("_"):
+        return None
+    return getattr(getattr(cls, method, None), RPC_ATTRIBUTE, None)
+
+
+@dataclass(slots=True)
+class ObjectContext:
+    """What a running object knows about its turn (the counterpart of ``DurableObjectState``)."""
+
+    id: ObjectId
+    storage: Storage
+    lease_until: int | None = None
+    extend_lease: Callable[[float], None] = field(default=lambda seconds: None)
+    call_chain: tuple[str, ...] = ()
+
+
+class DurableObject:
+    """Base class of durable objects: one instance per turn, state only in ``self.storage``.
+
+    Subclasses expose methods with ``@rpc``; whatever they return must be JSON-able (or pydantic
+    models), because a caller may be in another process.
+    """
+
+    def __init__(self, ctx: ObjectContext, env: Env):
+        self.ctx = ctx
+        self.id = ctx.id
+        self.storage = ctx.storage
+        self.env = env
