@@ -10,25 +10,47 @@ Items of a newer generation (the object was used again meanwhile) are never touc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from .table import StateTable
 
+logger = logging.getLogger(__name__)
 
-def reap(records: Iterable[Mapping[str, Any]], table: StateTable) -> int:
-    """Process stream records; return how many items were deleted."""
-    deleted = 0
+
+@dataclass
+class ReapReport:
+    deleted: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def batch_response(self) -> dict[str, list[dict[str, str]]]:
+        """The partial-batch response Lambda expects (``ReportBatchItemFailures``)."""
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed]}
+
+
+def reap(records: Iterable[Mapping[str, Any]], table: StateTable) -> ReapReport:
+    """Process stream records; a record that fails is reported (by sequence number) for a retry."""
+    report = ReapReport()
     for record in records:
         stream = record.get("dynamodb", {})
-        keys = stream.get("Keys", {})
-        pk, sk = keys.get("pk", {}).get("S"), keys.get("sk", {}).get("S")
-        if not pk or not sk:
-            continue
-        if record.get("eventName") == "REMOVE" and sk == "STATE":
-            gen = stream.get("OldImage", {}).get("gen", {}).get("N")
-            if gen is not None:
-                deleted += table.purge(pk, up_to_gen=int(gen))
-        elif record.get("eventName") == "INSERT" and sk.startswith("PURGE#"):
-            deleted += table.purge(pk, up_to_gen=int(sk[len("PURGE#") :]))
-    return deleted
+        try:
+            report.deleted += _reap_one(record.get("eventName"), stream, table)
+        except Exception:  # noqa: BLE001 - reported per record; the stream retries just these
+            logger.exception("reaping failed for %s", stream.get("Keys"))
+            report.failed.append(str(stream.get("SequenceNumber", "")))
+    return report
+
+
+def _reap_one(event_name: str | None, stream: Mapping[str, Any], table: StateTable) -> int:
+    keys = stream.get("Keys", {})
+    pk, sk = keys.get("pk", {}).get("S"), keys.get("sk", {}).get("S")
+    if not pk or not sk:
+        return 0
+    if event_name == "REMOVE" and sk == "STATE":
+        gen = stream.get("OldImage", {}).get("gen", {}).get("N")
+        return table.purge(pk, up_to_gen=int(gen)) if gen is not None else 0
+    if event_name == "INSERT" and sk.startswith("PURGE#"):
+        return table.purge(pk, up_to_gen=int(sk[len("PURGE#") :]))
+    return 0

@@ -1,0 +1,93 @@
+"""Every error the API answers with: ``{"error": {"code", "message"}}`` and a fitting status.
+
+Exceptions from the runtime, the agents and request validation map to one place here, so a handler
+never leaks a stack trace and the same failure always gets the same status.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import ValidationError
+
+from ..agents.errors import AgentError
+from ..runtime import errors as runtime_errors
+
+JSON = "application/json"
+
+
+class ApiError(Exception):
+    """A request the API refuses before any object runs."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.headers = headers or {}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers or {},
+    )
+
+
+def _validation_message(error: ValidationError) -> str:
+    parts = []
+    for detail in error.errors()[:3]:
+        where = ".".join(str(p) for p in detail.get("loc", ())) or "body"
+        parts.append(f"{where}: {detail.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+_RUNTIME_STATUS: dict[type[Exception], int] = {
+    runtime_errors.InvalidKey: 400,
+    runtime_errors.InvalidValue: 400,
+    runtime_errors.InvalidObjectName: 400,
+    runtime_errors.UnknownBinding: 404,
+    runtime_errors.UnknownMethod: 404,
+    runtime_errors.ReentrancyError: 409,
+    runtime_errors.TurnTooLarge: 413,
+    runtime_errors.LeaseLost: 503,
+}
+
+_REMOTE_STATUS = {
+    "ObjectBusy": (503, "busy"),
+    "LeaseLost": (503, "lease_lost"),
+    "Forbidden": (403, "forbidden"),
+    "NotFound": (404, "not_found"),
+    "InvalidMessage": (400, "invalid_message"),
+    "UnsupportedMessageType": (400, "unsupported_message_type"),
+    "ValidationError": (400, "invalid_request"),
+    "ReentrancyError": (409, "reentrant_call"),
+}
+
+
+def map_exception(error: Exception) -> Response | None:
+    """The response for a known failure, or ``None`` for an unexpected one (a 500)."""
+    if isinstance(error, ApiError):
+        return error_response(error.status, error.code, str(error), error.headers)
+    if isinstance(error, ValidationError):
+        return error_response(400, "invalid_request", _validation_message(error))
+    if isinstance(error, AgentError):
+        allowed: Any = getattr(error, "allowed", None)
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        return error_response(error.status, error.code, str(error), headers)
+    if isinstance(error, runtime_errors.ObjectBusy):
+        retry = str(max(1, math.ceil(error.retry_after)))
+        return error_response(503, error.code, str(error), {"Retry-After": retry})
+    if isinstance(error, runtime_errors.ObjectCallError):
+        status, code = _REMOTE_STATUS.get(error.error_type, (502, error.code))
+        headers = {"Retry-After": "1"} if status == 503 else None
+        return error_response(status, code, str(error), headers)
+    for kind, status in _RUNTIME_STATUS.items():
+        if isinstance(error, kind):
+            headers = {"Retry-After": "1"} if status == 503 else None
+            return error_response(status, error.code, str(error), headers)  # type: ignore[attr-defined]
+    return None

@@ -1,0 +1,87 @@
+"""Request bodies and who is asking: validated before anything runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..agents.models import MAX_MESSAGE_CHARS
+from .errors import ApiError
+
+MAX_BODY_BYTES = 64 * 1024
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+
+
+def check_id(value: str, what: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"{what} must be 1-128 characters of letters, digits and _ . : @ - (starting with a letter or digit)"
+        )
+    return value
+
+
+class ChatRequest(BaseModel):
+    """``POST /chat`` body."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    session_id: str | None = Field(default=None, alias="sessionId")
+    user_id: str | None = Field(default=None, alias="userId")
+
+    @field_validator("session_id")
+    @classmethod
+    def _session(cls, value: str | None) -> str | None:
+        return None if value is None else check_id(value, "sessionId")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else check_id(value, "userId")
+
+
+def json_body(raw: str | None, *, is_base64: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400/413 :class:`ApiError`."""
+    if raw is None or raw == "":
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    if is_base64:
+        import base64
+
+        try:
+            raw = base64.b64decode(raw).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_json", "the request body is not UTF-8 text") from None
+    if len(raw.encode("utf-8", errors="surrogatepass")) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    return body
+
+
+def caller_identity(event: dict[str, Any]) -> str | None:
+    """The user the API Gateway authorizer vouches for (Cognito ``sub``, a Lambda authorizer's
+    ``principalId``, or an IAM caller), if any."""
+    context = event.get("requestContext") or {}
+    authorizer = context.get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    for candidate in (claims.get("sub"), authorizer.get("principalId")):
+        if candidate:
+            return str(candidate)
+    return None
+
+
+def idempotency_key(headers: dict[str, str]) -> str | None:
+    value = next((v for k, v in headers.items() if k.lower() == "idempotency-key"), None)
+    if value is None:
+        return None
+    value = value.strip()
+    if not _ID.match(value):
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-128 URL-safe characters")
+    return value
