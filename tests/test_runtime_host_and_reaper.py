@@ -1,0 +1,96 @@
+"""The object host (one call from an event) and the reaper (stream-driven cleanup)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from durable_agents.runtime import Env, ObjectBusy, ReentrancyError, UnknownBinding
+from durable_agents.runtime.host import host_call
+from durable_agents.runtime.reaper import reap
+from durable_agents.runtime.storage import INLINE_VALUE_BYTES
+
+
+def items_of(dynamodb: Any, pk: str) -> list[str]:
+    response = dynamodb.query(
+        TableName="state-test",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+    )
+    return [item["sk"]["S"] for item in response["Items"]]
+
+
+def test_host_runs_a_call_by_name_and_by_id(env: Env) -> None:
+    assert host_call({"namespace": "COUNTER", "name": "h", "method": "increment", "kwargs": {"by": 3}}, env) == 3
+    object_id = env.COUNTER.id_from_name("h")
+    assert host_call({"namespace": "COUNTER", "id": object_id.hex, "method": "count"}, env) == 3
+
+
+def test_host_honours_idempotency_key_and_call_chain(env: Env) -> None:
+    event = {"namespace": "COUNTER", "name": "h2", "method": "increment", "idempotencyKey": "k1"}
+    assert host_call(event, env) == host_call(event, env) == 1
+    chained = {**event, "idempotencyKey": "k2", "callChain": [env.COUNTER.id_from_name("h2").key]}
+    with pytest.raises(ReentrancyError):
+        host_call(chained, env)
+
+
+@pytest.mark.parametrize(
+    "event, error",
+    [
+        ({"namespace": "COUNTER", "method": "increment"}, ValidationError),
+        ({"namespace": "COUNTER", "name": "a", "id": "b", "method": "increment"}, ValidationError),
+        ({"namespace": "NOPE", "name": "a", "method": "increment"}, UnknownBinding),
+        ({"namespace": "COUNTER", "name": "a", "method": "increment", "extra": 1}, ValidationError),
+    ],
+)
+def test_host_rejects_bad_events(env: Env, event: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        host_call(event, env)
+
+
+def test_host_raises_object_busy_by_class_name(env: Env) -> None:
+    object_id = env.COUNTER.id_from_name("busy")
+    env.table.acquire(object_id.key, owner="x", lease_until=2**62, now=0, namespace="COUNTER", name="busy")
+    quick = Env(env.settings.model_copy(update={"busy_wait_seconds": 0.05}), {"COUNTER": env.COUNTER.class_path},
+                dynamodb=env.table.client)
+    with pytest.raises(ObjectBusy) as caught:
+        host_call({"namespace": "COUNTER", "name": "busy", "method": "increment"}, quick)
+    assert type(caught.value).__name__ == "ObjectBusy"  # what Lambda reports as errorType
+
+
+def test_reaper_purges_old_generation_after_delete_all(env: Env, dynamodb: Any) -> None:
+    stub = env.SCRATCH.get_by_name("wiped")
+    stub.run([["put", "big", "x" * (INLINE_VALUE_BYTES * 2)], ["append", "a"], ["append", "b"]])
+    stub.run([["delete_all"], ["append", "kept"]])
+    pk = stub.id.key
+    before = items_of(dynamodb, pk)
+    marker = next(sk for sk in before if sk.startswith("PURGE#"))
+    report = reap([{"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": marker}},
+                                                       "SequenceNumber": "1"}}], env.table)
+    after = items_of(dynamodb, pk)
+    assert report.deleted == 4 and not report.failed  # 2 history entries, 1 value, the marker
+    assert "STATE" in after and len(after) == 2  # the state and the new generation's entry
+    assert stub.run([["history"]]) == [[[1, "kept"]]]
+
+
+def test_reaper_purges_expired_object_but_not_a_newer_incarnation(env: Env, dynamodb: Any) -> None:
+    stub = env.SCRATCH.get_by_name("expired")
+    stub.run([["append", "old-1"], ["append", "old-2"]])
+    pk = stub.id.key
+    state = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": pk}, "sk": {"S": "STATE"}})["Item"]
+    dynamodb.delete_item(TableName="state-test", Key={"pk": {"S": pk}, "sk": {"S": "STATE"}})  # TTL expiry
+    stub.run([["append", "new-life"]])  # the object is used again before the reaper runs
+    record = {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "STATE"}},
+                                                  "OldImage": state, "SequenceNumber": "7"}}
+    report = reap([record], env.table)
+    assert report.deleted == 2
+    assert stub.run([["history"]]) == [[[1, "new-life"]]]
+
+
+def test_reaper_reports_failed_records_for_retry(env: Env) -> None:
+    broken = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "COUNTER#x"}, "sk": {"S": "PURGE#notanumber"}},
+                                                  "SequenceNumber": "42"}}
+    report = reap([broken], env.table)
+    assert report.batch_response() == {"batchItemFailures": [{"itemIdentifier": "42"}]}
