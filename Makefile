@@ -25,5 +25,18 @@ soak: $(STAMP)  ## the long load and fault runs
 bench: $(STAMP)  ## the benchmark: writes .bench/report.md and .bench/report.json
 	$(PY) -m devstack.bench
 
+SAM_VENV  := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==1.170.0
+	touch $(SAM_STAMP)
+
+lint-template: $(SAM_STAMP)  ## sam validate --lint (cfn-lint), offline: fake credentials, no telemetry
+	AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
+
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .bench
