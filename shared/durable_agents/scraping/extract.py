@@ -1,0 +1,147 @@
+"""A response body to title, text and links: content type dispatch, charset, cleaning and truncation.
+
+* HTML (``text/html``, ``application/xhtml+xml``) goes through :mod:`.htmltext`.
+* Other text (``text/*``, JSON, XML and their ``+json``/``+xml`` kinds) is kept as it is.
+* A missing content type is sniffed (HTML markup, else text without NUL bytes); anything else (images,
+  PDFs, ``application/octet-stream``, ...) and compressed bodies fail with ``unsupported_content``.
+
+The charset comes from a byte order mark, else the ``Content-Type`` header, else (HTML) a
+``<meta charset>`` in the first 4 KiB, else UTF-8; undecodable bytes become U+FFFD.
+
+The text is then tidied (:func:`tidy`): control and invisible formatting characters (zero-width, bidi
+overrides, Unicode tag characters: a common way to hide instructions in a page) removed, spaces
+collapsed within lines, runs of blank lines reduced to one; and cut at ``max_text_chars``, on a word
+boundary when one is near.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from ..http import HttpResponse
+from .errors import ErrorCode, ScrapeFailure
+from .hints import Selector
+from .htmltext import parse_html
+from .urls import ValidUrl
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+TEXT_APPLICATION_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The readable content of a response."""
+
+    media_type: str
+    title: str
+    text: str
+    truncated: bool
+    links: list[str]
+
+
+def extract(
+    response: HttpResponse,
+    url: ValidUrl,
+    *,
+    selectors: list[Selector],
+    max_text_chars: int,
+    max_links: int,
+) -> Extracted:
+    """The title, main text (cleaned, cut at ``max_text_chars``) and links of ``response``."""
+    encoding = response.header("content-encoding").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ScrapeFailure(
+            ErrorCode.UNSUPPORTED_CONTENT, f"{url}: compressed body ({encoding}) not supported"
+        )
+    media_type, charset = _content_type(response.header("content-type"))
+    media_type = media_type or _sniff(response.body)
+    if media_type in HTML_TYPES:
+        markup = _decode(response.body, charset or _meta_charset(response.body))
+        content = parse_html(markup, url, selectors=selectors, max_links=max_links)
+        title, text, links = content.title, content.text, content.links
+    elif _is_text(media_type):
+        title, text, links = "", _decode(response.body, charset), []
+    else:
+        raise ScrapeFailure(
+            ErrorCode.UNSUPPORTED_CONTENT, f"{url}: {media_type or 'binary content'} is not HTML or text"
+        )
+    text, truncated = _truncate(tidy(text), max_text_chars)
+    title = " ".join(tidy(title).split())
+    return Extracted(media_type=media_type, title=title, text=text, truncated=truncated, links=links)
+
+
+def tidy(text: str) -> str:
+    """``text`` without control or invisible characters, spaces collapsed, at most one blank line in a row."""
+    visible = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    lines = (" ".join(line.split()) for line in visible.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _content_type(header: str) -> tuple[str, str | None]:
+    media_type, *params = header.split(";")
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return media_type.strip().lower(), charset
+
+
+def _sniff(body: bytes) -> str:
+    head = body[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "text/html"
+    if b"\x00" not in head:
+        return "text/plain"
+    return ""
+
+
+def _is_text(media_type: str) -> bool:
+    return (
+        media_type.startswith("text/")
+        or media_type in TEXT_APPLICATION_TYPES
+        or media_type.endswith(("+json", "+xml"))
+    )
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:4096])
+    if not match:
+        return None
+    charset = match.group(1).decode("ascii")
+    # A meta tag is read as ASCII, so it cannot truthfully declare UTF-16/32 (WHATWG: use UTF-8).
+    return "utf-8" if charset.lower().startswith(("utf-16", "utf-32")) else charset
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    for bom, bom_encoding in _BOMS:
+        if body.startswith(bom):
+            return body.decode(bom_encoding, errors="replace")
+    if charset:
+        try:
+            return body.decode(charset, errors="replace")
+        except (
+            LookupError,
+            ValueError,
+        ):  # unknown, not a text codec ("base64"), or refusing "replace" ("idna")
+            pass
+    return body.decode("utf-8", errors="replace")
+
+
+def _truncate(text: str, limit: int) -> tuple[str, bool]:
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit - 1]
+    boundary = max(cut.rfind(" "), cut.rfind("\n"))
+    if boundary >= limit * 0.8:
+        cut = cut[:boundary]
+    return cut.rstrip() + "…", True

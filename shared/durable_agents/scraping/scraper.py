@@ -1,0 +1,161 @@
+"""The scraper: one :class:`ScrapeRequest` in, one :class:`ScrapeResult` out, state kept by the caller.
+
+:meth:`Scraper.scrape` runs, in order:
+
+1. validate and normalise the URL (``invalid_url``);
+2. cache lookup: a fresh page is returned with ``from_cache=True`` and no request at all;
+3. the host's addresses (``blocked_address``, ``fetch_failed`` when it does not resolve), then the
+   origin's robots.txt, from the state or fetched (``robots_disallowed``);
+4. the host's rate limit: a short wait, or ``rate_limited`` with ``retry_after`` (see :mod:`.ratelimit`);
+5. GET with the request's size and time limits, following up to 5 redirects; each hop's address is
+   vetted, and a hop to another origin passes that origin's robots.txt and its host's rate limit
+   (``blocked_address``, ``timeout``, ``too_large``, ``fetch_failed``, ``http_error``);
+6. extraction (``unsupported_content``) into a :class:`Page` marked untrusted;
+7. cache store; then the state is pruned to its bounds, whatever the outcome.
+
+The scraper holds no state of its own between calls: pass the same :class:`ScraperState` (persisted
+anywhere) to every call. It is not safe to use one state from two threads at once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..config import settings
+from ..http import USER_AGENT, HttpResponse, HttpTransport, UrllibTransport
+from .addresses import AddressGuard, Resolver
+from .clock import Clock, SystemClock
+from .errors import ErrorCode, ScrapeFailure
+from .extract import extract
+from .fetch import Fetcher
+from .hints import parse_selector
+from .models import Page, PageCacheEntry, ScrapeRequest, ScrapeResult, ScraperState
+from .ratelimit import RateLimiter
+from .robots import RobotsPolicy
+from .urls import ValidUrl, parse_url
+
+ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
+
+
+class Scraper:
+    """Fetches and extracts pages politely and safely (see the module documentation).
+
+    ``min_interval`` is the least time between two requests to one host (robots.txt may ask for more);
+    ``max_wait`` the longest the scraper sleeps for a rate limit before answering ``rate_limited``.
+    Pages stay cached ``cache_ttl`` seconds, robots.txt ``robots_ttl`` (``robots_error_ttl`` when it
+    could not be read); the state is kept under ``max_state_bytes`` of JSON.
+    """
+
+    def __init__(
+        self,
+        transport: HttpTransport,
+        *,
+        allow_private_networks: bool = False,
+        resolver: Resolver | None = None,
+        clock: Clock | None = None,
+        user_agent: str = USER_AGENT,
+        min_interval: float = 1.0,
+        max_wait: float = 1.0,
+        cache_ttl: float = 900.0,
+        robots_ttl: float = 3600.0,
+        robots_error_ttl: float = 120.0,
+        max_state_bytes: int = 96 * 1024,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._guard = AddressGuard(resolver, allow_private_networks=allow_private_networks)
+        self._fetcher = Fetcher(transport, self._guard, self._clock, user_agent=user_agent)
+        self._robots = RobotsPolicy(
+            self._fetcher, self._clock, user_agent=user_agent, ttl=robots_ttl, error_ttl=robots_error_ttl
+        )
+        self._limiter = RateLimiter(self._clock, min_interval=min_interval, max_wait=max_wait)
+        self._cache_ttl = cache_ttl
+        self._max_state_bytes = max_state_bytes
+
+    @classmethod
+    def from_settings(cls, transport: HttpTransport | None = None, **options: Any) -> Scraper:
+        """A scraper for this process: the real network by default, private networks per :func:`settings`."""
+        return cls(
+            transport or UrllibTransport(),
+            allow_private_networks=settings().scraper_allow_private_networks,
+            **options,
+        )
+
+    def scrape(self, request: ScrapeRequest, state: ScraperState) -> ScrapeResult:
+        """Fetch and extract ``request.url``, reading and updating ``state``; never raises for a bad page."""
+        try:
+            return self._scrape(request, state)
+        except ScrapeFailure as failure:
+            return ScrapeResult.failure(failure)
+        finally:
+            state.prune(self._clock.now(), self._max_state_bytes)
+
+    def _scrape(self, request: ScrapeRequest, state: ScraperState) -> ScrapeResult:
+        target = parse_url(request.url)
+        key = cache_key(target, request)
+        cached = state.fresh_page(key, self._clock.now())
+        if cached is not None:
+            return ScrapeResult.success(cached, from_cache=True)
+
+        self._guard.check(target)
+        robots = self._robots.check(target, state, timeout=request.timeout)
+        self._limiter.acquire(target.host, self._limiter.interval(robots), state)
+        contacted = {target.host}
+
+        def before_redirect(url: ValidUrl, seconds_left: float) -> None:
+            hop_robots = self._robots.check(url, state, timeout=seconds_left)
+            if url.host in contacted:
+                self._limiter.record(url.host, state)
+            else:
+                self._limiter.acquire(url.host, self._limiter.interval(hop_robots), state)
+                contacted.add(url.host)
+
+        fetched = self._fetcher.get(
+            target,
+            max_bytes=request.max_bytes,
+            timeout=request.timeout,
+            accept=ACCEPT,
+            vetted=True,
+            before_redirect=before_redirect,
+        )
+        if not fetched.response.ok:
+            raise _status_failure(fetched.url, fetched.response)
+        extracted = extract(
+            fetched.response,
+            fetched.url,
+            selectors=[parse_selector(hint) for hint in request.selector_hints],
+            max_text_chars=request.max_text_chars,
+            max_links=request.max_links,
+        )
+        now = self._clock.now()
+        page = Page(
+            url=target.url,
+            final_url=fetched.url.url,
+            status=fetched.response.status,
+            content_type=extracted.media_type,
+            title=extracted.title,
+            text=extracted.text,
+            truncated=extracted.truncated,
+            links=extracted.links,
+            fetched_at=datetime.fromtimestamp(now, tz=UTC),
+        )
+        entry = PageCacheEntry(page=page, stored_at=now, expires_at=now + self._cache_ttl)
+        if self._cache_ttl > 0 and len(entry.model_dump_json()) <= self._max_state_bytes // 2:
+            state.pages[key] = entry
+        return ScrapeResult.success(page)
+
+
+def cache_key(url: ValidUrl, request: ScrapeRequest) -> str:
+    """The page cache key: the normalised URL plus the options that change the extracted page."""
+    hints = ",".join(request.selector_hints)
+    return f"{url.url} {request.max_text_chars} {request.max_links} {hints}".rstrip()
+
+
+def _status_failure(url: ValidUrl, response: HttpResponse) -> ScrapeFailure:
+    retry_after = response.header("retry-after").strip()
+    return ScrapeFailure(
+        ErrorCode.HTTP_ERROR,
+        f"{url} answered HTTP {response.status}",
+        status=response.status,
+        retry_after=float(retry_after) if retry_after.isdigit() else None,
+    )
