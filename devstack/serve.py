@@ -28,6 +28,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("werkzeug", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A failed task is logged by the handler already; moto's interpreter adds a dump of its parse tree.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     port = int(os.environ.get("PORT", str(DEFAULT_PORT)))
 
     stack = start_local_stack(server=True)

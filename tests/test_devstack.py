@@ -207,7 +207,7 @@ def test_the_template_resources_are_created(mock_stack: LocalStack) -> None:
     dynamodb = mock_stack.client("dynamodb")
     table = dynamodb.describe_table(TableName=table_name)["Table"]
     assert [key["AttributeName"] for key in table["KeySchema"]] == ["pk", "sk"]
-    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"}
     ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
 

@@ -156,7 +156,8 @@ def test_the_state_table() -> None:
     assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["SSESpecification"] == {"SSEEnabled": True}
-    assert properties["StreamSpecification"]["StreamViewType"] in ("KEYS_ONLY", "NEW_AND_OLD_IMAGES")
+    # The reaper reads the expired STATE item's generation from the stream record's OldImage.
+    assert properties["StreamSpecification"]["StreamViewType"] in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
     assert "TableName" not in properties  # a replacement must not collide with the retained table
 
 
@@ -167,6 +168,7 @@ def test_the_reaper_reads_filtered_stream_batches_with_a_dead_letter_queue() -> 
     assert properties["Stream"] == {"Fn::GetAtt": ["StateTable", "StreamArn"]}
     assert properties["BatchSize"] <= 10
     assert properties["BisectBatchOnFunctionError"] is True
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["DestinationConfig"]["OnFailure"] == {
         "Type": "SQS", "Destination": {"Fn::GetAtt": ["ReaperDeadLetterQueue", "Arn"]},
     }
