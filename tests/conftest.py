@@ -41,15 +41,15 @@ def moto_aws() -> Iterator[None]:
 
 
 def create_state_table(client: Any, name: str = TABLE) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """Create the state table exactly as template.yaml declares it (keys, stream, TTL attribute)."""
+    from devstack.template import SamTemplate
+
+    (spec,) = SamTemplate.load().tables.values()
+    client.create_table(**spec.create_table_kwargs(name))
+    if spec.ttl_attribute:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+        )
 
 
 @pytest.fixture
