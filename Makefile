@@ -38,5 +38,8 @@ lint-template: $(SAM_STAMP)  ## sam validate --lint (cfn-lint), offline: fake cr
 	AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
 
+build: $(SAM_STAMP)  ## sam build for arm64 Lambda (Python 3.13 from pyenv when present)
+	PATH="$$(pyenv prefix 3.13 2>/dev/null || true)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .bench
