@@ -210,3 +210,34 @@ def test_idle_objects_get_a_ttl_from_their_namespace_retention(dynamodb: Any) ->
     item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})["Item"]
     expected = time.time() + 2 * 86400
     assert abs(int(item["expires_at"]["N"]) - expected) < 60
+
+
+def test_a_long_turn_extends_its_lease_fenced(dynamodb: Any) -> None:
+    holder_env = make_env(dynamodb, lease_seconds=0.3)
+    rival_env = make_env(dynamodb, busy_wait_seconds=0.6)
+    Counter.stall = threading.Event()
+    outcome: dict[str, Any] = {}
+    try:
+        thread = threading.Thread(
+            target=lambda: outcome.setdefault("r", holder_env.COUNTER.get_by_name("long").extend(60, wait=5))
+        )
+        thread.start()
+        time.sleep(0.1)
+        with pytest.raises(ObjectBusy) as caught:  # without the extension the lease would end in 0.3 s
+            rival_env.COUNTER.get_by_name("long").noop()
+        assert caught.value.lease_until and caught.value.lease_until > time.time() * 1000 + 50_000
+        Counter.stall.set()
+        thread.join(5)
+    finally:
+        Counter.stall = None
+    assert rival_env.COUNTER.get_by_name("long").get("extended") == 60
+
+
+def test_extending_a_lease_that_was_taken_over_fails(dynamodb: Any) -> None:
+    env = make_env(dynamodb)
+    object_id = env.COUNTER.id_from_name("gone")
+    now = int(time.time() * 1000)
+    state = env.table.acquire(object_id.key, owner="a", lease_until=now - 1, now=now, namespace="COUNTER", name="gone")
+    env.table.acquire(object_id.key, owner="b", lease_until=now + 60_000, now=now + 1, namespace="COUNTER", name="gone")
+    with pytest.raises(LeaseLost):
+        env.table.extend(object_id.key, owner="a", fence=state.fence, lease_until=now + 60_000)

@@ -46,6 +46,15 @@ class Counter(DurableObject):
         return "ok"
 
     @rpc
+    def extend(self, seconds: float, wait: float = 0.0) -> int | None:
+        """Extend the lease, optionally hold it a while, and report the lease end seen by the turn."""
+        self.ctx.extend_lease(seconds)
+        if Counter.stall is not None and wait:
+            Counter.stall.wait(wait)
+        self.storage.put("extended", seconds)
+        return self.ctx.lease_until
+
+    @rpc
     def put_many(self, values: dict[str, Any]) -> int:
         self.storage.put(values)
         return len(values)
