@@ -30,3 +30,14 @@ class Forbidden(AgentError):
 class NotFound(AgentError):
     code = "not_found"
     status = 404
+
+
+class MethodNotAllowed(AgentError):
+    """The path exists but not for this HTTP method; ``allowed`` lists the methods it accepts."""
+
+    code = "method_not_allowed"
+    status = 405
+
+    def __init__(self, message: str, allowed: list[str] | tuple[str, ...] = ()):
+        super().__init__(message)
+        self.allowed = sorted(allowed)

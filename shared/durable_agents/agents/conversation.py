@@ -1,0 +1,512 @@
+"""``ConversationManager`` (binding CONVERSATION_MANAGER, name ``conversation:<sessionId>``).
+
+The conversation behind ``/chat``: it belongs to one user, routes each message to the right agent and
+keeps both sides of the exchange in its own history.
+
+- ``start_conversation(user_id, session_id, agents=None)``: records the owner, the active agents
+  (``["travel"]`` by default; ``scraping`` joins when asked for, when a page message arrives or when a
+  coordination uses it) and the user's preferences, fetched once from the user's SessionManager (which
+  also opens or refreshes the session record). Starting again is harmless for the owner and
+  :class:`Forbidden` for anyone else.
+- ``route_message(message, agent=None)``: the first message starts the conversation (its owner is
+  ``message.context.user_id``); a message from another user, or without a user id, is
+  :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the best one (chat ->
+  ``travel:<sessionId>``, ``scrape`` / ``scrape_many`` -> ``scraping:<sessionId>``) with
+  ``idempotency_key = message.id``, and the agent's response is returned as is. A message id already
+  in the recent history is not routed or recorded again: the agent replays its recorded response.
+- ``coordinate_agents(message, agents)``: one task per agent (the travel agent answers the message;
+  the scraping agent fetches pages about the destination: ``content.urls`` when given, else the
+  destination's :attr:`ConversationManager.destination_pages`). With
+  ``settings.coordination_state_machine_arn`` set, a Step Functions execution named after the
+  coordination id runs them and calls ``record_coordination`` (the record is ``pending`` until then);
+  otherwise the tasks run here, in parallel, and are recorded directly (not through a stub: that
+  would call back into this object, which the runtime refuses as re-entrant). The coordination id is
+  derived from the conversation and the message id, so a retried message does not start a second one.
+- ``record_coordination(coordination_id, results)``: the state machine's last step. Builds one
+  ``type="coordination"`` response from the answers (failed branches listed in ``metadata.failedAgents``
+  and in the text), stores it and appends it to the history; a second call for the same id changes
+  nothing and returns the stored record.
+- ``get_coordination(coordination_id)`` (read-only).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from ..runtime import rpc
+from ..runtime.errors import DurableObjectError, ObjectCallError, UnknownBinding
+from .base import BaseAgent, chat_text, clip, handles, iso, message_text, parse_time
+from .errors import Forbidden, InvalidMessage, NotFound
+from .factory import KIND_BY_BINDING, KINDS, AgentFactory, object_name
+from .models import AgentContext, AgentMessage, AgentResponse, ResponseMetadata, Source
+
+ROUTABLE = ("travel", "scraping")
+"""Agents a conversation can route to and coordinate."""
+SCRAPING_TYPES = frozenset({"scrape", "scrape_many"})
+COORDINATIONS_KEPT = 10
+MAX_COORDINATION_URLS = 5
+
+
+def coordination_id(conversation: str, message_id: str) -> str:
+    """The id of the coordination a message starts (also its Step Functions execution name)."""
+    return hashlib.sha256(f"{conversation}\x00{message_id}".encode()).hexdigest()[:32]
+
+
+class ConversationManager(BaseAgent):
+    """One conversation: owner, routing, history, coordination (see the module documentation)."""
+
+    destination_pages: ClassVar[tuple[str, ...]] = ("https://en.wikivoyage.org/wiki/{name}",)
+    """Pages the scraping agent reads about a destination in a coordination (``{name}`` is URL-quoted)."""
+    session_touch_seconds: ClassVar[float] = 3600.0
+    """How often (at most) routing a message refreshes the session's activity in the SessionManager."""
+
+    @property
+    def session_id(self) -> str:
+        return self.name_suffix("conversation")
+
+    # --- RPC --------------------------------------------------------------------------------------------
+
+    @rpc
+    def start_conversation(
+        self, user_id: str, session_id: str, agents: list[str] | None = None
+    ) -> dict[str, Any]:
+        if session_id != self.session_id:
+            raise InvalidMessage(
+                f"this conversation belongs to session {self.session_id!r}, not {session_id!r}"
+            )
+        record = self._start(user_id, agents)
+        self._touch()
+        return record
+
+    @rpc
+    def route_message(self, message: AgentMessage, agent: str | None = None) -> AgentResponse:
+        record = self._start(message.context.user_id, None)
+        kind = self._select(message, agent)
+        stub = AgentFactory(self.env).stub(kind, self.session_id)
+        forwarded = self._forward(message)
+        replay = self._seen(message.id)
+        response = AgentResponse.model_validate(
+            stub.call("handle_message", forwarded, idempotency_key=message.id)
+        )
+        if replay:  # answered before (a retry that reached this turn): the agent replayed its response
+            return response
+        self.append_history("user", message.id, message_text(message), message.type)
+        self.append_history("agent", message.id, response.content, response.type)
+        self._activity(record, kind)
+        self._touch()
+        return response
+
+    @rpc
+    def coordinate_agents(self, message: AgentMessage, agents: list[str]) -> dict[str, Any]:
+        record = self._start(message.context.user_id, None)
+        kinds = self._agents(agents)
+        cid = coordination_id(self.name, message.id)
+        existing = self.storage.get(f"coordination:{cid}")
+        if existing is not None:
+            return existing
+        text = chat_text(message)
+        tasks, skipped = self._tasks(cid, message, text, kinds)
+        if not tasks:
+            raise InvalidMessage("nothing to coordinate: " + "; ".join(s["reason"] for s in skipped))
+        coordination: dict[str, Any] = {
+            "coordinationId": cid,
+            "messageId": message.id,
+            "status": "pending",
+            "agents": [KIND_BY_BINDING[task["namespace"]] for task in tasks],
+            "tasks": [{key: task[key] for key in ("namespace", "name", "method")} for task in tasks],
+            "skipped": skipped,
+            "startedAt": iso(self.now()),
+        }
+        self.append_history("user", message.id, text, "coordinate_agents")
+        arn = self.env.settings.coordination_state_machine_arn
+        if arn:
+            coordination["executionArn"] = self._start_execution(arn, cid, tasks)
+            self._save_coordination(coordination)
+        else:
+            results = self._run_in_process(tasks)
+            self._save_coordination(coordination)
+            coordination = self._record_coordination(cid, results)
+        for kind in coordination["agents"]:
+            record = self._activity(record, kind)
+        self._touch()
+        return coordination
+
+    @rpc
+    def record_coordination(self, coordination_id: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+        record = self._record_coordination(coordination_id, results)
+        self._touch()
+        return record
+
+    @rpc(read_only=True)
+    def get_coordination(self, coordination_id: str) -> dict[str, Any]:
+        record = self.storage.get(f"coordination:{coordination_id}")
+        if record is None:
+            raise NotFound(f"no coordination {coordination_id!r} in this conversation")
+        return record
+
+    # --- messages ---------------------------------------------------------------------------------------
+
+    @handles("chat", "scrape", "scrape_many", record=False)
+    def _route_handler(self, message: AgentMessage) -> AgentResponse:
+        return self.route_message(message)
+
+    @handles("start_conversation")
+    def _start_handler(self, message: AgentMessage) -> AgentResponse:
+        content = message.content if isinstance(message.content, dict) else {}
+        agents = content.get("agents")
+        if agents is not None and not isinstance(agents, list):
+            raise InvalidMessage("content.agents must be a list of agent names")
+        record = self.start_conversation(message.context.user_id or "", self.session_id, agents)
+        return AgentResponse(
+            type="state",
+            content=f"Conversation {record['conversationId']} with {', '.join(record['agents'])}.",
+            metadata=ResponseMetadata(intent="start_conversation", timestamp=self.now()),
+            data=record,
+        )
+
+    @handles("coordinate_agents", record=False)
+    def _coordinate_handler(self, message: AgentMessage) -> AgentResponse:
+        content = message.content
+        agents: Any = list(ROUTABLE)
+        if isinstance(content, dict):
+            agents = content.get("agents", agents)
+            text = content.get("message", content.get("text"))
+            extra = {"urls": content["urls"]} if "urls" in content else {}
+            content = {"message": text, **extra} if extra else text
+        if not isinstance(agents, list):
+            raise InvalidMessage("content.agents must be a list of agent names")
+        inner = message.model_copy(update={"type": "chat", "content": content if content is not None else ""})
+        coordination = self.coordinate_agents(inner, agents)
+        stored = coordination.get("response")
+        if stored is not None:
+            response = AgentResponse.model_validate(stored)
+            return response.model_copy(update={"data": coordination})
+        return AgentResponse(
+            type="coordination",
+            content=f"Working on it: {', '.join(coordination['agents'])} are on the task.",
+            confidence=0.5,
+            metadata=ResponseMetadata(
+                intent="coordination", timestamp=self.now(), coordinationId=coordination["coordinationId"]
+            ),
+            data=coordination,
+        )
+
+    # --- the conversation record ------------------------------------------------------------------------
+
+    def _start(self, user_id: str | None, agents: list[str] | None) -> dict[str, Any]:
+        """The conversation record, created on first use; checks the caller owns it."""
+        record: dict[str, Any] | None = self.storage.get("conversation")
+        wanted = self._agents(agents) if agents is not None else []
+        if record is not None:
+            owner = record.get("ownerUserId")
+            if not user_id:
+                raise Forbidden("this conversation belongs to a user; the message carries no user id")
+            if user_id != owner:
+                raise Forbidden("this conversation belongs to another user")
+            missing = [kind for kind in wanted if kind not in record["agents"]]
+            if missing:
+                record = {**record, "agents": [*record["agents"], *missing]}
+                self.storage.put("conversation", record)
+            return record
+        if not user_id:
+            raise InvalidMessage("a conversation is started by a message with context.userId")
+        preferences = self._open_session(user_id)
+        now = iso(self.now())
+        record = {
+            "conversationId": self.session_id,
+            "sessionId": self.session_id,
+            "ownerUserId": user_id,
+            "agents": wanted or ["travel"],
+            "startedAt": now,
+            "lastActivity": now,
+            "sessionTouchedAt": now,
+        }
+        self.storage.put("conversation", record)
+        if preferences:
+            self.storage.put("preferences", preferences)
+        return record
+
+    def _open_session(self, user_id: str) -> dict[str, Any]:
+        """Open (or refresh) the session in the user's SessionManager; the user's preferences."""
+        try:
+            stub = AgentFactory(self.env).session_manager(user_id)
+        except UnknownBinding:
+            return {}
+        stub.start_session(user_id, self.session_id)
+        preferences = stub.get_preferences()
+        return preferences if isinstance(preferences, dict) else {}
+
+    def _activity(self, record: dict[str, Any], kind: str) -> dict[str, Any]:
+        now = self.now()
+        record = {**record, "lastActivity": iso(now)}
+        if kind not in record["agents"]:
+            record["agents"] = [*record["agents"], kind]
+        touched = parse_time(record.get("sessionTouchedAt"))
+        if touched is None or (now - touched).total_seconds() >= self.session_touch_seconds:
+            self._refresh_session(record["ownerUserId"])
+            record["sessionTouchedAt"] = iso(now)
+        self.storage.put("conversation", record)
+        return record
+
+    def _refresh_session(self, user_id: str) -> None:
+        try:
+            stub = AgentFactory(self.env).session_manager(user_id)
+        except UnknownBinding:
+            return
+        try:
+            stub.touch_session(self.session_id)
+        except (NotFound, ObjectCallError) as error:
+            if isinstance(error, ObjectCallError) and error.error_type != "NotFound":
+                raise
+            stub.start_session(user_id, self.session_id)  # the session expired meanwhile: reopen it
+
+    def _agents(self, agents: list[str]) -> list[str]:
+        unknown = [agent for agent in agents if agent not in ROUTABLE]
+        if unknown or not agents:
+            raise InvalidMessage(f"agents must be a non-empty list of {', '.join(ROUTABLE)}; got {agents!r}")
+        return list(dict.fromkeys(agents))
+
+    def _select(self, message: AgentMessage, agent: str | None) -> str:
+        if agent is not None:
+            if agent not in ROUTABLE:
+                raise InvalidMessage(f"unknown agent {agent!r}; agents: {', '.join(ROUTABLE)}")
+            return agent
+        return "scraping" if message.type in SCRAPING_TYPES else "travel"
+
+    def _forward(self, message: AgentMessage, message_id: str | None = None) -> AgentMessage:
+        """``message`` as the agents get it: this session in its context, the user's preferences along."""
+        metadata = dict(message.context.metadata)
+        preferences = self.storage.get("preferences")
+        if preferences:
+            metadata["preferences"] = preferences
+        context = AgentContext(
+            session_id=self.session_id,
+            user_id=message.context.user_id,
+            conversation_id=self.session_id,
+            metadata=metadata,
+        )
+        update: dict[str, Any] = {"context": context}
+        if message_id is not None:
+            update["id"] = message_id
+        return message.model_copy(update=update)
+
+    def _seen(self, message_id: str) -> bool:
+        return any(entry.role == "user" and entry.message_id == message_id for entry in self.recent_history())
+
+    def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        record = self.storage.get("conversation")
+        if record is not None:
+            extra["conversation"] = record
+        coordinations = self.storage.get("coordinations")
+        if coordinations:
+            extra["coordinations"] = coordinations
+        return {**stored, **extra}
+
+    # --- coordination -----------------------------------------------------------------------------------
+
+    def _tasks(
+        self, cid: str, message: AgentMessage, text: str, kinds: list[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        tasks: list[dict[str, Any]] = []
+        skipped: list[dict[str, str]] = []
+        for kind in kinds:
+            key = f"{cid}:{kind}"
+            if kind == "travel":
+                inner = self._forward(message.model_copy(update={"type": "chat", "content": text}), key)
+            else:
+                urls = self._pages(message, text)
+                if not urls:
+                    skipped.append({"agent": kind, "reason": "no destination known yet, so no pages to read"})
+                    continue
+                inner = self._forward(
+                    message.model_copy(update={"type": "scrape_many", "content": {"urls": urls}}), key
+                )
+            tasks.append(
+                {
+                    "namespace": KINDS[kind].binding,
+                    "name": object_name(kind, self.session_id),
+                    "method": "handle_message",
+                    "args": [inner.model_dump(mode="json", by_alias=True)],
+                    "kwargs": {},
+                    "idempotencyKey": key,
+                }
+            )
+        return tasks, skipped
+
+    def _pages(self, message: AgentMessage, text: str) -> list[str]:
+        content = message.content
+        if isinstance(content, dict) and isinstance(content.get("urls"), list):
+            return [url for url in content["urls"] if isinstance(url, str)][:MAX_COORDINATION_URLS]
+        destination = self._destination(text)
+        if destination is None:
+            return []
+        name = quote(destination.replace(" ", "_"))
+        return [template.format(name=name) for template in self.destination_pages][:MAX_COORDINATION_URLS]
+
+    def _destination(self, text: str) -> str | None:
+        """The trip's destination: stated in ``text``, else the one the travel agent already knows."""
+        from pydantic import ValidationError
+
+        from ..llm import TravelSlots
+        from .travel import TravelAgent
+
+        known = TravelSlots()
+        try:
+            state = AgentFactory(self.env).travel_agent(self.session_id).get_state()
+            known = TravelSlots.model_validate(state.get("extractedSlots") or {})
+        except (DurableObjectError, ValidationError):
+            pass
+        model = TravelAgent.model_for(self.env.settings)
+        extraction = model.extract(text, known=known, today=self.now().date())
+        destination = known.merge(extraction.slots).destination
+        return destination.name if destination is not None else None
+
+    def _start_execution(self, arn: str, cid: str, tasks: list[dict[str, Any]]) -> str:
+        payload = {
+            "coordinationId": cid,
+            "conversation": {"namespace": self.id.namespace, "name": self.name},
+            "tasks": tasks,
+        }
+        client = self.env.stepfunctions
+        try:
+            response = client.start_execution(stateMachineArn=arn, name=cid, input=json.dumps(payload))
+        except client.exceptions.ExecutionAlreadyExists:
+            # started by an earlier attempt of this very message (its turn did not commit)
+            return arn.replace(":stateMachine:", ":execution:", 1) + f":{cid}"
+        return str(response["executionArn"])
+
+    def _run_in_process(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run the tasks in parallel through stubs, each in a copy of this turn's context (call chain)."""
+        with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="coordination") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, self._run_task, task) for task in tasks]
+            return [future.result() for future in futures]
+
+    def _run_task(self, task: dict[str, Any]) -> dict[str, Any]:
+        try:
+            stub = self.env.namespace(task["namespace"]).get_by_name(task["name"])
+            result = stub.call(
+                task["method"], *task["args"], idempotency_key=task.get("idempotencyKey"), **task["kwargs"]
+            )
+        except Exception as error:  # noqa: BLE001 - a failed branch is an outcome (a Step Functions Catch)
+            return {"ok": False, "task": task, "error": {"type": type(error).__name__, "cause": str(error)}}
+        return {"ok": True, "task": task, "result": result}
+
+    def _record_coordination(self, cid: str, results: list[dict[str, Any]]) -> dict[str, Any]:
+        key = f"coordination:{cid}"
+        existing: dict[str, Any] | None = self.storage.get(key)
+        if existing is not None and existing.get("status") == "completed":
+            return {**existing, "recorded": cid}
+        response, outcomes, failed = self._combine(cid, results)
+        base = existing or {"coordinationId": cid, "messageId": cid, "startedAt": iso(self.now())}
+        record = {
+            **base,
+            "status": "completed",
+            "completedAt": iso(self.now()),
+            "outcomes": outcomes,
+            "failed": failed,
+            "response": response.to_json(),
+        }
+        self._save_coordination(record)
+        self.append_history("agent", record["messageId"], response.content, response.type)
+        return {**record, "recorded": cid}
+
+    def _save_coordination(self, record: dict[str, Any]) -> None:
+        cid = record["coordinationId"]
+        index: list[str] = [c for c in (self.storage.get("coordinations") or []) if c != cid] + [cid]
+        dropped = index[:-COORDINATIONS_KEPT]
+        if dropped:
+            self.storage.delete([f"coordination:{old}" for old in dropped])
+        self.storage.put({"coordinations": index[-COORDINATIONS_KEPT:], f"coordination:{cid}": record})
+
+    def _combine(
+        self, cid: str, results: list[dict[str, Any]]
+    ) -> tuple[AgentResponse, list[dict[str, Any]], list[dict[str, Any]]]:
+        """One response from the branches' outcomes: each answer's section, the failures named."""
+        from pydantic import ValidationError
+
+        sections: list[str] = []
+        sources: list[Source] = []
+        tools: list[str] = []
+        confidences: list[float] = []
+        outcomes: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for outcome in results:
+            task = outcome.get("task") if isinstance(outcome.get("task"), dict) else {}
+            kind = KIND_BY_BINDING.get(str(task.get("namespace")), str(task.get("namespace") or "agent"))
+            answer: AgentResponse | None = None
+            error: dict[str, str] | None = None
+            if outcome.get("ok"):
+                try:
+                    answer = AgentResponse.model_validate(outcome.get("result"))
+                except ValidationError:
+                    cause = f"{kind} answered with something that is not a response"
+                    error = {"type": "InvalidAnswer", "cause": cause}
+            else:
+                raw = outcome.get("error") if isinstance(outcome.get("error"), dict) else {}
+                error = {"type": str(raw.get("type") or "Error"), "cause": _cause(raw.get("cause"))}
+            if answer is not None:
+                sections.append(self._section(kind, answer))
+                sources.extend(answer.sources)
+                tools.extend(tool for tool in answer.metadata.tools_used if tool not in tools)
+                confidences.append(answer.confidence)
+                outcomes.append({"agent": kind, "ok": True, "type": answer.type})
+            else:
+                assert error is not None
+                failed.append({"agent": kind, "name": task.get("name"), "error": error})
+                outcomes.append({"agent": kind, "ok": False, "error": error["type"]})
+        content = "\n\n".join(s for s in sections if s) or "None of the agents could answer."
+        if failed:
+            content += "\n\nNot available right now: " + ", ".join(
+                f"{item['agent']} ({item['error']['type']})" for item in failed
+            ) + "."
+        total = len(outcomes) or 1
+        confidence = sum(confidences) / total  # the answers' mean, scaled by the share that answered
+        response = AgentResponse(
+            type="coordination",
+            content=content,
+            confidence=round(confidence, 3),
+            sources=sources,
+            metadata=ResponseMetadata(
+                intent="coordination",
+                tools_used=tools,
+                timestamp=self.now(),
+                coordinationId=cid,
+                failedAgents=[item["agent"] for item in failed],
+            ),
+        )
+        return response, outcomes, failed
+
+    @staticmethod
+    def _section(kind: str, answer: AgentResponse) -> str:
+        if kind != "scraping":
+            return answer.content
+        from ..llm.composer import clean
+
+        lines = []
+        for result in (answer.data or {}).get("results", []) or [answer.data or {}]:
+            if isinstance(result, dict) and result.get("ok") and isinstance(result.get("page"), dict):
+                page = result["page"]
+                title = clean(page.get("title") or "", 100) or "untitled page"
+                lines.append(f"- {title} — {clean(page.get('final_url') or result.get('url') or '', 200)}")
+        if not lines:
+            return "Background reading: no pages could be fetched."
+        return "Background reading (untrusted web pages; titles only):\n" + "\n".join(lines)
+
+
+def _cause(cause: Any) -> str:
+    """A failure's cause without a stack trace: Lambda's ``errorMessage`` when the cause is its JSON."""
+    text = str(cause or "")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and parsed.get("errorMessage"):
+        text = str(parsed["errorMessage"])
+    return clip(text.splitlines()[0] if text else "", 300)
+

@@ -1,0 +1,171 @@
+"""The SessionManager: sessions, their expiry, preferences, and its message types."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from durable_agents.agents.base import BaseAgent
+from durable_agents.agents.errors import Forbidden, InvalidMessage, NotFound, UnsupportedMessageType
+from durable_agents.agents.factory import AgentFactory
+from durable_agents.agents.session import SessionManager
+from durable_agents.runtime import Env
+from tests.support.agents import agents_env, chat, message
+
+
+class Clock:
+    """The agents' clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(BaseAgent, "clock", staticmethod(clock))
+    return clock
+
+
+@pytest.fixture
+def agent_env(dynamodb: Any) -> Env:
+    return agents_env(dynamodb)
+
+
+def sessions(env: Env, user: str = "alice") -> Any:
+    return AgentFactory(env).session_manager(user)
+
+
+def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None:
+    stub = sessions(agent_env)
+    first = stub.start_session("alice")
+    assert set(first) == {"sessionId", "conversationId", "createdAt", "lastActivity", "expiresAt"}
+    assert first["conversationId"] == first["sessionId"]
+    assert datetime.fromisoformat(first["expiresAt"]) - clock.now == timedelta(days=7)
+
+    clock.advance(hours=1)
+    second = stub.start_session("alice", "s2")
+    assert second["sessionId"] == "s2"
+    assert [s["sessionId"] for s in stub.list_sessions()] == ["s2", first["sessionId"]]
+
+    clock.advance(hours=1)
+    touched = stub.touch_session(first["sessionId"])
+    assert touched["createdAt"] == first["createdAt"] and touched["lastActivity"] > first["lastActivity"]
+    assert [s["sessionId"] for s in stub.list_sessions()] == [first["sessionId"], "s2"]
+    again = stub.start_session("alice", "s2")  # an existing session is returned, refreshed
+    assert again["createdAt"] == second["createdAt"] and again["lastActivity"] > second["lastActivity"]
+
+    assert stub.end_session("s2") == {"sessionId": "s2", "ended": True}
+    assert stub.end_session("s2") == {"sessionId": "s2", "ended": False}
+    with pytest.raises(NotFound):
+        stub.touch_session("s2")
+    assert [s["sessionId"] for s in stub.list_sessions()] == [first["sessionId"]]
+
+
+def test_a_session_manager_serves_only_its_user(agent_env: Env) -> None:
+    with pytest.raises(Forbidden):
+        sessions(agent_env).start_session("mallory")
+    with pytest.raises(InvalidMessage, match="session id"):
+        sessions(agent_env).start_session("alice", "bad\nid")
+    assert sessions(agent_env).list_sessions() == []
+
+
+def stored_session_ids(env: Env, dynamodb: Any, user: str = "alice") -> set[str]:
+    """The session ids in the user's stored ``sessions`` value, read straight from the table."""
+    key = env.SESSION_MANAGER.id_from_name(f"session:{user}").key
+    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": key}, "sk": {"S": "STATE"}})["Item"]
+    return set(json.loads(item["kv"]["M"]["sessions"]["S"]))
+
+
+def test_idle_sessions_expire_and_are_dropped(
+    agent_env: Env, dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub = sessions(agent_env)
+    stub.start_session("alice", "old")
+    clock.advance(days=5)
+    stub.start_session("alice", "recent")
+    clock.advance(days=2, seconds=1)  # "old" idle for 7 days and a second
+
+    assert [s["sessionId"] for s in stub.list_sessions()] == ["recent"]
+    with pytest.raises(NotFound):
+        stub.touch_session("old")
+    assert stored_session_ids(agent_env, dynamodb) == {"old", "recent"}  # reads do not write
+    stub.set_preferences({"currency": "EUR"})  # any write drops the expired record from storage
+    assert stored_session_ids(agent_env, dynamodb) == {"recent"}
+
+    reopened = stub.start_session("alice", "old")  # the same id starts afresh
+    assert datetime.fromisoformat(reopened["createdAt"]) == clock.now
+
+    monkeypatch.setattr(SessionManager, "idle_days", 1.0)  # configurable, applies to existing sessions
+    assert datetime.fromisoformat(stub.list_sessions()[0]["expiresAt"]) == clock.now + timedelta(days=1)
+    clock.advance(days=1, seconds=1)
+    assert stub.list_sessions() == []
+
+
+def test_preferences_merge_replace_and_limits(agent_env: Env) -> None:
+    stub = sessions(agent_env)
+    assert stub.get_preferences() == {}
+    assert stub.set_preferences({"currency": "EUR", "interests": ["food"]}) == {
+        "currency": "EUR",
+        "interests": ["food"],
+    }
+    assert stub.set_preferences({"currency": None, "pace": "slow"}) == {"interests": ["food"], "pace": "slow"}
+    assert stub.set_preferences({"language": "fr"}, True) == {"language": "fr"}
+    assert stub.start_session("alice", "s1", {"currency": "GBP"})["sessionId"] == "s1"
+    assert stub.get_preferences() == {"language": "fr", "currency": "GBP"}
+    with pytest.raises(InvalidMessage, match="at most"):
+        stub.set_preferences({"notes": "x" * 5000})
+    assert stub.get_state()["preferences"] == {"language": "fr", "currency": "GBP"}
+
+
+def test_session_messages(agent_env: Env) -> None:
+    stub = sessions(agent_env)
+    content = {"sessionId": "m1", "preferences": {"pace": "fast"}}
+    started = stub.handle_message(message("start_session", content))
+    assert started["type"] == "state" and started["data"]["sessionId"] == "m1"
+    listed = stub.handle_message(message("list_sessions"))
+    assert [s["sessionId"] for s in listed["data"]["sessions"]] == ["m1"]
+    assert stub.handle_message(message("get_preferences"))["data"] == {"pace": "fast"}
+    assert stub.handle_message(message("set_preferences", {"preferences": {"pace": "slow"}}))["data"] == {
+        "pace": "slow"
+    }
+    assert stub.handle_message(message("touch_session", {"sessionId": "m1"}))["data"]["sessionId"] == "m1"
+    assert stub.handle_message(message("end_session", {"sessionId": "m1"}))["data"]["ended"] is True
+    with pytest.raises(InvalidMessage, match="sessionId"):
+        stub.handle_message(message("touch_session", {}, session=None))  # type: ignore[arg-type]
+    with pytest.raises(UnsupportedMessageType, match="end_session, get_preferences"):
+        stub.handle_message(message("chat", "hi"))
+    assert stub.get_state()["historyLength"] == 12
+    assert stub.health()["agent"] == "SessionManager"
+
+
+def test_conversations_keep_their_session_alive_and_reopen_an_expired_one(
+    agent_env: Env, clock: Clock
+) -> None:
+    conversation = AgentFactory(agent_env).conversation("s1")
+
+    def send(text: str) -> None:
+        msg = chat(text)
+        conversation.call("route_message", msg, idempotency_key=msg.id)
+
+    send("hello")
+    stub = sessions(agent_env)
+    opened = stub.list_sessions()[0]
+    clock.advance(days=6)
+    send("hello again")  # more than an hour later: the session's activity is refreshed
+    assert stub.list_sessions()[0]["lastActivity"] > opened["lastActivity"]
+
+    clock.advance(days=8)  # idle past expiry
+    assert stub.list_sessions() == []
+    send("back again")
+    (reopened,) = stub.list_sessions()
+    assert reopened["sessionId"] == "s1" and reopened["createdAt"] > opened["createdAt"]

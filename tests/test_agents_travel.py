@@ -1,0 +1,353 @@
+"""The TravelAgent through real turns on moto DynamoDB: the multi-turn conversation, tool failures,
+the response cache, state queries, tool calls, the base agent's routes and state updates."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from durable_agents.agents.base import BaseAgent
+from durable_agents.agents.errors import InvalidMessage, MethodNotAllowed, NotFound, UnsupportedMessageType
+from durable_agents.agents.travel import TravelAgent
+from durable_agents.runtime import Env
+from durable_agents.tools import offline_registry
+from tests.support.agents import (
+    SLOW_SECONDS,
+    CountingRegistry,
+    agents_env,
+    chat,
+    message,
+    registry_with_failure,
+)
+
+FULL_PLAN = "Plan a 5-day trip to Paris from Boston in May for 2 adults"
+ALL_FOUR = ["weather", "flights", "hotels", "attractions"]
+
+
+@pytest.fixture
+def agent_env(dynamodb: Any) -> Env:
+    return agents_env(dynamodb)
+
+
+def route(env: Env, text: str, session: str = "s1", user: str = "alice") -> dict[str, Any]:
+    """One /chat turn, the way the API sends it: through the conversation, keyed by the message id."""
+    msg = chat(text, session=session, user=user)
+    return env.CONVERSATION_MANAGER.get_by_name(f"conversation:{session}").call(
+        "route_message", msg, idempotency_key=msg.id
+    )
+
+
+def travel(env: Env, session: str = "s1") -> Any:
+    return env.TRAVEL_AGENT.get_by_name(f"travel:{session}")
+
+
+# --- the multi-turn conversation --------------------------------------------------------------------------
+
+
+def test_multi_turn_trip_planning_keeps_slots_across_turns_and_processes(dynamodb: Any) -> None:
+    # turn 1: a destination but no origin, dates or travellers -> what can be looked up, and a question
+    first = route(agents_env(dynamodb), "Plan a trip to Paris")
+    assert first["type"] == "clarification"
+    assert first["data"]["missing"] == ["origin", "dates", "travellers"]
+    question = first["content"].rsplit("\n", 1)[-1]
+    assert question.endswith("?") and "Paris" in question
+    for detail in ("where you're travelling from", "when you're travelling", "how many people"):
+        assert detail in question
+    assert first["metadata"]["toolsUsed"] == ["weather", "attractions"]
+    assert first["metadata"]["intent"] == "plan_trip"
+
+    # turn 2, in a "new process" (a fresh Env): the slots come back from DynamoDB
+    second = route(agents_env(dynamodb), "from Boston, 5 days in May, 2 adults, budget 3000 USD")
+    assert second["type"] == "answer", second["content"]
+    assert second["metadata"]["toolsUsed"] == ALL_FOUR
+    assert second["metadata"]["failedTools"] == []
+    assert second["data"]["missing"] == []
+    assert [source["name"].split(":")[0] for source in second["sources"]] == ALL_FOUR
+    assert all(source["offline"] for source in second["sources"])
+    assert "Paris" in second["content"] and "Boston" in second["content"]
+    assert "**Flights**" in second["content"] and "**Hotels**" in second["content"]
+    assert second["confidence"] > first["confidence"]
+
+    env = agents_env(dynamodb)
+    slots = travel(env).get_state()["extractedSlots"]
+    assert slots["destination"]["name"] == "Paris" and slots["destination"]["iata"] == "CDG"
+    assert slots["origin"]["name"] == "Boston"
+    assert (slots["month"], slots["durationDays"]) == (5, 5)
+    assert slots["travellers"] == {"adults": 2}
+    assert slots["budget"] == {"amount": 3000.0, "currency": "USD"}
+
+    # turn 3: only the travellers change
+    third = route(agents_env(dynamodb), "make it 4 people")
+    assert third["type"] == "answer"
+    assert third["metadata"]["toolsUsed"] == ALL_FOUR
+    assert "4 adults" in third["content"]
+    after = travel(agents_env(dynamodb)).get_state()["extractedSlots"]
+    assert after == {**slots, "travellers": {"adults": 4, "children": 0}}
+
+    # both sides of every turn, in both the conversation's and the agent's history
+    conversation = env.CONVERSATION_MANAGER.get_by_name("conversation:s1").get_state()
+    history = conversation["conversationHistory"]
+    assert [entry["role"] for entry in history] == ["user", "agent"] * 3
+    assert history[0]["content"] == "Plan a trip to Paris"
+    assert history[1]["type"] == "clarification" and history[5]["type"] == "answer"
+    assert conversation["historyLength"] == 6
+    assert conversation["context"]["conversation"]["ownerUserId"] == "alice"
+    assert travel(env).get_state()["historyLength"] == 6
+
+
+def test_no_destination_asks_where_to_go_and_looks_nothing_up(agent_env: Env) -> None:
+    registry = CountingRegistry(offline_registry())
+    TravelAgent.tool_registry = registry  # type: ignore[assignment]
+    try:
+        response = travel(agent_env).handle_message(chat("Plan a trip for 2 people in June"))
+    finally:
+        TravelAgent.tool_registry = None
+    assert response["type"] == "clarification"
+    assert response["data"]["missing"] == ["destination"]
+    assert response["metadata"]["toolsUsed"] == []
+    assert registry.runs == []
+    assert "Where would you like to go?" in response["content"]
+    # what it did learn is kept
+    slots = travel(agent_env).get_state()["extractedSlots"]
+    assert slots["month"] == 6 and slots["travellers"]["adults"] == 2
+
+
+# --- tool failures ------------------------------------------------------------------------------------------
+
+
+TITLES = {"weather": "weather", "flights": "flights", "hotels": "hotels", "attractions": "things to do"}
+
+
+@pytest.mark.parametrize("kind", ["timeout", "error", "crash", "bad_data"])
+@pytest.mark.parametrize("tool", ALL_FOUR)
+def test_a_failing_tool_leaves_the_turn_answered_with_the_others(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch, tool: str, kind: str
+) -> None:
+    env = agents_env(dynamodb, tool_timeout_seconds=0.4)
+    monkeypatch.setattr(TravelAgent, "tool_registry", registry_with_failure(tool, kind))
+    started = time.monotonic()
+    response = travel(env).handle_message(chat(FULL_PLAN))
+    assert time.monotonic() - started < SLOW_SECONDS  # a slow tool does not hold the turn
+
+    assert response["type"] == "answer"
+    assert response["metadata"]["toolsUsed"] == ALL_FOUR
+    assert response["metadata"]["failedTools"] == [tool]
+    assert sorted(source["name"].split(":")[0] for source in response["sources"]) == sorted(
+        name for name in ALL_FOUR if name != tool
+    )
+    failed = next(entry for entry in response["data"]["tools"] if entry["tool"] == tool)
+    assert failed["ok"] is False and failed["error"]
+    if kind == "timeout":
+        assert "timed out" in failed["error"]
+    assert f"couldn't get {TITLES[tool]}" in response["content"]
+    assert response["content"].count("Unavailable right now") == 1
+    assert response["confidence"] < 0.9
+    # a partial answer is not cached: asking again retries the tools, every time
+    for _ in range(2):
+        again = travel(env).handle_message(chat(FULL_PLAN))
+        assert again["metadata"]["cached"] is False and again["metadata"]["failedTools"] == [tool]
+
+
+# --- the response cache ---------------------------------------------------------------------------------
+
+
+QUESTIONS = [
+    "Do I need a visa?",
+    "What currency do they use?",
+    "Is tipping expected?",
+    "What plug adapters do I need?",
+    "Is the tap water safe?",
+]
+
+
+def stored_keys(env: Env, dynamodb: Any, name: str = "travel:s1") -> set[str]:
+    """The storage keys in the object's STATE item (read straight from the table)."""
+    key = env.TRAVEL_AGENT.id_from_name(name).key
+    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": key}, "sk": {"S": "STATE"}})["Item"]
+    return set(item["kv"]["M"])
+
+
+def test_same_question_with_same_slots_is_served_from_cache_until_slots_change(
+    agent_env: Env, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = CountingRegistry(offline_registry())
+    monkeypatch.setattr(TravelAgent, "tool_registry", registry)
+    agent = travel(agent_env)
+    agent.handle_message(chat(FULL_PLAN))
+    first = agent.handle_message(chat("What's the weather like?"))
+    assert first["metadata"]["cached"] is False
+    runs = len(registry.runs)
+
+    hit = agent.handle_message(chat("  what's the WEATHER like "))
+    assert hit["metadata"]["cached"] is True
+    assert hit["metadata"]["cachedAt"] == first["metadata"]["timestamp"]
+    assert hit["content"] == first["content"]
+    assert len(registry.runs) == runs  # no tool ran
+    assert agent.get_state()["historyLength"] == 6  # the cached turn is still recorded
+
+    assert any(key.startswith("cache:") for key in stored_keys(agent_env, dynamodb))
+    agent.handle_message(chat("make it 3 people"))  # slots change: the cache is emptied
+    assert not any(key.startswith("cache") for key in stored_keys(agent_env, dynamodb))
+    runs = len(registry.runs)
+    miss = agent.handle_message(chat("What's the weather like?"))
+    assert miss["metadata"]["cached"] is False
+    assert len(registry.runs) == runs + 1
+
+    # a slot change through update_state invalidates it too
+    assert agent.handle_message(chat("What's the weather like?"))["metadata"]["cached"] is True
+    agent.update_state({"extractedSlots": {"month": 6}})
+    assert agent.handle_message(chat("What's the weather like?"))["metadata"]["cached"] is False
+
+
+def test_cache_is_bounded_and_evicts_the_oldest(
+    agent_env: Env, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from durable_agents.agents import travel as travel_module
+
+    monkeypatch.setattr(travel_module, "CACHE_ENTRIES", 3)
+    agent = travel(agent_env)
+    agent.handle_message(chat(FULL_PLAN))
+    for question in QUESTIONS:
+        assert agent.handle_message(chat(question))["metadata"]["cached"] is False
+    cached = {key for key in stored_keys(agent_env, dynamodb) if key.startswith("cache:")}
+    assert len(cached) == 3
+    assert agent.handle_message(chat(QUESTIONS[-1]))["metadata"]["cached"] is True
+    assert agent.handle_message(chat(QUESTIONS[0]))["metadata"]["cached"] is False  # evicted
+
+
+# --- state_query and tool_call --------------------------------------------------------------------------
+
+
+def test_state_query_summarises_the_trip(agent_env: Env) -> None:
+    agent = travel(agent_env)
+    empty = agent.handle_message(message("state_query"))
+    assert empty["type"] == "state"
+    assert empty["data"]["missing"] == ["destination", "origin", "dates", "travellers"]
+
+    agent.handle_message(chat("Plan a trip to Lisbon in June"))
+    state = agent.handle_message(message("state_query"))
+    assert state["type"] == "state"
+    assert state["data"]["slots"]["destination"]["name"] == "Lisbon"
+    assert state["data"]["missing"] == ["origin", "travellers"]
+    assert "Lisbon" in state["content"] and "June" in state["content"]
+    assert "where you're travelling from" in state["content"]
+    assert state["data"]["historyLength"] == 4  # two earlier turns; this one is recorded after
+
+
+def test_tool_call_runs_one_tool(agent_env: Env) -> None:
+    agent = travel(agent_env)
+    result = agent.handle_message(
+        message("tool_call", {"tool": "weather", "arguments": {"place": "Lisbon", "month": 6}})
+    )
+    assert result["type"] == "tool_result"
+    assert result["data"]["ok"] is True and result["data"]["tool"] == "weather"
+    assert result["data"]["data"]["place"] == "Lisbon"
+    assert result["data"]["source"]["offline"] is True
+    assert result["sources"][0]["offline"] is True
+    assert result["metadata"]["toolsUsed"] == ["weather"]
+
+    bad = agent.handle_message(message("tool_call", {"tool": "flights", "arguments": {"origin": "BOS"}}))
+    assert bad["type"] == "tool_result" and bad["data"]["ok"] is False
+    assert "invalid arguments" in bad["data"]["error"]
+    assert bad["metadata"]["failedTools"] == ["flights"]
+
+    with pytest.raises(InvalidMessage, match="unknown tool 'teleport'"):
+        agent.handle_message(message("tool_call", {"tool": "teleport"}))
+    with pytest.raises(InvalidMessage, match="needs an object"):
+        agent.handle_message(message("tool_call", "weather please"))
+    assert agent.get_state()["historyLength"] == 4  # refused messages are not recorded
+
+
+# --- the base agent: message types, routes, state ------------------------------------------------------
+
+
+def test_unsupported_message_type_lists_the_supported_ones(agent_env: Env) -> None:
+    agent = travel(agent_env)
+    with pytest.raises(UnsupportedMessageType) as caught:
+        agent.handle_message(message("teleport", "now"))
+    assert "chat, state_query, tool_call" in str(caught.value)
+    assert caught.value.status == 400
+    assert agent.get_state()["historyLength"] == 0
+
+
+def test_routes_map_paths_to_rpc_methods() -> None:
+    assert BaseAgent.route("POST", "/message") == "handle_message"
+    assert TravelAgent.route("get", "/state") == "get_state"
+    assert TravelAgent.route("GET", "/health") == "health"
+    assert TravelAgent.route("HEAD", "/health/") == "health"
+    with pytest.raises(NotFound) as missing:
+        TravelAgent.route("GET", "/nope")
+    assert missing.value.status == 404
+    with pytest.raises(MethodNotAllowed) as wrong:
+        TravelAgent.route("GET", "/message")
+    assert (wrong.value.status, wrong.value.code) == (405, "method_not_allowed")
+    assert wrong.value.allowed == ["POST"]
+    with pytest.raises(MethodNotAllowed) as wrong_state:
+        TravelAgent.route("DELETE", "/state")
+    assert wrong_state.value.allowed == ["GET"]
+
+
+def test_update_state_merges_allowed_fields_and_refuses_the_rest(agent_env: Env) -> None:
+    agent = travel(agent_env)
+    agent.handle_message(chat("Plan a trip to Rome"))
+    before = agent.get_state()
+
+    protected_fields = [{"conversationHistory": []}, {"id": "x"}, {"historyLength": 0}, {"createdAt": "2020"}]
+    for protected in protected_fields:
+        with pytest.raises(InvalidMessage, match="cannot update"):
+            agent.update_state({**protected, "preferences": {"currency": "EUR"}})
+    with pytest.raises(InvalidMessage, match="must be an object"):
+        agent.update_state({"context": "x"})
+    with pytest.raises(InvalidMessage, match="invalid extractedSlots"):
+        agent.update_state({"extractedSlots": {"month": 13}})
+    assert agent.get_state() == before  # nothing changed
+
+    state = agent.update_state(
+        {"preferences": {"currency": "EUR", "pace": "slow"}, "context": {"channel": "web"}}
+    )
+    assert state["preferences"] == {"currency": "EUR", "pace": "slow"}
+    state = agent.update_state({"preferences": {"pace": None}, "extractedSlots": {"durationDays": 4}})
+    assert state["preferences"] == {"currency": "EUR"}
+    assert state["context"] == {"channel": "web"}
+    assert state["extractedSlots"]["durationDays"] == 4
+    assert state["extractedSlots"]["destination"]["name"] == "Rome"
+    assert state["conversationHistory"] == before["conversationHistory"]
+
+
+def test_get_state_shows_the_last_twenty_entries_in_one_request(agent_env: Env, round_trips: Any) -> None:
+    agent = travel(agent_env)
+    for index in range(12):
+        agent.handle_message(chat(f"hello {index}"))
+    round_trips.reset()
+    state = agent.get_state()
+    assert round_trips.total == 1
+    assert set(state) == {
+        "id", "createdAt", "lastUpdated", "conversationHistory", "historyLength",
+        "extractedSlots", "preferences", "context",
+    }  # fmt: skip
+    assert state["id"] == "travel:s1"
+    assert state["historyLength"] == 24
+    history = state["conversationHistory"]
+    assert len(history) == 20
+    assert history[0]["content"] == "hello 2" and history[-2]["content"] == "hello 11"
+    assert state["createdAt"] <= state["lastUpdated"]
+
+    health = agent.health()
+    assert health["status"] == "healthy"
+    assert (health["agent"], health["id"], health["historyLength"]) == ("TravelAgent", "travel:s1", 24)
+    assert health["version"]
+
+
+def test_turn_cost_stays_flat_as_history_grows(agent_env: Env, round_trips: Any) -> None:
+    agent = travel(agent_env)
+    agent.handle_message(chat("hello"))
+    round_trips.reset()
+    agent.handle_message(chat("hello again"))
+    first = round_trips.total
+    for index in range(15):
+        agent.handle_message(chat(f"hi {index}"))
+    round_trips.reset()
+    agent.handle_message(chat("hello once more"))
+    assert round_trips.total == first <= 2
