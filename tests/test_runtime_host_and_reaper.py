@@ -94,3 +94,26 @@ def test_reaper_reports_failed_records_for_retry(env: Env) -> None:
                                                   "SequenceNumber": "42"}}
     report = reap([broken], env.table)
     assert report.batch_response() == {"batchItemFailures": [{"itemIdentifier": "42"}]}
+
+
+def test_host_call_chain_may_name_objects_by_name(env: Env) -> None:
+    """The state machine passes ``NS#name`` of the conversation it works for: a task that calls back into
+    it is refused as re-entrant instead of waiting for a lock its own caller holds."""
+    event = {"namespace": "COUNTER", "name": "named", "method": "increment", "callChain": ["COUNTER#named"]}
+    with pytest.raises(ReentrancyError):
+        host_call(event, env)
+    assert host_call({**event, "callChain": ["COUNTER#other"]}, env) == 1
+
+
+def test_recorded_responses_stay_within_the_state_budget(env: Env) -> None:
+    from durable_agents.runtime.turn import DONE_BUDGET_BYTES
+
+    stub = env.COUNTER.get_by_name("chatty")
+    stub.put_many({"big": "v" * 20_000})
+    for i in range(10):
+        assert stub.call("get", "big", idempotency_key=f"m{i}") == "v" * 20_000
+    snapshot = env.table.read_state(stub.id.key)
+    assert 1 < len(snapshot.done) < 10  # 20 KB responses: only the newest few fit the budget
+    assert sum(len(e["r"]) for e in snapshot.done.values()) <= DONE_BUDGET_BYTES
+    assert "m9" in snapshot.done and "m0" not in snapshot.done
+    assert stub.call("get", "big", idempotency_key="m9") == "v" * 20_000  # the newest is still replayed

@@ -29,6 +29,7 @@ class ObjectCall(BaseModel):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, alias="idempotencyKey")
     call_chain: list[str] = Field(default_factory=list, alias="callChain")
+    """Objects the caller holds: state-table keys (``NS#<hex id>``) or names (``NS#<name>``)."""
 
     @model_validator(mode="after")
     def _name_or_id(self) -> ObjectCall:
@@ -51,5 +52,14 @@ def host_call(event: dict[str, Any], env: Env) -> Any:
         call.args,
         call.kwargs,
         idempotency_key=call.idempotency_key,
-        call_chain=tuple(call.call_chain),
+        call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
     )
+
+
+def _chain_key(entry: str, env: Env) -> str:
+    """A call-chain entry as the state-table key the runtime compares (callers such as the state
+    machine name objects by name)."""
+    namespace, _, rest = entry.partition("#")
+    if len(rest) == 64 and all(ch in "0123456789abcdef" for ch in rest):
+        return entry
+    return env.namespace(namespace).id_from_name(rest).key

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DONE_ENTRIES = 32
-DONE_RESPONSE_BYTES = 64 * 1024
+DONE_RESPONSE_BYTES = 24 * 1024
+DONE_BUDGET_BYTES = 96 * 1024
 REPLAY_UNAVAILABLE = '{"replayUnavailable":true}'
 
 _CHAIN: ContextVar[tuple[str, ...]] = ContextVar("durable_agents_call_chain", default=())
@@ -146,15 +147,21 @@ def _acquire(env: Env, object_id: ObjectId, owner: str) -> StateSnapshot:
 
 
 def _remember(snapshot: StateSnapshot, message_id: str | None, result_text: str) -> dict[str, dict[str, Any]]:
-    """The recent-message map after this turn: at most ``DONE_ENTRIES``, newest kept."""
+    """The recent-message map after this turn: newest first, at most ``DONE_ENTRIES`` entries and
+    ``DONE_BUDGET_BYTES`` of responses, so the state item stays small. A response too large to keep is
+    remembered as applied without its body (a retry gets ``{"replayUnavailable": true}``)."""
     done = dict(snapshot.done)
     if message_id is not None:
         text = result_text if len(result_text.encode()) <= DONE_RESPONSE_BYTES else REPLAY_UNAVAILABLE
         done[message_id] = {"t": now_ms(), "r": text}
-    if len(done) > DONE_ENTRIES:
-        newest = sorted(done.items(), key=lambda item: item[1]["t"], reverse=True)[:DONE_ENTRIES]
-        done = dict(newest)
-    return done
+    kept: dict[str, dict[str, Any]] = {}
+    budget = DONE_BUDGET_BYTES
+    for key, entry in sorted(done.items(), key=lambda item: item[1]["t"], reverse=True):
+        budget -= len(entry["r"].encode()) + len(key)
+        if len(kept) == DONE_ENTRIES or budget < 0:
+            break
+        kept[key] = entry
+    return kept
 
 
 def _release_quietly(env: Env, pk: str, owner: str, fence: int, turn_id: str) -> None:
