@@ -95,7 +95,34 @@ def make_transactions_cheap() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def make_executions_repeatable() -> None:
+    """Let a state machine start an execution while others exist (server mode).
+
+    moto's Step Functions ``StartExecution`` deep-copies the whole state machine, including its list of
+    executions; a finished or running execution holds a thread lock, so from the second execution on
+    the copy fails with "cannot pickle '_thread.RLock' object" and the call answers 500. The copy only
+    needs the definition: this copies the machine with its executions left out (and shared). Idempotent.
+    """
+    import copy
+
+    from moto.stepfunctions.models import StateMachineInstance
+
+    if getattr(StateMachineInstance, "_copy_without_executions", False):
+        return
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        for name, value in vars(self).items():
+            setattr(clone, name, value if name == "executions" else copy.deepcopy(value, memo))
+        return clone
+
+    StateMachineInstance.__deepcopy__ = __deepcopy__  # type: ignore[attr-defined]
+    StateMachineInstance._copy_without_executions = True  # type: ignore[attr-defined]
+
+
 def patch_moto() -> None:
     """Every patch above: what the tests, the local stack and the benchmark run moto with."""
     make_dynamodb_atomic()
     make_transactions_cheap()
+    make_executions_repeatable()

@@ -507,7 +507,7 @@ def test_there_is_a_sample_event_for_every_api_route() -> None:
 
 def test_the_object_host_sample_follows_the_payload_contract() -> None:
     event = json.loads((EVENTS / "object_host_message.json").read_text())
-    assert set(event) == {"namespace", "name", "method", "args", "kwargs", "callChain"}
+    assert set(event) == {"namespace", "name", "method", "args", "kwargs", "idempotencyKey", "callChain"}
     assert event["namespace"] == "TRAVEL_AGENT"
     assert (event["name"], event["method"]) == ("travel:s1", "handle_message")
 

@@ -16,11 +16,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ..agents.errors import Forbidden, NotFound
+from ..agents.base import chat_text
+from ..agents.errors import Forbidden, NotFound, UnsupportedMessageType
 from ..agents.models import AgentContext, AgentMessage
 from ..runtime import Env, default_env, lambda_invocation
 from .errors import JSON, ApiError, error_response, map_exception
-from .requests import ChatRequest, caller_identity, check_id, idempotency_key, json_body
+from .requests import ChatRequest, caller_identity, check_id, check_name, idempotency_key, json_body
 
 logger = Logger()
 tracer = Tracer()
@@ -74,7 +75,7 @@ def chat() -> Response:
         context=AgentContext(session_id=session_id, user_id=user),
     )
     conversation = env().CONVERSATION_MANAGER.get_by_name(f"conversation:{session_id}")
-    response = conversation.call("route_message", message, idempotency_key=message_id)
+    response = conversation.call("route_message", message, idempotency_key=_turn_key(user, message_id))
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
 
@@ -88,6 +89,7 @@ def agent_message(namespace: str, name: str) -> Response:
         body["id"] = key
     message = AgentMessage.model_validate(body)
     stub, method = _agent_route(namespace, name, "POST", "/message")
+    _check_message(env().namespace(namespace).object_class, message)
     return ok(stub.call(method, message, idempotency_key=message.id))
 
 
@@ -106,10 +108,23 @@ def agent_health(namespace: str, name: str) -> Response:
 def _agent_route(namespace: str, name: str, method: str, path: str) -> tuple[Any, str]:
     """The stub and RPC method an object's HTTP-style route maps to (the seed's ``fetch``)."""
     binding = env().namespace(namespace)
+    check_name(name)
     route = getattr(binding.object_class, "route", None)
     if route is None:
         raise NotFound(f"{namespace} objects have no HTTP routes")
     return binding.get_by_name(name), route(method, path)
+
+
+def _check_message(cls: type, message: AgentMessage) -> None:
+    """Refuse what the agent would refuse anyway before its object is reached (a refused turn would
+    still take and give back the object's lease): a type it does not handle, a chat without text."""
+    supported = getattr(cls, "supported_types", None)
+    if callable(supported) and message.type not in supported():
+        raise UnsupportedMessageType(
+            f"{cls.__name__} does not handle {message.type!r} messages; supported types: {', '.join(supported())}"
+        )
+    if message.type == "chat":
+        chat_text(message)
 
 
 def _resolve_user(request: ChatRequest, headers: dict[str, str], event: dict[str, Any]) -> str | None:
@@ -135,6 +150,12 @@ def _new_session_id(user: str | None, key: str | None) -> str:
     return uuid.uuid5(_SESSION_IDS, f"{user or ''}\x00{key}").hex
 
 
+def _turn_key(user: str, message_id: str) -> str:
+    """The conversation's exactly-once key of a turn: the Idempotency-Key scoped to the caller, so that
+    another user replaying someone's key is checked (and refused) instead of served the recorded answer."""
+    return uuid.uuid5(_SESSION_IDS, f"turn\x00{user}\x00{message_id}").hex
+
+
 def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v.strip() for k, v in headers.items() if k.lower() == name and v.strip()), None)
 
@@ -144,6 +165,9 @@ def not_found(_: Exception) -> Response:
     path = app.current_event.path
     for template, methods in ROUTES.items():
         if _matches(template, path):
+            if app.current_event.http_method in methods:
+                # the route and method exist: a path parameter the router refused (control characters, ...)
+                return error_response(400, "invalid_name", f"malformed path parameter in {template}")
             return error_response(
                 405,
                 "method_not_allowed",
@@ -174,4 +198,8 @@ def _matches(template: str, path: str) -> bool:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with lambda_invocation(context):
-        return app.resolve(event, context)
+        response = app.resolve(event, context)
+    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
+    if response.get("statusCode", 500) >= 500:
+        metrics.add_metric(name="ApiErrors", unit=MetricUnit.Count, value=1)
+    return response
