@@ -13,6 +13,7 @@ from .errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$")
 
 
 def check_id(value: str, what: str) -> str:
@@ -23,6 +24,21 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
+def check_name(name: str) -> str:
+    """An object name in an ``/agents/{namespace}/{name}`` path (``travel:<sessionId>``, ...): the id syntax,
+    checked before any object is reached."""
+    if not _NAME.match(name):
+        raise ApiError(
+            400,
+            "invalid_name",
+            "an object name is 1-256 characters of letters, digits and _ . : @ - (starting with a letter or digit)",
+        )
+    return name
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class ChatRequest(BaseModel):
     """``POST /chat`` body."""
 
@@ -31,6 +47,13 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     session_id: str | None = Field(default=None, alias="sessionId")
     user_id: str | None = Field(default=None, alias="userId")
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise ValueError("message must not contain control characters (other than tab and line breaks)")
+        return value
 
     @field_validator("session_id")
     @classmethod

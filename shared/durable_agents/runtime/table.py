@@ -205,6 +205,11 @@ class StateTable:
             )
         except self.client.exceptions.ConditionalCheckFailedException as error:
             old = error.response.get("Item") or {}
+            if _str(old.get("owner")) == owner:
+                # Owner ids are unique per turn: an earlier attempt of this very request (retried by
+                # botocore after its response was lost) took the lease. The item as it stands is that
+                # attempt's ALL_NEW, so the lease is ours and this is the state it loaded.
+                return StateSnapshot.from_item(old)
             raise AcquireFailed(_str(old.get("owner")), _num(old.get("lease_until"))) from None
         return StateSnapshot.from_item(response["Attributes"])
 
