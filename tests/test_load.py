@@ -1,0 +1,162 @@
+"""Load through the real HTTP API: many sessions at once, and many clients on ONE session at once.
+
+The stack is the template's, on moto's server (``ThreadedMotoServer``) with the API gateway on loopback:
+every ``/chat`` is an HTTP request -> API Gateway proxy event -> API function -> Lambda invoke (moto) ->
+object host -> ConversationManager -> TravelAgent, with the real lease lock on every object.
+
+Checked: no 5xx at all except ``503`` + ``Retry-After`` (busy), which the client honours and retries with
+the same ``Idempotency-Key``; every accepted turn is in the conversation's history (and the travel
+agent's) exactly once, both sides, in each client's order; nothing else is there.
+
+``make test`` runs the quick version; ``make soak`` (``SOAK=1``) the long one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.support.api_client import ApiClient
+from tests.support.stack import HttpStack, full_history, http_stack
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
+SOAK = os.environ.get("SOAK") == "1"
+
+MESSAGES = [
+    "Plan a trip to {city}",
+    "from Boston, 5 days in May, 2 adults, budget 3000 USD",
+    "What's the weather like in {city} next week?",
+    "Hotels in {city} for 3 nights",
+    "make it 4 people",
+    "Things to do in {city}?",
+    "Flights from London to {city} in June",
+    "I love museums and food",
+    "What do you know about my trip so far?",
+    "Thanks! Any tips for {city}?",
+]
+CITIES = ["Paris", "Tokyo", "Rome", "Lisbon", "Barcelona", "Berlin", "Prague", "Vienna", "Madrid", "Amsterdam"]
+
+
+def text_for(client: int, turn: int) -> str:
+    return MESSAGES[(client + turn) % len(MESSAGES)].format(city=CITIES[client % len(CITIES)])
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[HttpStack]:
+    with http_stack() as stack:
+        yield stack
+
+
+Sent = list[tuple[str, str]]
+"""One client's accepted turns, in order: (Idempotency-Key, message text)."""
+
+
+def converse(client: ApiClient, *, session: str, user: str, name: str, turns: int) -> Sent:
+    """One client: ``turns`` chat turns one after the other; each must end in 200."""
+    sent: Sent = []
+    for turn in range(turns):
+        key = f"{name}-t{turn}"
+        text = text_for(sum(map(ord, name)), turn)
+        reply = client.chat(text, session=session, user=user, key=key)
+        assert reply.status == 200, (name, turn, reply.status, reply.body[:300])
+        body = reply.json()
+        assert body["sessionId"] == session
+        assert body["content"].strip() and body["type"] in ("answer", "clarification", "state")
+        sent.append((key, text))
+    return sent
+
+
+def check_history(entries: list[dict[str, Any]], sent_by_client: dict[str, Sent]) -> None:
+    """Every accepted turn exactly once (user entry then agent entry), in each client's order, nothing else."""
+    user_ids = [entry["messageId"] for entry in entries if entry["role"] == "user"]
+    agent_ids = [entry["messageId"] for entry in entries if entry["role"] == "agent"]
+    expected = [key for sent in sent_by_client.values() for key, _ in sent]
+    duplicates = [key for key, n in Counter(user_ids).items() if n > 1]
+    assert not duplicates, f"turns recorded twice: {duplicates[:5]}"
+    assert sorted(user_ids) == sorted(expected), "history and accepted turns differ"
+    assert sorted(agent_ids) == sorted(expected)
+    for position, entry in enumerate(entries):
+        # each exchange is the user's message followed by the agent's answer to it (a turn is atomic)
+        if entry["role"] == "user":
+            assert entries[position + 1]["role"] == "agent"
+            assert entries[position + 1]["messageId"] == entry["messageId"]
+    texts = {entry["messageId"]: entry["content"] for entry in entries if entry["role"] == "user"}
+    for client, sent in sent_by_client.items():
+        order = [key for key in user_ids if key in {k for k, _ in sent}]
+        assert order == [key for key, _ in sent], f"{client}'s turns are out of order"
+        for key, text in sent:
+            assert texts[key] == text
+
+
+def run_load(api: HttpStack, *, sessions: int, turns: int, shared_clients: int, shared_turns: int) -> None:
+    client = ApiClient(api.url)
+    run = f"r{time.monotonic_ns() % 10**9}"
+    shared_session, shared_user = f"{run}-shared", f"{run}-shared-user"
+    jobs: dict[str, tuple[str, str, int]] = {}
+    for s in range(sessions):
+        jobs[f"{run}-s{s}"] = (f"{run}-s{s}", f"{run}-u{s}", turns)
+    for c in range(shared_clients):
+        jobs[f"{run}-c{c}"] = (shared_session, shared_user, shared_turns)
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {
+            name: pool.submit(converse, client, session=session, user=user, name=name, turns=n)
+            for name, (session, user, n) in jobs.items()
+        }
+        results = {name: future.result() for name, future in futures.items()}
+
+    assert client.unexpected_5xx == [], client.unexpected_5xx[:3]
+    assert set(client.statuses) <= {200, 503}, client.statuses
+    assert client.statuses[503] == client.retries  # every 503 was retried (after its Retry-After)
+
+    table = api.table()
+    by_session: dict[str, dict[str, Sent]] = {}
+    for name, (session, _, _) in jobs.items():
+        by_session.setdefault(session, {})[name] = results[name]
+    for session, sent_by_client in by_session.items():
+        conversation = full_history(table, _pk(api, "CONVERSATION_MANAGER", f"conversation:{session}"))
+        check_history(conversation, sent_by_client)
+        travel = full_history(table, _pk(api, "TRAVEL_AGENT", f"travel:{session}"))
+        check_history(travel, sent_by_client)
+
+    # the API's own view agrees: historyLength and the newest entries of the shared conversation
+    state = client.state("CONVERSATION_MANAGER", f"conversation:{shared_session}")
+    assert state.status == 200
+    total = sum(len(sent) for sent in by_session[shared_session].values())
+    assert state.json()["historyLength"] == 2 * total
+    assert state.json()["context"]["conversation"]["ownerUserId"] == shared_user
+
+    # a retried turn (same key) is answered from the record and changes nothing
+    (name, sent), *_ = by_session[shared_session].items()
+    key, text = sent[0]
+    replay = client.chat(text, session=shared_session, user=shared_user, key=key)
+    assert replay.status == 200
+    after = client.state("CONVERSATION_MANAGER", f"conversation:{shared_session}").json()
+    assert after["historyLength"] == 2 * total
+    print(
+        f"\nload: {sum(len(s) for s in results.values())} turns, statuses {dict(client.statuses)}, "
+        f"{client.retries} retries after 503"
+    )
+
+
+def _pk(api: HttpStack, namespace: str, name: str) -> str:
+    from durable_agents.runtime.ids import id_from_name
+
+    return id_from_name(namespace, name).key
+
+
+def test_concurrent_sessions_and_clients_on_one_session(api: HttpStack) -> None:
+    run_load(api, sessions=10, turns=3, shared_clients=8, shared_turns=3)
+
+
+@pytest.mark.soak
+@pytest.mark.skipif(not SOAK, reason="long run: make soak (SOAK=1)")
+def test_soak_concurrent_sessions_and_clients_on_one_session(api: HttpStack) -> None:
+    run_load(api, sessions=50, turns=10, shared_clients=20, shared_turns=10)
