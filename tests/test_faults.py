@@ -151,7 +151,9 @@ def test_persistent_fault_fails_cleanly_and_the_keyed_retry_applies_once(
 def run_storm(dynamodb: Any, *, objects: int, threads_per_object: int, turns: int, probability: float) -> None:
     env = make_env(dynamodb, lease_seconds=3, busy_wait_seconds=10)
     faults = FaultInjector(dynamodb, seed=7).attach()
-    for kind in KINDS:
+    for offset, kind in enumerate(KINDS):  # every kind a few times for sure ...
+        faults.add(kind, every=11 + offset, times=3)
+    for kind in KINDS:  # ... and all of them at random
         faults.add(kind, probability=probability / len(KINDS))
     retries = 0
     try:

@@ -133,9 +133,13 @@ def run_load(api: HttpStack, *, sessions: int, turns: int, shared_clients: int, 
     assert state.json()["historyLength"] == 2 * total
     assert state.json()["context"]["conversation"]["ownerUserId"] == shared_user
 
-    # a retried turn (same key) is answered from the record and changes nothing
-    (name, sent), *_ = by_session[shared_session].items()
-    key, text = sent[0]
+    # a retried turn (same key) is answered from the record and changes nothing. (Objects remember the
+    # recent message ids only: 32 / 96 KB of responses, so a retry is deduplicated within about the
+    # last 30 turns of its session; this retries the newest.)
+    newest = next(e for e in reversed(full_history(table, _pk(api, "CONVERSATION_MANAGER",
+                                                            f"conversation:{shared_session}")))
+                  if e["role"] == "user")
+    key, text = newest["messageId"], newest["content"]
     replay = client.chat(text, session=shared_session, user=shared_user, key=key)
     assert replay.status == 200
     after = client.state("CONVERSATION_MANAGER", f"conversation:{shared_session}").json()

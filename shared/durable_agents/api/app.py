@@ -121,7 +121,8 @@ def _check_message(cls: type, message: AgentMessage) -> None:
     supported = getattr(cls, "supported_types", None)
     if callable(supported) and message.type not in supported():
         raise UnsupportedMessageType(
-            f"{cls.__name__} does not handle {message.type!r} messages; supported types: {', '.join(supported())}"
+            f"{cls.__name__} does not handle {message.type!r} messages; "
+            f"supported types: {', '.join(supported())}"
         )
     if message.type == "chat":
         chat_text(message)

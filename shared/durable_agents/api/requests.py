@@ -31,7 +31,8 @@ def check_name(name: str) -> str:
         raise ApiError(
             400,
             "invalid_name",
-            "an object name is 1-256 characters of letters, digits and _ . : @ - (starting with a letter or digit)",
+            "an object name is 1-256 characters of letters, digits and _ . : @ - "
+            "(starting with a letter or digit)",
         )
     return name
 
