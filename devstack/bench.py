@@ -16,7 +16,7 @@ Every figure is measured twice in the same process, on the same moto-backed Dyna
 Sections:
 
 1. **Runtime**: a counter-style turn (read a tally, add one, append a history entry) on ``mock_aws``
-   with :func:`devstack.moto_patches.patch_moto`: DynamoDB round trips per turn (botocore
+   with :func:`devstack.local_patches.patch_local_stack`: DynamoDB round trips per turn (botocore
    ``before-call`` events), latency p50/p95/p99, turns per second at 1, 8 and 32 concurrent sessions
    (distinct objects), the same turn at history length 10 vs 10,000, and 8 threads x 50 increments
    on ONE object (expected 400).
@@ -412,12 +412,12 @@ def bench_runtime(config: Config) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from devstack.moto_patches import patch_moto
+    from devstack.local_patches import patch_local_stack
     from durable_agents.config import Settings
     from durable_agents.runtime import Env, ObjectBusy
     from durable_agents.runtime.aws import client_config
 
-    patch_moto()
+    patch_local_stack()
     with environment(FAKE_AWS), mock_aws():
         client = boto3.client("dynamodb", region_name=REGION, config=client_config())
         create_table(client, "bench-state")
@@ -522,14 +522,14 @@ def history_entries(count: int, prefix: str) -> list[dict[str, Any]]:
 
 def bench_chat(config: Config) -> dict[str, Any]:
     from devstack.gateway import GatewayRequest, build_proxy_event
-    from devstack.moto_patches import patch_moto
+    from devstack.local_patches import patch_local_stack
     from devstack.moto_stack import start_local_stack
     from durable_agents.agents.models import AgentContext, AgentMessage
     from durable_agents.config import Settings, bindings
     from durable_agents.runtime import Env, ObjectBusy, aws, default_env
     from durable_agents.runtime.ids import id_from_name
 
-    patch_moto()
+    patch_local_stack()
     out: dict[str, Any] = {}
     with environment(FAKE_AWS):
         stack = start_local_stack(server=False)
@@ -716,12 +716,12 @@ def bench_http(turns: int) -> dict[str, Any]:
     import logging
 
     from devstack.gateway import ApiGateway
-    from devstack.moto_patches import patch_moto
+    from devstack.local_patches import patch_local_stack
     from devstack.moto_stack import start_local_stack
 
     for name in ("werkzeug", "devstack.gateway", "devstack.lambda"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    patch_moto()
+    patch_local_stack()
     with environment(FAKE_AWS):
         stack = start_local_stack(server=True)
     try:
@@ -878,7 +878,7 @@ def build_markdown(report: dict[str, Any]) -> str:
         f"mode: {'quick (few iterations: timings mean little)' if meta['quick'] else 'full'} · "
         f"{meta['seconds']:.0f} s",
         "",
-        "DynamoDB is moto (in-process `mock_aws` with `patch_moto`; the HTTP row uses moto's server), so "
+        "DynamoDB is moto (in-process `mock_aws` with `patch_local_stack`; the HTTP row uses moto's server), so "
         "absolute latencies are moto's CPU time, not AWS's network time: round trips and lost updates carry "
         "over to AWS, latency ratios do not (moto spends milliseconds per request converting every "
         "attribute of an item; our STATE item carries the recent history and the recent-message map as "

@@ -9,7 +9,7 @@ the Lambda functions and the state machines (ASL file with its substitutions res
 
 moto is configured with ``{"lambda": {"use_docker": false}, "stepfunctions": {"execute_state_machine":
 true}}`` so Step Functions executions really run, and DynamoDB requests are made atomic
-(:func:`devstack.moto_patches.patch_moto`). The one seam for Lambda is the docker-less
+(:func:`devstack.local_patches.patch_local_stack`). The one seam for Lambda is the docker-less
 backend's ``invoke``: an invoke of a template function runs its handler in-process
 (:mod:`devstack.lambda_runtime`). A handler that raises answers like Lambda does, with function error
 ``Unhandled`` and the payload ``{"errorType": "<exception class>", "errorMessage": ...}``; Step
@@ -39,7 +39,7 @@ import boto3
 from botocore.client import BaseClient
 
 from devstack.lambda_runtime import Handler, LocalFunction
-from devstack.moto_patches import patch_moto
+from devstack.local_patches import patch_local_stack
 from devstack.template import LOCAL_REGION, LOCAL_STACK_NAME, LocalValues, SamTemplate
 
 MOTO_CONFIG: dict[str, Any] = {
@@ -250,7 +250,7 @@ def start_local_stack(
         endpoint_url = _start_server(host, port, cleanups) if server else None
         if not server:
             _start_mock(cleanups)
-        patch_moto()
+        patch_local_stack()
         _install_invoke_seam()
         account_id = _account_id(region, endpoint_url)
         values = template.local_values(

@@ -17,7 +17,7 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
-from devstack.moto_patches import patch_moto  # noqa: E402
+from devstack.local_patches import patch_local_stack  # noqa: E402
 from durable_agents.config import Settings  # noqa: E402
 from durable_agents.runtime import Env  # noqa: E402
 from durable_agents.runtime.aws import client_config  # noqa: E402
@@ -35,7 +35,7 @@ TABLE = "state-test"
 def moto_aws() -> Iterator[None]:
     from moto import mock_aws
 
-    patch_moto()
+    patch_local_stack()
     with mock_aws():
         yield
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from devstack.gateway import ApiGateway
-from devstack.moto_patches import patch_moto
+from devstack.local_patches import patch_local_stack
 from devstack.moto_stack import LocalStack, start_local_stack
 from durable_agents.runtime import aws, reset_default_env
 from durable_agents.runtime.aws import client_config
@@ -60,7 +60,7 @@ class HttpStack:
 @contextmanager
 def http_stack(parameters: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> Iterator[HttpStack]:
     """The template's stack on a moto server plus the API on ``http://127.0.0.1:<free port>``."""
-    patch_moto()
+    patch_local_stack()
     quiet = {name: logging.getLogger(name).level for name in ("werkzeug", "devstack.gateway", "devstack.lambda")}
     for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,4 +1,4 @@
-"""Patches that make moto behave like the real services where our guarantees depend on it.
+"""Patches that make the local stack behave like AWS where our guarantees depend on it (moto, Powertools).
 
 Real DynamoDB applies each request atomically: a conditional ``UpdateItem`` evaluates its condition and
 writes in one step. moto evaluates and writes in plain Python with no lock, so two threads (or two
@@ -121,8 +121,56 @@ def make_executions_repeatable() -> None:
     StateMachineInstance._copy_without_executions = True  # type: ignore[attr-defined]
 
 
-def patch_moto() -> None:
-    """Every patch above: what the tests, the local stack and the benchmark run moto with."""
+def make_powertools_router_per_thread() -> None:
+    """Keep Powertools' current API event per thread, as each Lambda environment has its own.
+
+    Powertools' REST resolver stores the request being resolved in a *class* attribute
+    (``BaseRouter.current_event``): right in Lambda, where an environment serves one request at a
+    time, but the local stack runs many requests of one function concurrently in one process, and
+    one request could read another's event. This makes that attribute thread-local. Idempotent.
+    """
+    from abc import ABCMeta
+
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if isinstance(BaseRouter, _PerThreadEventMeta):
+        return
+    if type(BaseRouter) is not ABCMeta:  # pragma: no cover - a Powertools release changed its design
+        raise RuntimeError("Powertools' BaseRouter is no longer an ABC; revisit this patch")
+    type.__setattr__(BaseRouter, "current_event", _PerThreadEvent())
+    BaseRouter.__class__ = _PerThreadEventMeta
+
+
+_EVENTS = threading.local()
+
+
+class _PerThreadEvent:
+    """``self.current_event`` on a router instance: this thread's event."""
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return getattr(_EVENTS, "event", None)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        _EVENTS.event = value
+
+
+def _class_get(cls: Any) -> Any:
+    return getattr(_EVENTS, "event", None)
+
+
+def _class_set(cls: Any, value: Any) -> None:
+    _EVENTS.event = value
+
+
+class _PerThreadEventMeta(__import__("abc").ABCMeta):
+    """``BaseRouter.current_event = event`` (how Powertools sets it): this thread's event."""
+
+    current_event = property(_class_get, _class_set)
+
+
+def patch_local_stack() -> None:
+    """Every patch above: what the tests, the local stack and the benchmark run with."""
     make_dynamodb_atomic()
     make_transactions_cheap()
     make_executions_repeatable()
+    make_powertools_router_per_thread()
