@@ -11,7 +11,6 @@ import pytest
 from durable_agents.agents.base import BaseAgent
 from durable_agents.agents.errors import Forbidden, InvalidMessage, NotFound, UnsupportedMessageType
 from durable_agents.agents.factory import AgentFactory
-from durable_agents.agents.session import SessionManager
 from durable_agents.runtime import Env
 from tests.support.agents import agents_env, chat, message
 
@@ -86,9 +85,7 @@ def stored_session_ids(env: Env, dynamodb: Any, user: str = "alice") -> set[str]
     return set(json.loads(item["kv"]["M"]["sessions"]["S"]))
 
 
-def test_idle_sessions_expire_and_are_dropped(
-    agent_env: Env, dynamodb: Any, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_idle_sessions_expire_and_are_dropped(agent_env: Env, dynamodb: Any, clock: Clock) -> None:
     stub = sessions(agent_env)
     stub.start_session("alice", "old")
     clock.advance(days=5)
@@ -105,7 +102,7 @@ def test_idle_sessions_expire_and_are_dropped(
     reopened = stub.start_session("alice", "old")  # the same id starts afresh
     assert datetime.fromisoformat(reopened["createdAt"]) == clock.now
 
-    monkeypatch.setattr(SessionManager, "idle_days", 1.0)  # configurable, applies to existing sessions
+    agent_env.settings = agent_env.settings.model_copy(update={"session_idle_days": 1.0})  # applies to existing sessions
     assert datetime.fromisoformat(stub.list_sessions()[0]["expiresAt"]) == clock.now + timedelta(days=1)
     clock.advance(days=1, seconds=1)
     assert stub.list_sessions() == []

@@ -43,6 +43,7 @@ class Settings(BaseModel):
     busy_wait_seconds: float = Field(
         default=3.0, description="How long a caller waits for a busy object before giving up with 'busy'."
     )
+    session_idle_days: float = Field(default=7.0, description="Idle days after which a user's session expires.")
     llm_provider: Literal["embedded", "bedrock"] = Field(default="embedded")
     bedrock_model_id: str = Field(default="anthropic.claude-3-5-haiku-20241022-v1:0")
     tool_provider: Literal["offline", "live"] = Field(default="offline")

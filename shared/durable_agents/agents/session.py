@@ -2,7 +2,7 @@
 
 A session record is ``{sessionId, conversationId, createdAt, lastActivity, expiresAt}``; its conversation
 is the ConversationManager ``conversation:<conversationId>`` (the conversation id is the session id).
-A session expires :attr:`SessionManager.idle_days` after its last activity (``expiresAt`` shows when,
+A session expires ``SESSION_IDLE_DAYS`` (settings) after its last activity (``expiresAt`` shows when,
 for the current setting); expired sessions are never listed or touched, and are dropped from storage
 whenever the user's object is next written. At most :data:`MAX_SESSIONS` are kept
 (the least recently active go first).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from ..runtime import rpc
 from .base import BaseAgent, handles, iso, json_size, merge_fields, parse_time
@@ -34,9 +34,6 @@ MAX_SESSION_ID = 128
 
 class SessionManager(BaseAgent):
     """A user's sessions, their expiry, and the user's preferences (see the module documentation)."""
-
-    idle_days: ClassVar[float] = 7.0
-    """Days without activity after which a session expires."""
 
     # --- RPC --------------------------------------------------------------------------------------------
 
@@ -157,7 +154,7 @@ class SessionManager(BaseAgent):
             raise Forbidden("this session manager belongs to another user")
 
     def _idle(self) -> timedelta:
-        return timedelta(days=type(self).idle_days)
+        return timedelta(days=self.env.settings.session_idle_days)
 
     def _live_sessions(self, *, write: bool) -> dict[str, dict[str, Any]]:
         """Sessions not yet expired (``write``: the expired ones are dropped from storage too)."""
