@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from durable_agents.runtime import Env, ObjectBusy, ReentrancyError, UnknownBinding
+from durable_agents.config import Settings
+from durable_agents.runtime import Env, LeaseLost, ObjectBusy, ObjectCallError, ReentrancyError, UnknownBinding
 from durable_agents.runtime.host import host_call
 from durable_agents.runtime.reaper import reap
 from durable_agents.runtime.storage import INLINE_VALUE_BYTES
@@ -117,3 +118,33 @@ def test_recorded_responses_stay_within_the_state_budget(env: Env) -> None:
     assert sum(len(e["r"]) for e in snapshot.done.values()) <= DONE_BUDGET_BYTES
     assert "m9" in snapshot.done and "m0" not in snapshot.done
     assert stub.call("get", "big", idempotency_key="m9") == "v" * 20_000  # the newest is still replayed
+
+
+class _FakeLambda:
+    """A Lambda client whose object host always fails with one error type."""
+
+    def __init__(self, error_type: str):
+        self.error_type = error_type
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+        import io
+        import json
+
+        body = {"errorType": self.error_type, "errorMessage": f"remote {self.error_type}"}
+        return {"FunctionError": "Unhandled", "Payload": io.BytesIO(json.dumps(body).encode())}
+
+
+@pytest.mark.parametrize(
+    "error_type, expected",
+    [("ObjectBusy", ObjectBusy), ("LeaseLost", LeaseLost), ("ReentrancyError", ReentrancyError),
+     ("ValueError", ObjectCallError), ("ObjectCallError", ObjectCallError)],
+)
+def test_remote_errors_keep_their_type_across_hops(dynamodb: Any, error_type: str, expected: type) -> None:
+    settings = Settings(state_table="state-test", object_host_function="object-host")
+    remote = Env(settings, {"COUNTER": "tests.support.objects:Counter"}, dynamodb=dynamodb,
+                 lambda_client=_FakeLambda(error_type))
+    with pytest.raises(expected) as caught:
+        remote.COUNTER.get_by_name("far").increment()
+    assert type(caught.value).__name__ == (error_type if expected is not ObjectCallError else "ObjectCallError")
+    if expected is ObjectCallError:
+        assert caught.value.error_type == error_type

@@ -12,8 +12,8 @@ import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from . import codec, ids
-from .errors import ObjectBusy, ObjectCallError, UnknownBinding
+from . import codec, errors, ids
+from .errors import DurableObjectError, ObjectBusy, ObjectCallError, UnknownBinding
 from .ids import ObjectId
 from .objects import DurableObject
 from .turn import current_call_chain, run_turn
@@ -97,10 +97,18 @@ class ObjectStub:
         if response.get("FunctionError"):
             error_type = (body or {}).get("errorType", "ObjectCallError")
             message = (body or {}).get("errorMessage", "remote object call failed")
-            if error_type == "ObjectBusy":
-                raise ObjectBusy(self.id.label, None, None, retry_after=1.0)
-            raise ObjectCallError(message, error_type)
+            raise self._remote_error(error_type, message)
         return body
+
+    def _remote_error(self, error_type: str, message: str) -> Exception:
+        """The runtime's own exception for a remote one of its types (so it keeps its meaning, and its
+        name as the Lambda ``errorType``, across any number of hops); else :class:`ObjectCallError`."""
+        if error_type == "ObjectBusy":
+            return ObjectBusy(self.id.label, None, None, retry_after=1.0)
+        cls = getattr(errors, error_type, None)
+        if isinstance(cls, type) and issubclass(cls, DurableObjectError) and cls is not ObjectCallError:
+            return cls(message)
+        return ObjectCallError(message, error_type)
 
 
 def object_call_payload(
