@@ -8,7 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from durable_agents.config import Settings
-from durable_agents.runtime import Env, LeaseLost, ObjectBusy, ObjectCallError, ReentrancyError, UnknownBinding
+from durable_agents.runtime import (
+    Env,
+    LeaseLost,
+    ObjectBusy,
+    ObjectCallError,
+    ReentrancyError,
+    ServiceUnavailable,
+    UnknownBinding,
+)
 from durable_agents.runtime.host import host_call
 from durable_agents.runtime.reaper import reap
 from durable_agents.runtime.storage import INLINE_VALUE_BYTES
@@ -137,7 +145,8 @@ class _FakeLambda:
 @pytest.mark.parametrize(
     "error_type, expected",
     [("ObjectBusy", ObjectBusy), ("LeaseLost", LeaseLost), ("ReentrancyError", ReentrancyError),
-     ("ValueError", ObjectCallError), ("ObjectCallError", ObjectCallError)],
+     ("ServiceUnavailable", ServiceUnavailable), ("ValueError", ObjectCallError),
+     ("ObjectCallError", ObjectCallError)],
 )
 def test_remote_errors_keep_their_type_across_hops(dynamodb: Any, error_type: str, expected: type) -> None:
     settings = Settings(state_table="state-test", object_host_function="object-host")
@@ -148,3 +157,27 @@ def test_remote_errors_keep_their_type_across_hops(dynamodb: Any, error_type: st
     assert type(caught.value).__name__ == (error_type if expected is not ObjectCallError else "ObjectCallError")
     if expected is ObjectCallError:
         assert caught.value.error_type == error_type
+
+
+def test_host_reports_aws_failures_past_retries_as_service_unavailable(env: Env, monkeypatch: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    def throttled(*args: Any, **kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                          "UpdateItem")
+
+    monkeypatch.setattr(env.table, "acquire", throttled)
+    with pytest.raises(ServiceUnavailable):
+        host_call({"namespace": "COUNTER", "name": "t", "method": "increment"}, env)
+    monkeypatch.setattr(env.table, "acquire", lambda *a, **k: (_ for _ in ()).throw(KeyError("a bug")))
+    with pytest.raises(KeyError):  # anything else keeps its own type
+        host_call({"namespace": "COUNTER", "name": "t", "method": "increment"}, env)
+
+
+def test_the_api_answers_service_unavailable_with_503_and_retry_after() -> None:
+    from durable_agents.api.errors import map_exception
+
+    response = map_exception(ServiceUnavailable("DynamoDB throttled past retries"))
+    assert response is not None and response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "throttled" not in response.body  # AWS's own words are not echoed

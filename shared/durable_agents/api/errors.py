@@ -69,32 +69,6 @@ _REMOTE_STATUS = {
 }
 
 
-TRANSIENT_AWS_ERRORS = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-        "ReadTimeoutError",
-        "ConnectTimeoutError",
-        "EndpointConnectionError",
-        "ConnectionClosedError",
-    }
-)
-"""AWS failures that outlasted botocore's retries but will pass: answered 503 + Retry-After."""
-
-
-def _transient_aws_error(error: Exception) -> bool:
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code") in TRANSIENT_AWS_ERRORS
-    return isinstance(error, (ConnectionError, HTTPClientError))
-
-
 def _unavailable() -> Response:
     return error_response(
         503, "unavailable", "a backing service is busy or unavailable; retry shortly", {"Retry-After": "1"}
@@ -115,8 +89,6 @@ def map_exception(error: Exception) -> Response | None:
         retry = str(max(1, math.ceil(error.retry_after)))
         return error_response(503, error.code, str(error), {"Retry-After": retry})
     if isinstance(error, runtime_errors.ObjectCallError):
-        if error.error_type in TRANSIENT_AWS_ERRORS:
-            return _unavailable()
         if error.error_type not in _REMOTE_STATUS:
             # an unexpected failure inside the object: say so, without its internals
             return error_response(502, error.code, f"the agent could not answer ({error.error_type})")
@@ -127,6 +99,6 @@ def map_exception(error: Exception) -> Response | None:
         if isinstance(error, kind):
             headers = {"Retry-After": "1"} if status == 503 else None
             return error_response(status, error.code, str(error), headers)  # type: ignore[attr-defined]
-    if _transient_aws_error(error):
+    if isinstance(error, runtime_errors.ServiceUnavailable) or runtime_errors.is_transient_aws_error(error):
         return _unavailable()
     return None

@@ -78,6 +78,36 @@ class TurnTooLarge(DurableObjectError):
     code = "turn_too_large"
 
 
+class ServiceUnavailable(DurableObjectError):
+    """An AWS service a turn needed stayed throttled or unavailable past the SDK's retries; the turn
+    stored nothing. Retrying shortly is safe (with the same idempotency key: exactly once)."""
+
+    code = "unavailable"
+
+
+TRANSIENT_AWS_ERRORS = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+"""Error codes of AWS failures that outlasted botocore's retries but will pass."""
+
+
+def is_transient_aws_error(error: BaseException) -> bool:
+    """A throttling, server-side or connection failure of an AWS call (worth a retry later)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code") in TRANSIENT_AWS_ERRORS
+    return isinstance(error, (ConnectionError, HTTPClientError))
+
+
 class ObjectCallError(DurableObjectError):
     """A remote (Lambda) call to an object failed; ``error_type`` is the remote exception's class name."""
 

@@ -2,7 +2,8 @@
 
 Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "callChain"?}``.
 Errors propagate as exceptions, so Lambda reports their class name as ``errorType`` (``ObjectBusy`` is
-what a Step Functions ``Retry`` matches).
+what a Step Functions ``Retry`` matches); AWS failures that outlasted the SDK's retries become
+``ServiceUnavailable``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .env import Env
+from .errors import ServiceUnavailable, is_transient_aws_error
 from .ids import ObjectId
 from .turn import run_turn
 
@@ -45,15 +47,21 @@ class ObjectCall(BaseModel):
 def host_call(event: dict[str, Any], env: Env) -> Any:
     """Validate ``event`` and run it; return the method's JSON result."""
     call = ObjectCall.model_validate(event)
-    return run_turn(
-        env,
-        call.object_id(env),
-        call.method,
-        call.args,
-        call.kwargs,
-        idempotency_key=call.idempotency_key,
-        call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
-    )
+    try:
+        return run_turn(
+            env,
+            call.object_id(env),
+            call.method,
+            call.args,
+            call.kwargs,
+            idempotency_key=call.idempotency_key,
+            call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
+        )
+    except Exception as error:
+        # botocore's own error classes would reach the caller as a bare "ClientError": say what it means
+        if is_transient_aws_error(error):
+            raise ServiceUnavailable(f"an AWS service stayed unavailable past retries: {error}") from error
+        raise
 
 
 def _chain_key(entry: str, env: Env) -> str:
