@@ -121,7 +121,7 @@ CASES: list[Case] = [
     Case("name_quotes", "GET", "/agents/TRAVEL_AGENT/%22travel%22%3A1/health", None, 400),
     Case("name_nul", "GET", "/agents/TRAVEL_AGENT/travel%00x/state", None, 400),
     Case("name_very_long", "GET", "/agents/TRAVEL_AGENT/" + "n" * 300 + "/state", None, 400),
-    Case("name_rtl", "POST", f"/agents/TRAVEL_AGENT/travel%E2%80%AEx/message", js({"content": "hi"}), 400),
+    Case("name_rtl", "POST", "/agents/TRAVEL_AGENT/travel%E2%80%AEx/message", js({"content": "hi"}), 400),
     # --- agent messages --------------------------------------------------------------------------------
     Case("unknown_message_type", "POST", f"{AGENT}/message", js({"type": "teleport", "content": "x"}), 400,
          "unsupported_message_type"),

@@ -11,7 +11,6 @@ and exceeding either raises a typed error instead of hanging or filling memory.
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -113,10 +112,10 @@ class UrllibTransport:
             response = self._opener.open(request, timeout=timeout)
         except urllib.error.HTTPError as error:  # 4xx/5xx/3xx still carry a response
             response = error
-        except (TimeoutError, socket.timeout) as error:
+        except TimeoutError as error:
             raise HttpTimeout(f"{method} {url} timed out after {timeout:g}s") from error
         except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
+            if isinstance(error.reason, TimeoutError):
                 raise HttpTimeout(f"{method} {url} timed out after {timeout:g}s") from error
             raise HttpError(f"{method} {url} failed: {error.reason}") from error
         except OSError as error:
@@ -124,7 +123,7 @@ class UrllibTransport:
         with response:
             try:
                 payload = response.read(max_bytes + 1)
-            except (TimeoutError, socket.timeout) as error:
+            except TimeoutError as error:
                 raise HttpTimeout(f"{method} {url} timed out reading the body") from error
             if len(payload) > max_bytes:
                 raise ResponseTooLarge(f"{method} {url}: body larger than {max_bytes} bytes")

@@ -7,7 +7,7 @@ stack.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
@@ -23,7 +23,7 @@ def client_config(*, read_timeout: float = 5.0, max_attempts: int = 4) -> Any:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, *, read_timeout: float = 5.0) -> Any:
     """The process-wide client of ``service`` (``dynamodb``, ``lambda``, ``stepfunctions``, ...)."""
     import boto3
