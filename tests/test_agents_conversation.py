@@ -17,6 +17,7 @@ from durable_agents.agents.travel import TravelAgent
 from durable_agents.http import HttpResponse, RecordedTransport
 from durable_agents.runtime import Env
 from tests.support.agents import agents_env, chat, message
+from tests.support.scraping import FakeClock, FakeResolver
 
 PAGE_URL = "https://en.wikivoyage.org/wiki/Paris"
 
@@ -35,17 +36,6 @@ def send(env: Env, msg: Any, session: str = "s1") -> dict[str, Any]:
     return conversation(env, session).call("route_message", msg, idempotency_key=msg.id)
 
 
-class StillClock:
-    def __init__(self) -> None:
-        self.time = 1_700_000_000.0
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        self.time += seconds
-
-
 @pytest.fixture
 def wikivoyage(monkeypatch: pytest.MonkeyPatch) -> RecordedTransport:
     """The scraping agent reads a recorded web (robots.txt + the Paris page) at a public address."""
@@ -61,7 +51,7 @@ def wikivoyage(monkeypatch: pytest.MonkeyPatch) -> RecordedTransport:
     monkeypatch.setattr(
         ScrapingAgent,
         "scraper_options",
-        {"resolver": lambda host, port: ["93.184.216.34"], "clock": StillClock(), "min_interval": 0},
+        {"resolver": FakeResolver(), "clock": FakeClock(), "min_interval": 0},
     )
     return transport
 

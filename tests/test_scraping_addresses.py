@@ -10,7 +10,7 @@ import pytest
 from durable_agents.scraping import ErrorCode, ScrapeRequest, ScraperState
 from durable_agents.scraping.addresses import AddressGuard, blocked_reason, system_resolver
 from durable_agents.scraping.urls import parse_url
-from tests.test_scraping_support import FakeResolver, make_scraper, redirect, requested, response, web
+from tests.support.scraping import FakeResolver, make_scraper, redirect, requested, response, web
 
 BLOCKED = [
     "127.0.0.1",

@@ -13,7 +13,7 @@ from durable_agents.scraping import TRUST_NOTE, ErrorCode, Page, ScrapeFailure, 
 from durable_agents.scraping.extract import Extracted, extract, tidy
 from durable_agents.scraping.hints import parse_selector
 from durable_agents.scraping.urls import parse_url
-from tests.test_scraping_support import make_scraper, response, web
+from tests.support.scraping import make_scraper, response, web
 
 PAGE_URL = "https://guide.example/europe/lisbon/index.html"
 

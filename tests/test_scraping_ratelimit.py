@@ -6,7 +6,7 @@ import pytest
 
 from durable_agents.scraping import ErrorCode, RobotsEntry, ScrapeFailure, ScrapeRequest, ScraperState
 from durable_agents.scraping.ratelimit import RateLimiter
-from tests.test_scraping_support import FakeClock, make_scraper, redirect, requested, web
+from tests.support.scraping import FakeClock, make_scraper, redirect, requested, web
 
 A = "https://a.example"
 B = "https://b.example"

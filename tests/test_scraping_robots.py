@@ -10,7 +10,7 @@ from durable_agents.http import USER_AGENT, HttpError, HttpResponse, HttpTimeout
 from durable_agents.scraping import ErrorCode, RobotsEntry, ScrapeRequest, ScrapeResult, ScraperState
 from durable_agents.scraping.robots import MAX_RULES, is_allowed, parse_robots, product_token
 from durable_agents.scraping.urls import parse_url
-from tests.test_scraping_support import FakeClock, make_scraper, redirect, requested, response, web
+from tests.support.scraping import FakeClock, make_scraper, redirect, requested, response, web
 
 UA = USER_AGENT
 SITE = "https://travel.example"

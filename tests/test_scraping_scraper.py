@@ -12,7 +12,7 @@ from durable_agents.scraping import ErrorCode, Scraper, ScrapeRequest, ScrapeRes
 from durable_agents.scraping.fetch import MAX_REDIRECTS
 from durable_agents.scraping.scraper import cache_key
 from durable_agents.scraping.urls import parse_url
-from tests.test_scraping_support import (
+from tests.support.scraping import (
     FakeClock,
     FakeResolver,
     make_scraper,

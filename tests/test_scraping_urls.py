@@ -6,7 +6,7 @@ import pytest
 
 from durable_agents.scraping import ErrorCode, ScrapeFailure, ScrapeRequest, ScraperState, parse_url
 from durable_agents.scraping.urls import MAX_URL_LENGTH, join_url
-from tests.test_scraping_support import make_scraper, web
+from tests.support.scraping import make_scraper, web
 
 
 @pytest.mark.parametrize(
