@@ -181,3 +181,21 @@ def test_the_api_answers_service_unavailable_with_503_and_retry_after() -> None:
     assert response is not None and response.status_code == 503
     assert response.headers["Retry-After"] == "1"
     assert "throttled" not in response.body  # AWS's own words are not echoed
+
+
+@pytest.mark.parametrize(
+    "error_type, status, code",
+    [("Forbidden", 403, "forbidden"), ("MethodNotAllowed", 405, "method_not_allowed"),
+     ("UnsupportedMessageType", 400, "unsupported_message_type"), ("ValidationError", 400, "invalid_request"),
+     ("KeyError", 502, "object_call_failed")],
+)
+def test_the_api_answers_remote_errors_by_their_type(error_type: str, status: int, code: str) -> None:
+    import json
+
+    from durable_agents.api.errors import map_exception
+
+    response = map_exception(ObjectCallError(f"remote {error_type}: /var/task/secret.py", error_type))
+    assert response is not None and response.status_code == status
+    assert json.loads(response.body)["error"]["code"] == code
+    if status == 502:
+        assert "secret.py" not in response.body  # an unexpected failure's internals are not echoed

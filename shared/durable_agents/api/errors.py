@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import ValidationError
 
-from ..agents.errors import AgentError
+from ..agents import errors as agent_errors
 from ..runtime import errors as runtime_errors
 
 JSON = "application/json"
@@ -57,16 +57,16 @@ _RUNTIME_STATUS: dict[type[Exception], int] = {
     runtime_errors.LeaseLost: 503,
 }
 
-_REMOTE_STATUS = {
-    "ObjectBusy": (503, "busy"),
-    "LeaseLost": (503, "lease_lost"),
-    "Forbidden": (403, "forbidden"),
-    "NotFound": (404, "not_found"),
-    "InvalidMessage": (400, "invalid_message"),
-    "UnsupportedMessageType": (400, "unsupported_message_type"),
-    "ValidationError": (400, "invalid_request"),
-    "ReentrancyError": (409, "reentrant_call"),
-}
+def _remote_status(error_type: str) -> tuple[int, str] | None:
+    """Status and code of an error raised inside a remote object, by its class name. The runtime's own
+    errors arrive re-raised as themselves (see ``ObjectStub``); agent errors and request validation
+    errors are known here by name."""
+    if error_type == "ValidationError":
+        return 400, "invalid_request"
+    cls = getattr(agent_errors, error_type, None)
+    if isinstance(cls, type) and issubclass(cls, agent_errors.AgentError):
+        return cls.status, cls.code
+    return None
 
 
 def _unavailable() -> Response:
@@ -81,7 +81,7 @@ def map_exception(error: Exception) -> Response | None:
         return error_response(error.status, error.code, str(error), error.headers)
     if isinstance(error, ValidationError):
         return error_response(400, "invalid_request", _validation_message(error))
-    if isinstance(error, AgentError):
+    if isinstance(error, agent_errors.AgentError):
         allowed: Any = getattr(error, "allowed", None)
         headers = {"Allow": ", ".join(allowed)} if allowed else None
         return error_response(error.status, error.code, str(error), headers)
@@ -89,12 +89,11 @@ def map_exception(error: Exception) -> Response | None:
         retry = str(max(1, math.ceil(error.retry_after)))
         return error_response(503, error.code, str(error), {"Retry-After": retry})
     if isinstance(error, runtime_errors.ObjectCallError):
-        if error.error_type not in _REMOTE_STATUS:
+        known = _remote_status(error.error_type)
+        if known is None:
             # an unexpected failure inside the object: say so, without its internals
             return error_response(502, error.code, f"the agent could not answer ({error.error_type})")
-        status, code = _REMOTE_STATUS[error.error_type]
-        headers = {"Retry-After": "1"} if status == 503 else None
-        return error_response(status, code, str(error), headers)
+        return error_response(known[0], known[1], str(error))
     for kind, status in _RUNTIME_STATUS.items():
         if isinstance(error, kind):
             headers = {"Retry-After": "1"} if status == 503 else None
