@@ -212,10 +212,9 @@ class Storage:
         """Delete ``key`` (returns whether it existed) or several keys (returns how many existed)."""
         self._check_writable()
         keys = [validate_key(key)] if isinstance(key, str) else [validate_key(k) for k in _as_list(key)]
-        present = self._current_keys()
         existed = 0
         for k in keys:
-            existed += k in present
+            existed += self._has(k)
             self._writes[k] = _DELETED
         return bool(existed) if isinstance(key, str) else existed
 
@@ -249,8 +248,15 @@ class Storage:
         if self._read_only:
             raise ReadOnlyStorageError("this method is read-only (@rpc(read_only=True)); it cannot write")
 
-    def _base_kv(self) -> dict[str, str | Marker]:
-        return {} if self._wiped else dict(self._snapshot.kv)
+    def _base_kv(self) -> Mapping[str, str | Marker]:
+        """The committed keys this turn still sees (read-only: writes go to ``_writes``)."""
+        return {} if self._wiped else self._snapshot.kv
+
+    def _has(self, key: str) -> bool:
+        written = self._writes.get(key)
+        if written is not None:
+            return written is not _DELETED
+        return key in self._base_kv()
 
     def _current_keys(self) -> set[str]:
         keys = set(self._base_kv())
