@@ -33,3 +33,8 @@ def encode(value: Any) -> str:
 
 def decode(text: str) -> Any:
     return json.loads(text)
+
+
+def copy_as_json(value: Any) -> Any:
+    """``value`` as it arrives after crossing a process boundary: plain JSON data, a fresh copy."""
+    return decode(encode(value))

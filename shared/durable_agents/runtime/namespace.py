@@ -74,8 +74,8 @@ class ObjectStub:
 
         ``idempotency_key`` makes the call exactly-once: a repeated key gets the recorded response.
         """
-        plain_args = codec.decode(codec.encode(list(args)))
-        plain_kwargs = codec.decode(codec.encode(kwargs))
+        plain_args = codec.copy_as_json(list(args))
+        plain_kwargs = codec.copy_as_json(kwargs)
         if self.env.settings.object_host_function:
             return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key)
         return run_turn(self.env, self.id, method, plain_args, plain_kwargs, idempotency_key=idempotency_key)

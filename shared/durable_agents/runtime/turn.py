@@ -67,7 +67,7 @@ def run_turn(
             snapshot = env.table.read_state(object_id.key)
             storage = Storage(env.table, object_id.key, snapshot, read_only=True)
             ctx = ObjectContext(id=object_id, storage=storage, call_chain=_CHAIN.get())
-            return _jsonable(getattr(cls(ctx, env), method)(*args, **kwargs))
+            return codec.copy_as_json(getattr(cls(ctx, env), method)(*args, **kwargs))
         return _locked_turn(env, object_id, cls, method, args, kwargs, idempotency_key)
     finally:
         _CHAIN.reset(token)
@@ -172,7 +172,3 @@ def _release_quietly(env: Env, pk: str, owner: str, fence: int, turn_id: str) ->
         pass
     except Exception:  # noqa: BLE001 - the turn's own error is the one to report
         logger.warning("could not release the lease of %s; it will expire", pk, exc_info=True)
-
-
-def _jsonable(value: Any) -> Any:
-    return codec.decode(codec.encode(value))
