@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from durable_agents.config import settings
-from durable_agents.http import HttpError, HttpResponse, HttpTimeout
+from durable_agents.http import HttpError, HttpResponse, HttpTimeout, RecordedTransport
 from durable_agents.scraping import ErrorCode, Scraper, ScrapeRequest, ScrapeResult, ScraperState, ValidUrl
 from durable_agents.scraping.addresses import IPAddress
 from durable_agents.scraping.fetch import MAX_REDIRECTS
@@ -143,6 +143,31 @@ def test_the_rate_limit_wait_counts_against_the_deadline() -> None:
     assert scraper.scrape(ScrapeRequest(url=f"{SITE}/2", timeout=2.0), state).ok
     assert clock.sleeps == [pytest.approx(0.75)]
     assert transport.timeouts[-1] == pytest.approx(1.25)
+
+
+def test_each_request_goes_to_the_addresses_vetted_for_its_host() -> None:
+    transport = web(
+        {f"{SITE}/go": redirect(f"{SITE}/go", "https://cdn.example/x"), "https://cdn.example/x": "<p>x</p>"}
+    )
+    resolver = FakeResolver({"travel.example": ["93.184.216.34"], "cdn.example": ["2606:4700::1", "1.1.1.1"]})
+    scraper, _, _ = make_scraper(transport, resolver=resolver)
+    assert scraper.scrape(ScrapeRequest(url=f"{SITE}/go"), ScraperState()).ok
+    assert transport.pinned == [
+        (f"{SITE}/robots.txt", ("93.184.216.34",)),
+        (f"{SITE}/go", ("93.184.216.34",)),
+        ("https://cdn.example/robots.txt", ("2606:4700::1", "1.1.1.1")),
+        ("https://cdn.example/x", ("2606:4700::1", "1.1.1.1")),
+    ]
+    assert resolver.lookups == ["travel.example", "cdn.example"]  # once per host, never again to connect
+
+
+def test_a_plain_recorded_transport_is_answered_by_url() -> None:
+    recorded = RecordedTransport()
+    recorded.add("GET", f"{SITE}/robots.txt", response("r", "User-agent: *\nDisallow:\n"))
+    recorded.add("GET", f"{SITE}/p", response(f"{SITE}/p", "<p>recorded</p>"))
+    scraper = Scraper(recorded, resolver=FakeResolver(), clock=FakeClock())
+    assert page_text(scraper.scrape(ScrapeRequest(url=f"{SITE}/p"), ScraperState())) == "recorded"
+    assert [url for _, url, _ in recorded.requests] == [f"{SITE}/robots.txt", f"{SITE}/p"]
 
 
 def test_a_refused_connection_is_a_fetch_failure() -> None:

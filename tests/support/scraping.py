@@ -13,6 +13,7 @@ from typing import Any, Self
 from durable_agents.http import HttpResponse, HttpTimeout, RecordedTransport, Responder
 from durable_agents.scraping import Scraper, ValidUrl
 from durable_agents.scraping.addresses import IPAddress
+from durable_agents.scraping.transport import RecordedExchanges
 
 PUBLIC_IP = "93.184.216.34"
 START = 1_700_000_000.0
@@ -51,21 +52,18 @@ class FakeResolver:
         return list(answer)
 
 
-class RecordedWeb:
-    """A :class:`~durable_agents.scraping.ScrapeTransport` answering from recorded exchanges.
-
-    Like :class:`RecordedTransport` (whose ``add`` and ``requests`` it keeps), and it also records,
-    per request, the addresses the scraper pinned it to and the time it was given.
-    """
+class RecordedWeb(RecordedExchanges):
+    """Recorded exchanges (``add`` and ``requests`` as on :class:`RecordedTransport`) that also record,
+    per request, the addresses the scraper pinned it to and the time it was given."""
 
     def __init__(self) -> None:
-        self._recorded = RecordedTransport()
-        self.requests = self._recorded.requests
+        super().__init__(RecordedTransport())
+        self.requests = self.recorded.requests
         self.pinned: list[tuple[str, tuple[str, ...]]] = []
         self.timeouts: list[float] = []
 
     def add(self, method: str, url: str, responder: Responder) -> None:
-        self._recorded.add(method, url, responder)
+        self.recorded.add(method, url, responder)
 
     def __call__(
         self,
@@ -78,7 +76,7 @@ class RecordedWeb:
     ) -> HttpResponse:
         self.pinned.append((url.url, tuple(str(address) for address in addresses)))
         self.timeouts.append(timeout)
-        return self._recorded("GET", url.url, headers=headers, timeout=timeout, max_bytes=max_bytes)
+        return super().__call__(url, addresses, headers=headers, timeout=timeout, max_bytes=max_bytes)
 
 
 class SlowWeb(RecordedWeb):

@@ -36,6 +36,7 @@ from .errors import InvalidMessage
 from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
 
 if TYPE_CHECKING:
+    from ..http import RecordedTransport
     from ..scraping import Scraper, ScrapeRequest, ScrapeResult, ScraperState, ScrapeTransport
 
 MAX_URLS = 5
@@ -78,8 +79,8 @@ def network_transport() -> ScrapeTransport:
 class ScrapingAgent(BaseAgent):
     """Polite, safe page fetching with persisted scraper state (see the module documentation)."""
 
-    transport: ClassVar[ScrapeTransport | None] = None
-    """Injected transport; ``None`` = the real network."""
+    transport: ClassVar[ScrapeTransport | RecordedTransport | None] = None
+    """Injected transport (a :class:`RecordedTransport` answers by URL); ``None`` = the real network."""
     scraper_options: ClassVar[dict[str, Any]] = {}
     """Extra :class:`Scraper` options (``resolver``, ``clock``, ``min_interval``, ...), for tests."""
 

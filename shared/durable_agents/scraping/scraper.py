@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..config import settings
-from ..http import USER_AGENT, HttpResponse
+from ..http import USER_AGENT, HttpResponse, RecordedTransport
 from .addresses import AddressGuard, Resolver, Vetted
 from .clock import Clock, Deadline, SystemClock
 from .errors import ErrorCode, ScrapeFailure
@@ -37,7 +37,7 @@ from .hints import parse_selector
 from .models import MAX_REQUEST_INTERVAL, Page, PageCacheEntry, ScrapeRequest, ScrapeResult, ScraperState
 from .ratelimit import RateLimiter
 from .robots import RobotsPolicy
-from .transport import PinnedTransport, ScrapeTransport
+from .transport import PinnedTransport, ScrapeTransport, scrape_transport
 from .urls import ValidUrl, parse_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
@@ -54,7 +54,7 @@ class Scraper:
 
     def __init__(
         self,
-        transport: ScrapeTransport,
+        transport: ScrapeTransport | RecordedTransport,
         *,
         allow_private_networks: bool = False,
         resolver: Resolver | None = None,
@@ -69,7 +69,7 @@ class Scraper:
     ) -> None:
         self._clock = clock or SystemClock()
         self._guard = AddressGuard(resolver, allow_private_networks=allow_private_networks)
-        self._fetcher = Fetcher(transport, self._guard, user_agent=user_agent)
+        self._fetcher = Fetcher(scrape_transport(transport), self._guard, user_agent=user_agent)
         self._robots = RobotsPolicy(
             self._fetcher, self._clock, user_agent=user_agent, ttl=robots_ttl, error_ttl=robots_error_ttl
         )
@@ -78,7 +78,9 @@ class Scraper:
         self._max_state_bytes = max_state_bytes
 
     @classmethod
-    def from_settings(cls, transport: ScrapeTransport | None = None, **options: Any) -> Scraper:
+    def from_settings(
+        cls, transport: ScrapeTransport | RecordedTransport | None = None, **options: Any
+    ) -> Scraper:
         """A scraper for this process: the real network by default, private networks per :func:`settings`."""
         return cls(
             transport or PinnedTransport(),

@@ -1,7 +1,9 @@
 """The scraper's wire: one GET to addresses already vetted, over within one deadline.
 
 :class:`ScrapeTransport` is what the :class:`~.fetch.Fetcher` calls; :class:`PinnedTransport` is the
-real one (standard library only: ``socket``, ``ssl``, ``http.client``'s response parser).
+real one (standard library only: ``socket``, ``ssl``, ``http.client``'s response parser), and
+:class:`RecordedExchanges` answers from a :class:`~durable_agents.http.RecordedTransport` (tests and
+offline stacks: recordings are keyed by URL and never touch the network, so there is nothing to pin).
 
 Where it connects: to the addresses the address guard has just approved, in order until one accepts.
 It never resolves a name, so a DNS answer that changes after the check (DNS rebinding) cannot send the
@@ -32,7 +34,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from ..http import HttpError, HttpResponse, HttpTimeout, ResponseTooLarge
+from ..http import HttpError, HttpResponse, HttpTimeout, RecordedTransport, ResponseTooLarge
 from .addresses import IPAddress
 from .urls import ValidUrl
 
@@ -67,6 +69,29 @@ class ScrapeTransport(Protocol):
         timeout: float,
         max_bytes: int,
     ) -> HttpResponse: ...
+
+
+class RecordedExchanges:
+    """A :class:`ScrapeTransport` over recorded exchanges: each GET is looked up by its URL."""
+
+    def __init__(self, recorded: RecordedTransport) -> None:
+        self.recorded = recorded
+
+    def __call__(
+        self,
+        url: ValidUrl,
+        addresses: Sequence[IPAddress],
+        *,
+        headers: Mapping[str, str],
+        timeout: float,
+        max_bytes: int,
+    ) -> HttpResponse:
+        return self.recorded("GET", url.url, headers=headers, timeout=timeout, max_bytes=max_bytes)
+
+
+def scrape_transport(transport: ScrapeTransport | RecordedTransport) -> ScrapeTransport:
+    """``transport`` as a :class:`ScrapeTransport` (a :class:`RecordedTransport` gets wrapped)."""
+    return RecordedExchanges(transport) if isinstance(transport, RecordedTransport) else transport
 
 
 def open_tcp(address: IPAddress, port: int, timeout: float) -> socket.socket:
@@ -122,7 +147,7 @@ class PinnedTransport:
             try:
                 sock = self._connect(address, url.port, _left(deadline))
                 break
-            except TimeoutError:
+            except TimeoutError:  # the whole budget went on this address: none left to try another
                 raise
             except OSError as error:
                 refused = error
