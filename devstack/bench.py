@@ -329,7 +329,7 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
     from durable_agents.runtime.ids import ObjectId
     from durable_agents.runtime.namespace import Namespace
     from durable_agents.runtime.objects import ObjectContext
-    from durable_agents.runtime.storage import _DELETED, Storage
+    from durable_agents.runtime.storage import DELETED, Storage
     from durable_agents.runtime.table import StateSnapshot
 
     class NaiveStub:
@@ -344,12 +344,7 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
             item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
             blob = json.loads(item["blob"]["S"]) if item else {"kv": {}, "history": []}
             history = blob["history"]
-            snapshot = StateSnapshot(
-                exists=item is not None,
-                kv=dict(blob["kv"]),
-                tail=list(enumerate(history, start=1)),
-                last_seq=len(history),
-            )
+            snapshot = StateSnapshot(exists=item is not None, hot=dict(blob["kv"]), tail=list(history), seq=len(history))
             storage = Storage(None, key["pk"]["S"], snapshot)  # type: ignore[arg-type]  # all inline: no reads
             cls = self.env.namespace(self.id.namespace).object_class
             ctx = ObjectContext(id=self.id, storage=storage)
@@ -357,7 +352,7 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
             if storage.dirty:
                 kv = dict(blob["kv"])
                 for name, value in storage._writes.items():
-                    if value is _DELETED:
+                    if value is DELETED:
                         kv.pop(name, None)
                     else:
                         kv[name] = value
@@ -704,7 +699,7 @@ def _history_length(variant: str, dynamodb: Any, naive_table: str, state_table: 
         item = dynamodb.get_item(TableName=naive_table, Key={"pk": {"S": f"NAIVE#{key}"}, "sk": {"S": "STATE"}},
                                  ConsistentRead=True)["Item"]
         return len(json.loads(item["blob"]["S"])["history"])
-    return StateTable(dynamodb, state_table).read_state(key).last_seq
+    return StateTable(dynamodb, state_table).peek(key).seq
 
 
 # --- /chat through the HTTP gateway (a subprocess: it needs moto's server, not mock_aws) ------------------

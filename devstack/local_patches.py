@@ -16,6 +16,11 @@ from typing import Any
 _DYNAMODB_LOCK = threading.RLock()
 
 
+def dynamodb_lock() -> threading.RLock:
+    """The lock that serialises moto's DynamoDB requests (hold it to see the tables between requests)."""
+    return _DYNAMODB_LOCK
+
+
 def make_dynamodb_atomic() -> None:
     """Serialise moto's DynamoDB request handling (idempotent; safe to call many times)."""
     from moto.dynamodb.responses import DynamoHandler

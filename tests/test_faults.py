@@ -32,6 +32,7 @@ from durable_agents.runtime import DurableObjectError, Env
 from durable_agents.runtime.table import STATE_SK, StateTable
 from tests.conftest import TABLE, make_env
 from tests.support.faults import APPLIED_KINDS, KINDS, FaultInjector, fast_throttle_backoff
+from tests.support.stack import full_history, stored_view
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -53,14 +54,11 @@ def state_item(dynamodb: Any, pk: str, table: str = TABLE) -> dict[str, Any]:
 
 
 def check_consistent(table: StateTable, pk: str) -> tuple[int, list[dict[str, Any]]]:
-    """The object's count and whole history, after checking they agree (nothing half-written):
-    the count is the number of entries, ``last_seq`` is the number of history items, seqs are 1..n."""
-    snapshot = table.read_state(pk)
-    entries = table.query_history(pk, snapshot.gen, first=1, last=10**9, limit=None, reverse=False)
-    assert [seq for seq, _ in entries] == list(range(1, len(entries) + 1))
-    assert snapshot.last_seq == len(entries)
-    tally = json.loads(snapshot.kv["tally"]) if "tally" in snapshot.kv else {"count": 0}  # type: ignore[arg-type]
-    history = [json.loads(text) for _, text in entries]
+    """The object's count and whole history, after checking they agree (nothing half-written): the
+    count is the sum of the entries, which are numbered 1..n with no gaps."""
+    storage, _ = stored_view(table, pk)
+    history = full_history(table, pk)
+    tally = storage.get("tally") or {"count": 0}
     assert tally["count"] == sum(entry["by"] for entry in history)
     return tally["count"], history
 
@@ -136,7 +134,7 @@ def test_persistent_fault_fails_cleanly_and_the_keyed_retry_applies_once(
     else:
         assert count == 1 and [e["who"] for e in history] == ["before"]
         after = state_item(dynamodb, stub.id.key)
-        for attribute in ("kv", "tail", "version", "last_seq", "done", "gen"):
+        for attribute in ("kv", "tail", "seq", "paged", "gen", "own"):
             assert after.get(attribute) == before.get(attribute), attribute
     # the caller retries with the same key (after any lease the failed attempt left has run out)
     assert stub.increment(who="k", idempotency_key="k") == 2

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from durable_agents.runtime import Env, InvalidKey, InvalidValue, ReadOnlyStorageError
-from durable_agents.runtime.storage import CHUNK_BYTES, INLINE_VALUE_BYTES, MAX_KEY_BYTES
+from durable_agents.runtime.storage import HOT_ENTRY_BYTES, MAX_KEY_BYTES
+from durable_agents.runtime.table import CHUNK_BYTES
 
 
 def run(env: Env, ops: list[list[Any]], name: str = "s") -> list[Any]:
@@ -81,7 +82,7 @@ def test_bad_values_rejected(env: Env) -> None:
 
 def test_large_values_spread_over_items(env: Env, dynamodb: Any) -> None:
     big = "x" * (CHUNK_BYTES * 2 + 100)  # three chunks
-    medium = {"blob": "y" * (INLINE_VALUE_BYTES + 1)}
+    medium = {"blob": "y" * (HOT_ENTRY_BYTES + 1)}
     run(env, [["put", "big", big], ["put", "medium", medium], ["put", "small", 1]])
     assert run(env, [["get", "big"], ["get", "medium"], ["list", {"prefix": "s"}]]) == [
         big,
@@ -91,11 +92,15 @@ def test_large_values_spread_over_items(env: Env, dynamodb: Any) -> None:
     items = dynamodb.scan(TableName="state-test")["Items"]
     assert all(len(str(item)) < 400_000 for item in items)
     assert sum("#C#big#" in item["sk"]["S"] for item in items) == 2
-    # shrinking a large value removes its chunk items
-    run(env, [["put", "big", "now small"], ["delete", "medium"]])
+    # shrinking a large value the turn has read removes its chunk items
+    run(env, [["get", "big"], ["put", "big", "now small"], ["delete", "medium"]])
     items = dynamodb.scan(TableName="state-test")["Items"]
-    assert not [i for i in items if "#V#" in i["sk"]["S"] or "#C#" in i["sk"]["S"]]
+    assert not [i for i in items if "#C#" in i["sk"]["S"] or i["sk"]["S"].endswith("#K#medium")]
     assert run(env, [["get", "big"], ["get", "medium"]]) == ["now small", None]
+    # a blind overwrite (no read first) leaves the old chunks unread: the value is the new one
+    run(env, [["put", "big", big]])
+    run(env, [["put", "big", "small again"]])
+    assert run(env, [["get", "big"], ["list", {"prefix": "b"}]]) == ["small again", [["big", "small again"]]]
 
 
 def test_history_append_and_list(env: Env) -> None:
@@ -107,7 +112,7 @@ def test_history_append_and_list(env: Env) -> None:
 
 
 def test_delete_all_wipes_keys_and_history(env: Env, dynamodb: Any) -> None:
-    run(env, [["put", "a", 1], ["put", "big", "z" * (INLINE_VALUE_BYTES * 2)], ["append", "old"]])
+    run(env, [["put", "a", 1], ["put", "big", "z" * (HOT_ENTRY_BYTES * 2)], ["append", "old"]])
     assert run(env, [["delete_all"], ["put", "after", 2], ["list"], ["len"]]) == [None, None, [["after", 2]], 0]
     assert run(env, [["list"], ["len"], ["history"]]) == [[["after", 2]], 0, []]
     assert run(env, [["append", "new"], ["history"]]) == [1, [[1, "new"]]]

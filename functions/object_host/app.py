@@ -9,12 +9,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from durable_agents.runtime import default_env, lambda_invocation
-from durable_agents.runtime.host import host_call
+from durable_agents.runtime.host import caller_deadline, host_call
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> Any:
-    with lambda_invocation(context):
+    with lambda_invocation(context, caller_deadline_ms=caller_deadline(event)):
         return host_call(event, default_env())

@@ -16,6 +16,10 @@ Per request it can answer instead of the service, or let the request through and
 ``lost_response``
     the request IS applied, then the connection drops (``ReadTimeoutError`` after the send): botocore's
     standard retry re-sends the very same request, which then meets the state its first copy produced.
+``cancel_conflict`` / ``cancel_throttling`` / ``cancel_condition``
+    a ``TransactWriteItems`` is cancelled (``TransactionCanceledException``, not retried by botocore)
+    with the reason ``TransactionConflict`` / ``ThrottlingError`` on its first item, or
+    ``ConditionalCheckFailed`` on it (as if the lease had been taken over); nothing applied.
 
 Faults are chosen by :class:`Rule` s: which operation, which phase of a turn (``acquire``, ``commit``,
 ``release``, ``extend``, ``read``, told apart by the request body), how often (``every`` n-th matching
@@ -38,6 +42,12 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
 KINDS = ("throttle", "internal_error", "internal_error_applied", "read_timeout", "lost_response")
+CANCEL_KINDS = {
+    "cancel_conflict": "TransactionConflict",
+    "cancel_throttling": "ThrottlingError",
+    "cancel_condition": "ConditionalCheckFailed",
+}
+ALL_KINDS = KINDS + tuple(CANCEL_KINDS)
 APPLIED_KINDS = frozenset({"internal_error_applied", "lost_response"})
 PHASES = ("acquire", "commit", "release", "extend", "read", "other")
 
@@ -56,16 +66,16 @@ _ERROR_BODIES["internal_error_applied"] = _ERROR_BODIES["internal_error"]
 def phase_of(operation: str, body: bytes | str | None) -> str:
     """Which step of a turn a runtime request is (from the request the runtime's StateTable sends)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
-    if operation == "TransactWriteItems":
+    if operation in ("TransactWriteItems", "PutItem"):
         return "commit"
     if operation in ("GetItem", "Query", "BatchGetItem"):
         return "read"
     if operation == "UpdateItem":
         if "ADD fence" in text:
             return "acquire"
-        if "SET kv = :kv" in text:
+        if "seq = :seq" in text:
             return "commit"
-        if "SET turn = :turn REMOVE" in text:
+        if "SET ver = :ver" in text:
             return "release"
         if "SET lease_until = :until" in text:
             return "extend"
@@ -160,8 +170,10 @@ class FaultInjector:
         times: int | None = None,
     ) -> Rule:
         """Inject ``kind`` into matching requests (all of them unless ``every``/``probability``/``times``)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault {kind!r}; faults: {', '.join(KINDS)}")
+        if kind not in ALL_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; faults: {', '.join(ALL_KINDS)}")
+        if kind in CANCEL_KINDS and operations is None:
+            operations = ["TransactWriteItems"]
         unknown = set(phases or ()) - set(PHASES)
         if unknown:
             raise ValueError(f"unknown phases {sorted(unknown)}")
@@ -205,6 +217,8 @@ class FaultInjector:
         if chosen is None:
             return None
         kind = chosen.kind
+        if kind in CANCEL_KINDS:
+            return self._cancel(request, CANCEL_KINDS[kind])
         if kind in APPLIED_KINDS:
             self._pass_through(request, event_name)
         if kind in ("read_timeout", "lost_response"):
@@ -218,6 +232,21 @@ class FaultInjector:
         # (botocore builds a new one for each retry) where no stub will recognise it.
         request.url = SWALLOWED_URL
         return response
+
+    def _cancel(self, request: Any, code: str) -> AWSResponse:
+        """A ``TransactionCanceledException`` naming ``code`` for the first item (the others: ``None``)."""
+        actions = json.loads(request.body or b"{}").get("TransactItems", [])
+        reasons = [{"Code": code, "Message": f"{code} (injected)"}] + [{"Code": "None"} for _ in actions[1:]]
+        body = json.dumps(
+            {
+                "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                "message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{code}]",
+                "CancellationReasons": reasons,
+            }
+        ).encode()
+        headers = {"x-amzn-RequestId": uuid.uuid4().hex, "Content-Type": "application/x-amz-json-1.0"}
+        request.url = SWALLOWED_URL
+        return AWSResponse(SWALLOWED_URL, 400, headers, _Raw(body))
 
     def _pass_through(self, request: Any, event_name: str) -> None:
         """Deliver ``request`` for real (the write happens) and drop the answer."""

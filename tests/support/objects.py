@@ -16,9 +16,14 @@ class Tally(BaseModel):
 
 
 class Counter(DurableObject):
-    """Increments a count; can fail or stall mid-turn on request (for crash and takeover tests)."""
+    """Increments a count; can fail or stall mid-turn on request (for crash and takeover tests).
+
+    A turn that stalls sets :attr:`holding` (when given) once it holds the lease and has buffered its
+    writes, then waits for :attr:`stall`: tests order threads by these events, never by sleeping.
+    """
 
     stall: threading.Event | None = None
+    holding: threading.Event | None = None
 
     @rpc
     def increment(self, by: int = 1, who: str = "", fail: bool = False) -> int:
@@ -30,6 +35,8 @@ class Counter(DurableObject):
         if fail:
             raise RuntimeError("injected failure after buffering writes")
         if Counter.stall is not None and who == "stall":
+            if Counter.holding is not None:
+                Counter.holding.set()
             Counter.stall.wait(10)
         return tally.count
 
@@ -42,14 +49,26 @@ class Counter(DurableObject):
         self.storage.put("x", 1)
 
     @rpc
-    def noop(self) -> str:
+    def noop(self, wait: float = 0.0) -> str:
+        """Write nothing (optionally holding the lease a while: ``holding`` / ``stall`` as above)."""
+        if Counter.stall is not None and wait:
+            if Counter.holding is not None:
+                Counter.holding.set()
+            Counter.stall.wait(wait)
         return "ok"
+
+    @rpc
+    def fence(self) -> int:
+        """The turn's fencing token."""
+        return self.ctx.fence
 
     @rpc
     def extend(self, seconds: float, wait: float = 0.0) -> int | None:
         """Extend the lease, optionally hold it a while, and report the lease end seen by the turn."""
         self.ctx.extend_lease(seconds)
         if Counter.stall is not None and wait:
+            if Counter.holding is not None:
+                Counter.holding.set()
             Counter.stall.wait(wait)
         self.storage.put("extended", seconds)
         return self.ctx.lease_until

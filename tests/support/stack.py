@@ -22,7 +22,8 @@ from devstack.local_patches import patch_local_stack
 from devstack.moto_stack import LocalStack, start_local_stack
 from durable_agents.runtime import aws, reset_default_env
 from durable_agents.runtime.aws import client_config
-from durable_agents.runtime.table import StateTable
+from durable_agents.runtime.storage import Storage
+from durable_agents.runtime.table import StateSnapshot, StateTable
 
 
 @dataclass
@@ -101,13 +102,17 @@ def scan_table(client: Any, table_name: str) -> list[dict[str, Any]]:
     return sorted(items, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 
+def stored_view(table: StateTable, pk: str) -> tuple[Storage, StateSnapshot]:
+    """A read-only view of an object's committed storage, straight from the table (no turn, no lease)."""
+    snapshot = table.peek(pk)
+    return Storage(table, pk, snapshot, read_only=True), snapshot
+
+
 def full_history(table: StateTable, pk: str) -> list[dict[str, Any]]:
     """An object's whole history (every entry, oldest first), straight from its items."""
-    import json
-
-    snapshot = table.read_state(pk)
+    storage, snapshot = stored_view(table, pk)
     if not snapshot.exists:
         return []
-    entries = table.query_history(pk, snapshot.gen, first=1, last=snapshot.last_seq, limit=None, reverse=False)
-    assert [seq for seq, _ in entries] == list(range(1, snapshot.last_seq + 1)), "history has gaps"
-    return [json.loads(text) for _, text in entries]
+    entries = storage.history.list()
+    assert [seq for seq, _ in entries] == list(range(1, snapshot.seq + 1)), "history has gaps"
+    return [entry for _, entry in entries]

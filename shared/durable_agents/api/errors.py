@@ -54,7 +54,9 @@ _RUNTIME_STATUS: dict[type[Exception], int] = {
     runtime_errors.UnknownMethod: 404,
     runtime_errors.ReentrancyError: 409,
     runtime_errors.TurnTooLarge: 413,
+    runtime_errors.IdempotencyKeyReused: 422,
     runtime_errors.LeaseLost: 503,
+    runtime_errors.CommitOutcomeUnknown: 503,
 }
 
 def _remote_status(error_type: str) -> tuple[int, str] | None:

@@ -18,7 +18,9 @@ The names follow Cloudflare's Durable Objects API::
 
 from .env import Env, default_env, reset_default_env
 from .errors import (
+    CommitOutcomeUnknown,
     DurableObjectError,
+    IdempotencyKeyReused,
     InvalidKey,
     InvalidObjectName,
     InvalidValue,
@@ -38,10 +40,12 @@ from .objects import DurableObject, ObjectContext, rpc
 from .storage import History, ReadOnlyStorageError, Storage
 
 __all__ = [
+    "CommitOutcomeUnknown",
     "DurableObject",
     "DurableObjectError",
     "Env",
     "History",
+    "IdempotencyKeyReused",
     "InvalidKey",
     "InvalidObjectName",
     "InvalidValue",

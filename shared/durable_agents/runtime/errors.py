@@ -65,6 +65,21 @@ class LeaseLost(DurableObjectError):
     code = "lease_lost"
 
 
+class CommitOutcomeUnknown(DurableObjectError):
+    """A commit's response was lost and whether it landed can no longer be told (a run of lease
+    takeovers happened in between). Nothing is known to be lost; retrying with the same idempotency key
+    answers the question (the recorded response, or a fresh run)."""
+
+    code = "outcome_unknown"
+
+
+class IdempotencyKeyReused(DurableObjectError):
+    """An idempotency key already recorded for another request (other arguments) was sent again with
+    this one; nothing ran. Use a new key for a new request."""
+
+    code = "idempotency_key_reused"
+
+
 class ReentrancyError(DurableObjectError):
     """A call chain came back into an object that the same chain already holds (it would deadlock)."""
 
@@ -72,8 +87,8 @@ class ReentrancyError(DurableObjectError):
 
 
 class TurnTooLarge(DurableObjectError):
-    """A turn's buffered writes do not fit in one DynamoDB transaction (100 items, 4 MB), or the
-    object's state item would exceed its size budget."""
+    """A turn's buffered writes do not fit in one DynamoDB transaction (100 items, 4 MB, 400 KB an item);
+    refused before anything is sent, so nothing was stored."""
 
     code = "turn_too_large"
 

@@ -1,6 +1,7 @@
 """The object host: runs one call on one object from an event (the ObjectHost Lambda, Step Functions).
 
-Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "callChain"?}``.
+Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "fingerprint"?,
+"callChain"?, "deadline"?}``; ``deadline`` (epoch ms) is the caller's, so the call never outlives it.
 Errors propagate as exceptions, so Lambda reports their class name as ``errorType`` (``ObjectBusy`` is
 what a Step Functions ``Retry`` matches); AWS failures that outlasted the SDK's retries become
 ``ServiceUnavailable``.
@@ -30,8 +31,11 @@ class ObjectCall(BaseModel):
     args: list[Any] = Field(default_factory=list)
     kwargs: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, alias="idempotencyKey")
+    fingerprint: str | None = None
     call_chain: list[str] = Field(default_factory=list, alias="callChain")
     """Objects the caller holds: state-table keys (``NS#<hex id>``) or names (``NS#<name>``)."""
+    deadline: int | None = None
+    """The caller's deadline (epoch ms): the call's lease and waits end by it."""
 
     @model_validator(mode="after")
     def _name_or_id(self) -> ObjectCall:
@@ -42,6 +46,12 @@ class ObjectCall(BaseModel):
     def object_id(self, env: Env) -> ObjectId:
         namespace = env.namespace(self.namespace)
         return namespace.id_from_name(self.name) if self.name is not None else namespace.id_from_string(self.id or "")
+
+
+def caller_deadline(event: Any) -> int | None:
+    """The caller's deadline an event carries (``deadline``, epoch ms), if any."""
+    deadline = event.get("deadline") if isinstance(event, dict) else None
+    return deadline if isinstance(deadline, int) and not isinstance(deadline, bool) else None
 
 
 def host_call(event: dict[str, Any], env: Env) -> Any:
@@ -55,6 +65,7 @@ def host_call(event: dict[str, Any], env: Env) -> Any:
             call.args,
             call.kwargs,
             idempotency_key=call.idempotency_key,
+            request_fingerprint=call.fingerprint,
             call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
         )
     except Exception as error:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from .table import now_ms
+from . import clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +31,21 @@ _INVOCATION: ContextVar[Invocation | None] = ContextVar("durable_agents_invocati
 
 
 @contextmanager
-def lambda_invocation(context: Any) -> Iterator[Invocation]:
+def lambda_invocation(context: Any, *, caller_deadline_ms: int | None = None) -> Iterator[Invocation]:
     """Make ``context`` (a Lambda context object, or ``None``) the current invocation.
 
     Handlers wrap their work in this so that leases end with the invocation's deadline and owner ids
-    name the request. Remaining time is clamped at zero.
+    name the request. ``caller_deadline_ms`` is the deadline of whoever invoked this function (the
+    object host gets it in the payload): the earlier of the two wins, so nothing here outlives its
+    caller. Remaining time is clamped at zero.
     """
     request_id = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
     deadline: int | None = None
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if callable(remaining):
-        deadline = now_ms() + max(0, int(remaining()))
+        deadline = clock.now_ms() + max(0, int(remaining()))
+    if caller_deadline_ms is not None:
+        deadline = caller_deadline_ms if deadline is None else min(deadline, caller_deadline_ms)
     token = _INVOCATION.set(Invocation(request_id=request_id, deadline_ms=deadline))
     try:
         yield _INVOCATION.get()  # type: ignore[misc]
@@ -53,6 +57,14 @@ def current_invocation() -> Invocation | None:
     return _INVOCATION.get()
 
 
+def remaining_seconds(default: float) -> float:
+    """Seconds left before the current invocation's deadline (``default`` outside an invocation)."""
+    invocation = _INVOCATION.get()
+    if invocation is None or invocation.deadline_ms is None:
+        return default
+    return max(0.0, (invocation.deadline_ms - clock.now_ms()) / 1000)
+
+
 def new_owner() -> str:
     """A lease owner id, unique per turn and made at call time (never at import: SnapStart)."""
     invocation = _INVOCATION.get()
@@ -62,7 +74,7 @@ def new_owner() -> str:
 
 def lease_until(*, default_seconds: float, margin_seconds: float, now: int | None = None) -> int:
     """When a lease taken now should end (epoch ms)."""
-    now = now_ms() if now is None else now
+    now = clock.now_ms() if now is None else now
     invocation = _INVOCATION.get()
     if invocation is not None and invocation.deadline_ms is not None:
         return max(invocation.deadline_ms, now) + int(margin_seconds * 1000)
@@ -73,7 +85,7 @@ def wait_budget(seconds: float) -> float:
     """How long a caller may wait for a busy object: ``seconds``, but never past the invocation's end."""
     invocation = _INVOCATION.get()
     if invocation is not None and invocation.deadline_ms is not None:
-        left = (invocation.deadline_ms - now_ms()) / 1000 - 0.5
+        left = (invocation.deadline_ms - clock.now_ms()) / 1000 - 0.5
         return max(0.0, min(seconds, left))
     return seconds
 

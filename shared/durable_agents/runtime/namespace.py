@@ -1,8 +1,10 @@
 """Namespace bindings and stubs: how code reaches an object (``env.TRAVEL_AGENT.get(id)``).
 
-A stub call runs the method under the callee's own lease, either in this process (the default) or
-through a Lambda invoke of the object-host function (when ``OBJECT_HOST_FUNCTION`` is set). Arguments
-and results cross as JSON either way, so an object behaves the same whether its caller is local or not.
+A stub call runs the method under the callee's own lease, either in this process or through a Lambda
+invoke of the object-host function: a call from outside any turn (an API handler) goes to
+``OBJECT_HOST_FUNCTION`` when it is set; a call made during a turn runs here, since this process hosts
+objects already (and only here can it join the caller's commit). Arguments and results cross as JSON
+either way, so an object behaves the same whether its caller is local or not.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from . import codec, errors, ids
 from .errors import DurableObjectError, ObjectBusy, ObjectCallError, UnknownBinding
 from .ids import ObjectId
 from .objects import DurableObject
-from .turn import current_call_chain, run_turn
+from .lease import current_invocation
+from .turn import current_call_chain, in_turn, run_turn
 
 if TYPE_CHECKING:
     from .env import Env
@@ -69,16 +72,36 @@ class ObjectStub:
         self.env = env
         self.id = object_id
 
-    def call(self, method: str, *args: Any, idempotency_key: str | None = None, **kwargs: Any) -> Any:
+    def call(
+        self,
+        method: str,
+        *args: Any,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        join: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """Run ``method`` on the object under its lease; return its JSON result.
 
-        ``idempotency_key`` makes the call exactly-once: a repeated key gets the recorded response.
+        ``idempotency_key`` makes the call exactly-once: a repeated key gets the recorded response, and
+        the same key with another request (another ``fingerprint``; by default one of the method and its
+        arguments) is refused. ``join=True``, during a turn, commits the callee's writes with the
+        caller's, atomically (the callee's lease is held until then).
         """
         plain_args = codec.copy_as_json(list(args))
         plain_kwargs = codec.copy_as_json(kwargs)
-        if self.env.settings.object_host_function:
-            return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key)
-        return run_turn(self.env, self.id, method, plain_args, plain_kwargs, idempotency_key=idempotency_key)
+        if self.env.settings.object_host_function and not in_turn():
+            return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key, fingerprint)
+        return run_turn(
+            self.env,
+            self.id,
+            method,
+            plain_args,
+            plain_kwargs,
+            idempotency_key=idempotency_key,
+            request_fingerprint=fingerprint,
+            join=join,
+        )
 
     def __getattr__(self, method: str) -> Any:
         if method.startswith("_"):
@@ -86,9 +109,19 @@ class ObjectStub:
         return lambda *args, **kwargs: self.call(method, *args, **kwargs)
 
     def _invoke_remote(
-        self, method: str, args: list[Any], kwargs: dict[str, Any], idempotency_key: str | None
+        self,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        idempotency_key: str | None,
+        fingerprint: str | None,
     ) -> Any:
         payload = object_call_payload(self.id, method, args, kwargs, idempotency_key, current_call_chain())
+        if fingerprint is not None:
+            payload["fingerprint"] = fingerprint
+        invocation = current_invocation()
+        if invocation is not None and invocation.deadline_ms is not None:
+            payload["deadline"] = invocation.deadline_ms
         response = self.env.lambda_client.invoke(
             FunctionName=self.env.settings.object_host_function,
             Payload=json.dumps(payload).encode(),

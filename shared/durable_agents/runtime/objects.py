@@ -53,13 +53,19 @@ def rpc_options(cls: type, method: str) -> RpcOptions | None:
 
 @dataclass(slots=True)
 class ObjectContext:
-    """What a running object knows about its turn (the counterpart of ``DurableObjectState``)."""
+    """What a running object knows about its turn (the counterpart of ``DurableObjectState``).
+
+    ``fence`` is the turn's fencing token: it grows with every lease ever taken on this object, so a
+    write this turn makes to *another* store, conditioned on the fence being newer than the last one
+    that store saw, is refused once a newer turn has written there (a stale holder cannot clobber it).
+    """
 
     id: ObjectId
     storage: Storage
     lease_until: int | None = None
     extend_lease: Callable[[float], None] = field(default=lambda seconds: None)
     call_chain: tuple[str, ...] = ()
+    fence: int = 0
 
 
 class DurableObject:

@@ -1,46 +1,69 @@
-"""An object's storage during one turn: the Durable Object storage API over a buffered DynamoDB state.
+"""An object's storage during one turn: the Durable Object storage API over the layout of ``table.py``.
 
-Reads come from the state loaded when the turn took the lease (no request) plus the turn's own
-writes; writes are buffered and committed together when the turn ends, in the same request that
-releases the lease. An exception in the turn discards them all, like a Durable Object's output gate.
+Reads come from the STATE item the turn's acquire returned (the hot set and the recent history, no
+request), the turn's own writes, and value items read on demand (one request for all the keys a
+``get`` needs; ``list`` pages through them with ``Query``). Writes are buffered and committed together
+when the turn ends, in the same request that releases the lease; an exception in the turn discards
+them all, like a Durable Object's output gate.
 
-Small values live inline in the object's ``STATE`` item; a value over :data:`INLINE_VALUE_BYTES` is
-stored in chunked items of its own and read on demand (one extra request for all such values a read
-needs). The conversation-style log lives in :class:`History`, one item per entry, so its length never
-affects a turn's cost.
+Where a value lives is decided at commit (:meth:`Storage.plan`), so that the STATE item stays within
+:data:`~durable_agents.runtime.table.STATE_ITEM_BYTES` whatever the object holds:
+
+- a small value (key and JSON within :data:`HOT_ENTRY_BYTES`) that is new (the key filter of
+  :mod:`~durable_agents.runtime.keyfilter` says it has no item, or a read found none) or already hot
+  stays in the STATE item's hot set; when the set passes :data:`HOT_SET_BYTES`, the least recently
+  written values move to items of their own (a key lives in exactly one place: hot, or its own item);
+- anything else has its own item (large ones in chunks), written only when the turn writes it;
+- new history entries of at most :data:`TAIL_ENTRY_BYTES` join the STATE item's tail; when it is full
+  the tail moves to a page (before the commit, as a write of already-committed entries, unless the
+  commit is a transaction anyway); larger entries go to a page in the commit.
+
+So a turn costs what it changes: a counter turn rewrites one small item, and a value or history entry
+the turn does not touch is neither read nor written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from . import codec
 from .errors import InvalidKey, InvalidValue, TurnTooLarge
+from .keyfilter import KeyFilter
 from .table import (
-    Commit,
+    STATE_ITEM_BYTES,
+    Close,
     StateSnapshot,
     StateTable,
-    chunk_sk,
-    history_sk,
-    now_ms,
-    purge_sk,
-    value_sk,
+    StoredValue,
+    page_items,
+    purge_marker,
+    value_item_keys,
+    value_items,
 )
 
 MAX_KEY_BYTES = 512
-INLINE_VALUE_BYTES = 4 * 1024
-CHUNK_BYTES = 350_000
 MAX_VALUE_BYTES = 3_000_000
 MAX_HISTORY_ENTRY_BYTES = 350_000
-TAIL_ENTRIES = 20
-TAIL_ENTRY_BYTES = 4 * 1024
-STATE_ITEM_BUDGET_BYTES = 300_000
+HOT_ENTRY_BYTES = 200
+"""A value whose key and JSON together are at most this many bytes may live in the STATE item."""
+HOT_SET_BYTES = STATE_ITEM_BYTES - 256
+"""The STATE item with its hot set but no tail stays within this: the rest is room for new history
+entries, so a turn that appends one never has to move a value out."""
+TAIL_ENTRY_BYTES = 200
+"""A history entry of at most this many bytes may wait in the STATE item's tail for its page."""
+LIST_PAGE = 200
 
-_DELETED = object()
 T = TypeVar("T")
 
-Marker = dict[str, int]
+
+class _Deleted:
+    """A buffered delete (distinct from every JSON text)."""
+
+
+DELETED = _Deleted()
+Written = str | _Deleted
 
 
 def validate_key(key: Any) -> str:
@@ -48,7 +71,11 @@ def validate_key(key: Any) -> str:
         raise InvalidKey(f"storage keys are strings, got {type(key).__name__}")
     if not key:
         raise InvalidKey("storage keys must not be empty")
-    if len(key.encode()) > MAX_KEY_BYTES:
+    try:
+        size = len(key.encode())
+    except UnicodeEncodeError:
+        raise InvalidKey("storage keys must be valid Unicode (no lone surrogates)") from None
+    if size > MAX_KEY_BYTES:
         raise InvalidKey(f"storage keys are at most {MAX_KEY_BYTES} UTF-8 bytes")
     return key
 
@@ -60,21 +87,40 @@ def _encode_value(value: Any) -> str:
     return text
 
 
-def _chunks(text: str) -> list[bytes]:
-    data = text.encode()
-    return [data[i : i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
+def _entry_size(key: str, text: str) -> int:
+    return len(key.encode()) + len(text.encode())
+
+
+def _prefix_end(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix`` (``None``: no bound)."""
+    while prefix:
+        last = ord(prefix[-1])
+        if last < 0x10FFFF:
+            return prefix[:-1] + chr(last + 1)
+        prefix = prefix[:-1]
+    return None
 
 
 class ReadOnlyStorageError(RuntimeError):
     """A read-only method (``@rpc(read_only=True)``) tried to write."""
 
 
+@dataclass(slots=True)
+class Plan:
+    """What one object's turn writes at commit (see :meth:`Storage.plan`)."""
+
+    close: Close
+    puts: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[tuple[str, str]] = field(default_factory=list)
+    pre_puts: list[dict[str, Any]] = field(default_factory=list)
+
+
 class History:
     """An append-only log of entries (a conversation history), numbered from 1.
 
-    ``append`` is buffered like every write. ``recent(n)`` is served from the entries kept inline in
-    the state item when they cover the request (the usual case), else with one query; ``list`` reads
-    any range. Neither ever loads the whole log.
+    ``append`` is buffered like every write. ``recent(n)`` and ``list`` are served from the entries the
+    STATE item holds (the newest, usually) and read older ones from their pages with one ``Query``;
+    neither ever loads the whole log.
     """
 
     def __init__(self, storage: Storage):
@@ -82,7 +128,7 @@ class History:
         self._pending: list[str] = []
 
     def __len__(self) -> int:
-        return self._storage._last_seq + len(self._pending)
+        return self._storage._seq + len(self._pending)
 
     def append(self, entry: Any) -> int:
         """Buffer ``entry`` (JSON-able or a pydantic model); return its sequence number."""
@@ -103,40 +149,25 @@ class History:
         """``(seq, entry)`` pairs with ``start <= seq < end``, in order (or reversed), at most ``limit``."""
         if limit is not None and limit <= 0:
             return []
-        storage = self._storage
         last = len(self) if end is None else min(end - 1, len(self))
         first = max(start, 1)
         if first > last:
             return []
-        known = dict(self._in_memory())
         wanted = range(last, first - 1, -1) if reverse else range(first, last + 1)
         if limit is not None:
             wanted = wanted[:limit]
+        known = self._in_memory()
         missing = [seq for seq in wanted if seq not in known]
         if missing:
-            fetched = storage._table.query_history(
-                storage._pk,
-                storage._gen,
-                first=min(missing),
-                last=max(missing),
-                limit=None,
-                reverse=reverse,
-            )
-            known.update(fetched)
+            storage = self._storage
+            known.update(storage._table.query_history(storage._pk, storage._gen, first=min(missing), last=max(missing)))
         return [(seq, codec.decode(known[seq])) for seq in wanted if seq in known]
 
-    def _in_memory(self) -> list[tuple[int, str]]:
-        base = self._storage._last_seq
-        return list(self._storage._tail) + [(base + i + 1, text) for i, text in enumerate(self._pending)]
-
-    def _commit_tail(self) -> list[tuple[int, str]]:
-        """The suffix of the log to keep inline after this turn: recent, small, contiguous."""
-        tail: list[tuple[int, str]] = []
-        for seq, text in reversed(self._in_memory()):
-            if len(tail) == TAIL_ENTRIES or len(text.encode()) > TAIL_ENTRY_BYTES:
-                break
-            tail.append((seq, text))
-        return tail[::-1]
+    def _in_memory(self) -> dict[int, str]:
+        storage = self._storage
+        held = {storage._paged + 1 + i: text for i, text in enumerate(storage._tail)}
+        held.update({storage._seq + 1 + i: text for i, text in enumerate(self._pending)})
+        return held
 
 
 class Storage:
@@ -147,12 +178,19 @@ class Storage:
         self._pk = pk
         self._snapshot = snapshot
         self._read_only = read_only
-        self._writes: dict[str, str | object] = {}
-        self._loaded: dict[str, str] = {}
+        self._writes: dict[str, Written] = {}
+        self._fetched: dict[str, StoredValue | None] = {}
+        """Value items read this turn (``None``: the key has no item)."""
         self._wiped = False
         self._gen = snapshot.gen
-        self._last_seq = snapshot.last_seq
-        self._tail: list[tuple[int, str]] = list(snapshot.tail)
+        self._seq = snapshot.seq
+        self._paged = snapshot.paged
+        self._tail: list[str] = list(snapshot.tail)
+        self._own = KeyFilter(snapshot.own)
+        self.read_version = 0
+        """The newest version among the value items this turn read (read-only turns validate it)."""
+        self.read_items = False
+        """Whether this turn read anything besides the STATE item (read-only turns then validate)."""
         self.history = History(self)
 
     # --- reads ------------------------------------------------------------------------------------------
@@ -181,13 +219,53 @@ class Storage:
         """Entries in key order: keys beginning with ``prefix``, ``start <= key < end``, at most ``limit``."""
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValueError("limit must be a non-negative integer")
-        keys = sorted(k for k in self._current_keys() if _in_range(k, prefix, start, end))
-        if reverse:
-            keys.reverse()
-        if limit is not None:
-            keys = keys[:limit]
-        found = self._read(keys)
-        return {k: found[k] for k in keys if k in found}
+        low = max(start or "", prefix or "")
+        bounds = [bound for bound in (end, _prefix_end(prefix) if prefix else None) if bound is not None]
+        high = min(bounds) if bounds else None
+        out: dict[str, Any] = {}
+        if limit == 0:
+            return out
+        for key, text in self._listed(low, high, reverse, limit):
+            if prefix is not None and not key.startswith(prefix):
+                continue
+            out[key] = codec.decode(text)
+            if limit is not None and len(out) == limit:
+                break
+        return out
+
+    def _listed(self, low: str, high: str | None, reverse: bool, limit: int | None) -> Iterator[tuple[str, str]]:
+        """``(key, JSON)`` of every live key in ``[low, high)``, in order: what this turn holds in memory
+        (the hot set, its writes) merged with the value items, streamed page by page."""
+        def in_range(key: str) -> bool:
+            return key >= low and (high is None or key < high)
+
+        memory: dict[str, Written] = {}
+        if not self._wiped:
+            memory.update({k: v for k, v in self._snapshot.hot.items() if in_range(k)})
+        memory.update({k: v for k, v in self._writes.items() if in_range(k)})
+        ordered = sorted(memory, reverse=reverse)
+        deleted = sum(1 for k in ordered if memory[k] is DELETED)
+        page = min(LIST_PAGE, (limit or LIST_PAGE) + deleted + 1)
+        stored: Iterator[tuple[str, StoredValue]] = (
+            iter(())
+            if self._wiped or self._own.empty  # no key has ever had an item of its own
+            else self._table.query_values(self._pk, self._gen, low=low, high=high, reverse=reverse, page=page)
+        )
+        index = 0
+        for key, value in stored:
+            self.read_items = True
+            self.read_version = max(self.read_version, value.version)
+            self._fetched.setdefault(key, value)
+            while index < len(ordered) and (ordered[index] > key if reverse else ordered[index] < key):
+                if not isinstance(memory[ordered[index]], _Deleted):
+                    yield ordered[index], memory[ordered[index]]  # type: ignore[misc]
+                index += 1
+            if key in memory:
+                continue  # this turn's write (or a hot value) wins; it comes in the memory order
+            yield key, value.text
+        for key in ordered[index:]:
+            if not isinstance(memory[key], _Deleted):
+                yield key, memory[key]  # type: ignore[misc]
 
     # --- writes -------------------------------------------------------------------------------------------
 
@@ -201,7 +279,9 @@ class Storage:
         self._check_writable()
         pairs = key.items() if isinstance(key, Mapping) else [(key, value)]
         encoded = {validate_key(k): _encode_value(v) for k, v in pairs}
-        self._writes.update(encoded)
+        for k, text in encoded.items():
+            self._writes.pop(k, None)  # the newest write is the most recently written
+            self._writes[k] = text
 
     @overload
     def delete(self, key: str) -> bool: ...
@@ -212,30 +292,30 @@ class Storage:
         """Delete ``key`` (returns whether it existed) or several keys (returns how many existed)."""
         self._check_writable()
         keys = [validate_key(key)] if isinstance(key, str) else [validate_key(k) for k in _as_list(key)]
-        existed = 0
+        existing = self._read(keys, decode=False)
         for k in keys:
-            existed += self._has(k)
-            self._writes[k] = _DELETED
-        return bool(existed) if isinstance(key, str) else existed
+            self._writes.pop(k, None)
+            self._writes[k] = DELETED
+        return bool(existing) if isinstance(key, str) else len(existing)
 
     def delete_all(self) -> None:
         """Delete every key and the whole history (committed with the turn; old items are reaped later)."""
         self._check_writable()
         self._wiped = True
         self._writes.clear()
-        self._loaded.clear()
-        self._last_seq = 0
+        self._fetched.clear()
+        self._seq = self._paged = 0
         self._tail = []
         self.history._pending.clear()
 
     def transaction(self, fn: Callable[[Storage], T]) -> T:
         """Run ``fn(storage)``; if it raises, undo the writes it made and re-raise."""
         self._check_writable()
-        saved = (dict(self._writes), self._wiped, self._last_seq, list(self._tail), list(self.history._pending))
+        saved = (dict(self._writes), self._wiped, self._seq, self._paged, list(self._tail), list(self.history._pending))
         try:
             return fn(self)
         except BaseException:
-            self._writes, self._wiped, self._last_seq, self._tail, self.history._pending = saved
+            self._writes, self._wiped, self._seq, self._paged, self._tail, self.history._pending = saved
             raise
 
     # --- the turn's view -------------------------------------------------------------------------------
@@ -248,110 +328,139 @@ class Storage:
         if self._read_only:
             raise ReadOnlyStorageError("this method is read-only (@rpc(read_only=True)); it cannot write")
 
-    def _base_kv(self) -> Mapping[str, str | Marker]:
-        """The committed keys this turn still sees (read-only: writes go to ``_writes``)."""
-        return {} if self._wiped else self._snapshot.kv
-
-    def _has(self, key: str) -> bool:
-        written = self._writes.get(key)
-        if written is not None:
-            return written is not _DELETED
-        return key in self._base_kv()
-
-    def _current_keys(self) -> set[str]:
-        keys = set(self._base_kv())
-        for k, v in self._writes.items():
-            if v is _DELETED:
-                keys.discard(k)
-            else:
-                keys.add(k)
-        return keys
-
-    def _read(self, keys: list[str]) -> dict[str, Any]:
-        base = self._base_kv()
+    def _read(self, keys: list[str], *, decode: bool = True) -> dict[str, Any]:
+        """``{key: value}`` (or JSON when not ``decode``) of the keys that exist, in ``keys`` order."""
         texts: dict[str, str] = {}
-        large: dict[str, Marker] = {}
+        missing: list[str] = []
         for k in keys:
             written = self._writes.get(k)
-            if written is _DELETED:
+            if isinstance(written, _Deleted):
                 continue
             if isinstance(written, str):
                 texts[k] = written
-            elif k in self._loaded:
-                texts[k] = self._loaded[k]
-            elif isinstance(base.get(k), str):
-                texts[k] = base[k]  # type: ignore[assignment]
-            elif isinstance(base.get(k), dict):
-                large[k] = base[k]  # type: ignore[assignment]
-        if large:
-            fetched = self._table.read_values(self._pk, self._gen, large)
-            self._loaded.update(fetched)
-            texts.update(fetched)
-        return {k: codec.decode(texts[k]) for k in keys if k in texts}
+            elif self._wiped:
+                continue
+            elif k in self._snapshot.hot:
+                texts[k] = self._snapshot.hot[k]
+            elif k in self._fetched:
+                fetched = self._fetched[k]
+                if fetched is not None:
+                    texts[k] = fetched.text
+            elif not self._own.may_contain(k):
+                self._fetched[k] = None  # certainly no item: nothing to read
+            elif k not in missing:
+                missing.append(k)
+        if missing:
+            found = self._table.get_values(self._pk, self._gen, missing)
+            self.read_items = True
+            for k in missing:
+                value = found.get(k)
+                self._fetched[k] = value
+                if value is not None:
+                    self.read_version = max(self.read_version, value.version)
+                    texts[k] = value.text
+        ordered = [k for k in dict.fromkeys(keys) if k in texts]
+        return {k: codec.decode(texts[k]) if decode else texts[k] for k in ordered}
 
-    def build_commit(
-        self,
-        *,
-        turn_id: str,
-        owner: str,
-        fence: int,
-        expires_at: int,
-        done: Mapping[str, Mapping[str, Any]],
-    ) -> Commit:
-        """The :class:`Commit` that makes this turn's writes durable."""
-        old_kv = dict(self._snapshot.kv)
-        gen = self._snapshot.gen
-        puts: list[dict[str, Any]] = []
-        deletes: list[str] = []
+    # --- the commit --------------------------------------------------------------------------------------
+
+    def plan(self, *, owner: str, fence: int, expires_at: int, now: int) -> Plan:
+        """What this turn writes: the STATE item's new contents and the items around it (see the module
+        documentation for where each value and entry goes)."""
+        snapshot = self._snapshot
+        gen = snapshot.gen
+        plan = Plan(close=Close(pk=self._pk, owner=owner, fence=fence, snapshot=snapshot))
+        version = plan.close.version
+        hot: dict[str, str] = {}
+        tail: list[str] = []
+        paged = seq = 0
+        owned = KeyFilter()
         if self._wiped:
-            puts.append({"sk": {"S": purge_sk(gen)}, "at": {"N": str(now_ms())}})
-            gen = max(gen + 1, now_ms())
-            old_kv = {}
-        kv = dict(old_kv)
-        for key, text in self._writes.items():
-            old = old_kv.get(key)
-            old_chunks = old["n"] if isinstance(old, dict) else 0
-            new_chunks = 0
-            if text is _DELETED:
-                kv.pop(key, None)
-            elif len(text.encode()) <= INLINE_VALUE_BYTES:  # type: ignore[union-attr]
-                kv[key] = text  # type: ignore[assignment]
-            else:
-                parts = _chunks(text)  # type: ignore[arg-type]
-                new_chunks = len(parts)
-                kv[key] = {"n": new_chunks}
-                for index, part in enumerate(parts):
-                    sk = value_sk(gen, key) if index == 0 else chunk_sk(gen, key, index)
-                    puts.append({"sk": {"S": sk}, "b": {"B": part}})
-            for index in range(new_chunks, old_chunks):
-                deletes.append(value_sk(gen, key) if index == 0 else chunk_sk(gen, key, index))
-        first_new = self._last_seq + 1
-        stamp = str(now_ms())
-        for offset, text in enumerate(self.history._pending):
-            sk = history_sk(gen, first_new + offset)
-            puts.append({"sk": {"S": sk}, "v": {"S": text}, "at": {"N": stamp}})
-        tail = self.history._commit_tail()
-        size = sum(len(k) + (len(v) if isinstance(v, str) else 16) for k, v in kv.items())
-        size += sum(len(text) + 16 for _, text in tail) + sum(len(k) + len(v["r"]) for k, v in done.items())
-        if size > STATE_ITEM_BUDGET_BYTES:
-            raise TurnTooLarge(
-                f"the object's inline state would be {size} bytes (budget {STATE_ITEM_BUDGET_BYTES}); "
-                "keep fewer keys or put logs in storage.history"
+            plan.puts.append(purge_marker(self._pk, gen, now))
+            gen = max(gen + 1, now)
+        else:
+            hot = dict(snapshot.hot)
+            tail, paged, seq = list(snapshot.tail), snapshot.paged, snapshot.seq
+            owned = KeyFilter(snapshot.own)
+
+        def own(key: str, text: str) -> None:
+            items = value_items(self._pk, gen, key, text, version)
+            plan.puts.extend(items)
+            owned.add([key])
+            before = self._fetched.get(key)
+            for sk in value_item_keys(gen, key, before.chunks if before else 1)[len(items) :]:
+                plan.deletes.append((self._pk, sk))
+
+        for key, written in self._writes.items():
+            if isinstance(written, _Deleted):
+                if hot.pop(key, None) is None and not self._wiped:
+                    before = self._fetched.get(key)
+                    if before is not None:
+                        plan.deletes += [(self._pk, sk) for sk in value_item_keys(gen, key, before.chunks)]
+                continue
+            small = _entry_size(key, written) <= HOT_ENTRY_BYTES
+            known_absent = (
+                self._wiped
+                or (key in self._fetched and self._fetched[key] is None)
+                or not owned.may_contain(key)
             )
-        return Commit(
-            turn_id=turn_id,
-            owner=owner,
-            fence=fence,
-            version=self._snapshot.version + 1,
-            gen=gen,
-            last_seq=len(self.history),
-            kv=kv,
-            tail=tail,
-            done=done,
-            expires_at=expires_at,
-            puts=puts,
-            deletes=deletes,
-        )
+            if key in hot or (small and known_absent):
+                hot.pop(key, None)
+                if small:
+                    hot[key] = written  # most recently written last
+                    continue
+            own(key, written)
+
+        pending = self.history._pending
+        seq_after = seq + len(pending)
+        if any(len(text.encode()) > TAIL_ENTRY_BYTES for text in pending):
+            plan.puts += page_items(self._pk, gen, paged + 1, tail + pending)
+            tail, paged = [], seq_after
+        else:
+            tail = tail + pending
+
+        def close(hot_now: dict[str, str], tail_now: list[str], paged_now: int) -> Close:
+            return Close(
+                pk=self._pk,
+                owner=owner,
+                fence=fence,
+                snapshot=snapshot,
+                seq=seq_after,
+                paged=paged_now,
+                gen=gen,
+                hot=list(hot_now.items()),
+                tail=tail_now,
+                own=owned.to_bytes() if not owned.empty else b"",
+                expires_at=expires_at,
+            )
+
+        while hot and close(hot, [], paged).held_size(now) > HOT_SET_BYTES:
+            key = next(iter(hot))  # the least recently written value moves to an item of its own
+            own(key, hot.pop(key))
+        plan.close = close(hot, tail, paged)
+        if plan.close.held_size(now) > STATE_ITEM_BYTES and len(tail) > len(pending):
+            # the tail is full: its committed entries move to a page (before the commit, as their own
+            # write, unless the commit is a transaction anyway)
+            committed = tail[: len(tail) - len(pending)]
+            (plan.puts if plan.puts or plan.deletes else plan.pre_puts).extend(
+                page_items(self._pk, gen, paged + 1, committed)
+            )
+            tail, paged = tail[len(committed) :], paged + len(committed)
+            plan.close = close(hot, tail, paged)
+        if plan.close.held_size(now) > STATE_ITEM_BYTES and tail:
+            plan.puts += page_items(self._pk, gen, paged + 1, tail)
+            tail, paged = [], seq_after
+            plan.close = close(hot, tail, paged)
+        while plan.close.held_size(now) > STATE_ITEM_BYTES and hot:
+            key = next(iter(hot))  # the least recently written value moves to an item of its own
+            own(key, hot.pop(key))
+            plan.close = close(hot, tail, paged)
+        if plan.close.held_size(now) > STATE_ITEM_BYTES:
+            raise TurnTooLarge(f"the STATE item of {self._pk} cannot be kept within {STATE_ITEM_BYTES} bytes")
+        if plan.pre_puts and (plan.puts or plan.deletes):
+            plan.puts += plan.pre_puts  # a transaction anyway: the page goes into it
+            plan.pre_puts = []
+        return plan
 
 
 def _as_list(keys: Iterable[str]) -> list[str]:
@@ -361,11 +470,3 @@ def _as_list(keys: Iterable[str]) -> list[str]:
         return list(keys)
     except TypeError:
         raise InvalidKey(f"storage keys are strings, got {type(keys).__name__}") from None
-
-
-def _in_range(key: str, prefix: str | None, start: str | None, end: str | None) -> bool:
-    if prefix is not None and not key.startswith(prefix):
-        return False
-    if start is not None and key < start:
-        return False
-    return end is None or key < end

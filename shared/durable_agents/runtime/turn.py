@@ -1,42 +1,128 @@
 """One turn: take the object's lease, run one method, commit its writes and release, exactly once.
 
-This is the only place objects run. Two DynamoDB requests per turn: the acquire (which also loads the
-state) and the commit (which also releases). A message id seen recently returns the recorded response
-and runs nothing. Read-only methods skip the lease and read a consistent snapshot instead.
+This is the only place objects run. A turn is two sequential steps: the acquire (one conditional
+``UpdateItem`` that returns the STATE item, with the call's idempotency record read beside it) and the
+commit (one conditional write that also releases). A turn that reads values outside the hot set adds
+a read; one that moves its history tail to a page may add the page's write.
+
+- **Exactly once.** A call with an idempotency key whose record exists (for
+  ``settings.idempotency_seconds`` of its namespace, a day by default) returns the recorded response
+  and runs nothing; the same key with another request (another fingerprint) is
+  :class:`IdempotencyKeyReused`. The record is written in the commit, on the condition that no live
+  record of the key exists, so two concurrent calls with one key cannot both apply.
+- **Joined turns.** A stub call made during a turn with ``join=True`` runs the callee under its own
+  lease in this process, and its writes commit in the caller's commit, atomically: both objects change,
+  or neither. Its lease is held until then. An object the turn already holds is called in place.
+- **Read-only methods** take no lease: they read the STATE item (and whatever else they need), then
+  check that no commit landed meanwhile (the version of the STATE item and of every value read), and
+  run again if one did.
+- **Waiting** for a busy object costs reads, not writes: after a failed acquire the caller polls the
+  STATE item (strongly consistent, a fifth of a write's price) with jittered backoff until the lease is
+  free, within its wait budget (never past its invocation's deadline), then tries again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from . import codec
-from .errors import LeaseLost, ObjectBusy, ReentrancyError, UnknownMethod
+from . import clock, codec
+from .errors import (
+    IdempotencyKeyReused,
+    LeaseLost,
+    ObjectBusy,
+    ReentrancyError,
+    ServiceUnavailable,
+    UnknownMethod,
+)
 from .ids import ObjectId
 from .lease import Backoff, lease_until, new_owner, wait_budget
 from .objects import ObjectContext, rpc_options
 from .storage import Storage
-from .table import AcquireFailed, StateSnapshot, now_ms
+from .table import AcquireFailed, Close, Commit, Record, RecordExists, StateSnapshot, StateTable
 
 if TYPE_CHECKING:
     from .env import Env
 
 logger = logging.getLogger(__name__)
 
-DONE_ENTRIES = 32
-DONE_RESPONSE_BYTES = 24 * 1024
-DONE_BUDGET_BYTES = 96 * 1024
-REPLAY_UNAVAILABLE = '{"replayUnavailable":true}'
+READ_ONLY_ATTEMPTS = 3
 
 _CHAIN: ContextVar[tuple[str, ...]] = ContextVar("durable_agents_call_chain", default=())
+_TURN: ContextVar[Turn | None] = ContextVar("durable_agents_turn", default=None)
 
 
 def current_call_chain() -> tuple[str, ...]:
     """The objects held by the current logical call chain, outermost first."""
     return _CHAIN.get()
+
+
+def in_turn() -> bool:
+    """Whether code is running inside an object's turn (stub calls then run in this process)."""
+    return _TURN.get() is not None
+
+
+def fingerprint(method: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
+    """What identifies a request for its idempotency key: the method and its arguments, as JSON."""
+    text = codec.encode([method, args, {key: kwargs[key] for key in sorted(kwargs)}])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="durable-record")
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A call answered from its idempotency record: nothing ran."""
+
+    value: Any
+
+
+@dataclass(slots=True)
+class Held:
+    """An object a turn holds: its lease, its storage, and the calls to record in the commit."""
+
+    object_id: ObjectId
+    owner: str
+    fence: int
+    snapshot: StateSnapshot
+    storage: Storage
+    records: list[tuple[str, str, str]] = field(default_factory=list)
+    """``(idempotency key, fingerprint, response JSON)`` of the keyed calls answered under this lease."""
+
+    def release_close(self) -> Close:
+        return Close(pk=self.object_id.key, owner=self.owner, fence=self.fence, snapshot=self.snapshot)
+
+
+@dataclass(slots=True)
+class Turn:
+    """A turn and the turns joined to it: everything its commit writes."""
+
+    token: str
+    until: int
+    root: Held | None = None
+    joined: dict[str, Held] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def holding(self, key: str) -> Held | None:
+        if self.root is not None and self.root.object_id.key == key:
+            return self.root
+        with self.lock:
+            return self.joined.get(key)
+
+    def all_held(self) -> list[Held]:
+        with self.lock:
+            return ([self.root] if self.root is not None else []) + list(self.joined.values())
 
 
 def run_turn(
@@ -47,7 +133,9 @@ def run_turn(
     kwargs: Mapping[str, Any],
     *,
     idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
     call_chain: tuple[str, ...] | None = None,
+    join: bool = False,
 ) -> Any:
     """Run ``method`` on the object ``object_id`` and return its JSON-able result."""
     namespace = env.namespace(object_id.namespace)
@@ -61,114 +149,263 @@ def run_turn(
             f"{object_id.label} is already held by this call chain "
             f"({' -> '.join(chain)}); calling it again would deadlock"
         )
-    token = _CHAIN.set((*chain, object_id.key))
+    call = _Call(env, object_id, cls, method, args, kwargs, idempotency_key, request_fingerprint)
+    chain_token = _CHAIN.set((*chain, object_id.key))
     try:
+        turn = _TURN.get()
+        held = turn.holding(object_id.key) if turn is not None else None
+        if held is not None:
+            return call.run_in(held, read_only=options.read_only, turn=turn)  # type: ignore[arg-type]
         if options.read_only:
-            snapshot = env.table.read_state(object_id.key)
-            storage = Storage(env.table, object_id.key, snapshot, read_only=True)
-            ctx = ObjectContext(id=object_id, storage=storage, call_chain=_CHAIN.get())
-            return codec.copy_as_json(getattr(cls(ctx, env), method)(*args, **kwargs))
-        return _locked_turn(env, object_id, cls, method, args, kwargs, idempotency_key)
+            return call.read_only()
+        if join and turn is not None:
+            return call.joined(turn)
+        return call.root()
     finally:
-        _CHAIN.reset(token)
+        _CHAIN.reset(chain_token)
 
 
-def _locked_turn(
-    env: Env,
-    object_id: ObjectId,
-    cls: type,
-    method: str,
-    args: list[Any],
-    kwargs: Mapping[str, Any],
-    idempotency_key: str | None,
-) -> Any:
-    settings = env.settings
-    table = env.table
-    pk = object_id.key
-    owner = new_owner()
-    turn_id = uuid.uuid4().hex
-    snapshot = _acquire(env, object_id, owner)
-    fence = snapshot.fence
-    try:
-        if idempotency_key is not None and idempotency_key in snapshot.done:
-            table.release(pk, owner=owner, fence=fence, turn_id=turn_id)
-            return codec.decode(snapshot.done[idempotency_key]["r"])
+class _Call:
+    """One call's way through a turn (see the module documentation)."""
 
-        def extend(seconds: float) -> None:
-            table.extend(pk, owner=owner, fence=fence, lease_until=now_ms() + int(seconds * 1000))
+    def __init__(
+        self,
+        env: Env,
+        object_id: ObjectId,
+        cls: type,
+        method: str,
+        args: list[Any],
+        kwargs: Mapping[str, Any],
+        key: str | None,
+        request_fingerprint: str | None,
+    ):
+        self.env = env
+        self.table: StateTable = env.table
+        self.object_id = object_id
+        self.pk = object_id.key
+        self.cls = cls
+        self.method = method
+        self.args = args
+        self.kwargs = kwargs
+        self.key = key
+        self.fingerprint = request_fingerprint or (fingerprint(method, args, kwargs) if key is not None else "")
 
-        storage = Storage(table, pk, snapshot)
-        ctx = ObjectContext(
-            id=object_id,
-            storage=storage,
-            lease_until=snapshot.lease_until,
-            extend_lease=extend,
-            call_chain=_CHAIN.get(),
+    # --- the kinds of call -----------------------------------------------------------------------------
+
+    def root(self) -> Any:
+        """A turn of its own: acquire, run (with any joined turns), commit them all, release."""
+        settings = self.env.settings
+        now = clock.now_ms()
+        turn = Turn(
+            token=uuid.uuid4().hex,
+            until=lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds, now=now),
         )
-        result_text = codec.encode(getattr(cls(ctx, env), method)(*args, **kwargs))
-        if not storage.dirty and idempotency_key is None:
-            table.release(pk, owner=owner, fence=fence, turn_id=turn_id)
-        else:
-            retention_ms = int(settings.retention_days(object_id.namespace) * 86_400_000)
-            commit = storage.build_commit(
-                turn_id=turn_id,
-                owner=owner,
-                fence=fence,
-                expires_at=(now_ms() + retention_ms) // 1000,
-                done=_remember(snapshot, idempotency_key, result_text),
-            )
-            table.commit(pk, commit, now=now_ms())
-        return codec.decode(result_text)
-    except BaseException:
-        _release_quietly(env, pk, owner, fence, turn_id)
-        raise
-
-
-def _acquire(env: Env, object_id: ObjectId, owner: str) -> StateSnapshot:
-    settings = env.settings
-    backoff = Backoff(wait_budget(settings.busy_wait_seconds))
-    while True:
-        now = now_ms()
+        held = self._acquire(turn)
+        if isinstance(held, Replay):
+            return held.value
+        turn.root = held
+        token = _TURN.set(turn)
         try:
-            return env.table.acquire(
-                object_id.key,
-                owner=owner,
-                lease_until=lease_until(
-                    default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds, now=now
-                ),
-                now=now,
-                namespace=object_id.namespace,
-                name=object_id.name,
+            result = self._run(held, turn)
+        except BaseException:
+            _TURN.reset(token)
+            _release_all(self.table, turn.all_held())
+            raise
+        _TURN.reset(token)
+        return self._commit(turn, result)
+
+    def joined(self, turn: Turn) -> Any:
+        """A turn joined to ``turn``: its writes wait for ``turn``'s commit (a clean one releases now)."""
+        held = self._acquire(turn)
+        if isinstance(held, Replay):
+            return held.value
+        try:
+            result = self._run(held, turn)
+        except BaseException:
+            _release_all(self.table, [held])
+            raise
+        if not held.storage.dirty and not held.records:
+            self.table.release(held.release_close())
+        else:
+            with turn.lock:
+                turn.joined[self.pk] = held
+        return codec.decode(result)
+
+    def run_in(self, held: Held, *, read_only: bool, turn: Turn) -> Any:
+        """A call on an object this turn already holds: it runs on the turn's view of it."""
+        storage = held.storage
+        previous = storage._read_only
+        storage._read_only = previous or read_only
+        try:
+            return codec.decode(self._run(held, turn))
+        finally:
+            storage._read_only = previous
+
+    def read_only(self) -> Any:
+        """A read-only method: a consistent view without the lease (see the module documentation)."""
+        for _ in range(READ_ONLY_ATTEMPTS):
+            snapshot = self.table.peek(self.pk)
+            storage = Storage(self.table, self.pk, snapshot, read_only=True)
+            ctx = ObjectContext(id=self.object_id, storage=storage, call_chain=_CHAIN.get(), fence=snapshot.fence)
+            result = codec.copy_as_json(getattr(self.cls(ctx, self.env), self.method)(*self.args, **self.kwargs))
+            if not storage.read_items:
+                return result
+            if storage.read_version <= snapshot.ver and self.table.peek(self.pk).ver == snapshot.ver:
+                return result
+        # commits kept landing while it read: run it under the lease once (it still cannot write)
+        turn = Turn(token=uuid.uuid4().hex, until=self._until())
+        held = self._acquire(turn)
+        assert isinstance(held, Held)  # read-only calls carry no idempotency key
+        held.storage._read_only = True
+        try:
+            return codec.decode(self._run(held, turn))
+        finally:
+            _release_all(self.table, [held])
+
+    # --- the steps -------------------------------------------------------------------------------------
+
+    def _until(self) -> int:
+        settings = self.env.settings
+        return lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds)
+
+    def _acquire(self, turn: Turn) -> Held | Replay:
+        """Take the lease (waiting for it cheaply), with the idempotency record read beside the acquire;
+        a :class:`Replay` when the call was answered before (the lease is not kept then)."""
+        record_future: Future[Record | None] | None = None
+        if self.key is not None:
+            record_future = _pool().submit(self.table.get_record, self.pk, self.key)
+        settings = self.env.settings
+        owner = new_owner()
+        expires_at = (clock.now_ms() + int(settings.retention_days(self.object_id.namespace) * 86_400_000)) // 1000
+        backoff = Backoff(wait_budget(settings.busy_wait_seconds))
+        snapshot: StateSnapshot | None = None
+        while snapshot is None:
+            try:
+                snapshot = self.table.acquire(
+                    self.pk, owner=owner, until=turn.until, now=clock.now_ms(), expires_at=expires_at
+                )
+            except AcquireFailed as busy:
+                answered = record_future.result() if record_future is not None and record_future.done() else None
+                if answered is not None:
+                    return self._replay(answered)  # answered before: no need to wait for the lease
+                if not self._wait(backoff):
+                    left = ((busy.until or clock.now_ms()) - clock.now_ms()) / 1000
+                    raise ObjectBusy(self.object_id.label, busy.holder, busy.until, min(max(left, 0.1), 5.0)) from None
+        held = Held(
+            object_id=self.object_id,
+            owner=owner,
+            fence=snapshot.fence,
+            snapshot=snapshot,
+            storage=Storage(self.table, self.pk, snapshot),
+        )
+        if record_future is not None:
+            try:
+                record = record_future.result()
+            except BaseException:
+                _release_all(self.table, [held])
+                raise
+            if record is not None:
+                _release_all(self.table, [held])
+                return self._replay(record)
+        return held
+
+    def _wait(self, backoff: Backoff) -> bool:
+        """Sleep, then poll the STATE item until the lease looks free; ``False`` when the budget is spent."""
+        while backoff.sleep():
+            if not self.table.peek(self.pk).held(clock.now_ms()):
+                return True
+        return False
+
+    def _run(self, held: Held, turn: Turn) -> str:
+        """Run the method on ``held``'s storage; the result as JSON (its record buffered when keyed)."""
+        ctx = ObjectContext(
+            id=self.object_id,
+            storage=held.storage,
+            lease_until=turn.until,
+            extend_lease=lambda seconds: _extend(self.table, turn, seconds),
+            call_chain=_CHAIN.get(),
+            fence=held.fence,
+        )
+        text = codec.encode(getattr(self.cls(ctx, self.env), self.method)(*self.args, **self.kwargs))
+        if self.key is not None:
+            held.records.append((self.key, self.fingerprint, text))
+        return text
+
+    def _commit(self, turn: Turn, result: str) -> Any:
+        """Commit the root and every joined turn at once (or just release a root that changed nothing)."""
+        root = turn.root
+        assert root is not None
+        everyone = turn.all_held()
+        if len(everyone) == 1 and not root.storage.dirty and not root.records:
+            self.table.release(root.release_close())
+            return codec.decode(result)
+        now = clock.now_ms()
+        settings = self.env.settings
+        commit = Commit(token=turn.token, closes=[])
+        for held in everyone:
+            namespace = held.object_id.namespace
+            if held.storage.dirty or held.records:
+                expires_at = (now + int(settings.retention_days(namespace) * 86_400_000)) // 1000
+                plan = held.storage.plan(owner=held.owner, fence=held.fence, expires_at=expires_at, now=now)
+                commit.closes.append(plan.close)
+                commit.puts += plan.puts
+                commit.deletes += plan.deletes
+                commit.pre_puts += plan.pre_puts
+            else:
+                commit.closes.append(held.release_close())
+        for held in everyone:
+            record_until = (now + int(settings.idempotency_seconds(held.object_id.namespace) * 1000)) // 1000
+            for key, request_fingerprint, response in held.records:
+                items = StateTable.record_items(
+                    held.object_id.key,
+                    key,
+                    fingerprint=request_fingerprint,
+                    turn=turn.token,
+                    response=response,
+                    expires_at=record_until,
+                    now=now,
+                )
+                commit.records[len(commit.puts)] = key
+                commit.puts += items
+        try:
+            self.table.commit(commit)
+        except RecordExists as exists:
+            _release_all(self.table, everyone)
+            record = self.table.get_record(self.pk, exists.key) if exists.key == self.key else None
+            if record is None:
+                raise ServiceUnavailable(
+                    "a concurrent call with the same idempotency key committed first; nothing was stored, retry"
+                ) from None
+            return self._replay(record).value  # the other call's response is the answer
+        except BaseException:
+            _release_all(self.table, everyone)
+            raise
+        return codec.decode(result)
+
+    def _replay(self, record: Record) -> Replay:
+        if record.fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused(
+                f"idempotency key {self.key!r} was used for another request on {self.object_id.label}; "
+                "nothing ran (send a new key for a new request)"
             )
-        except AcquireFailed as busy:
-            if not backoff.sleep():
-                left = ((busy.lease_until or now) - now_ms()) / 1000
-                raise ObjectBusy(object_id.label, busy.holder, busy.lease_until, min(max(left, 0.1), 5.0)) from None
+        return Replay(codec.decode(record.response))
 
 
-def _remember(snapshot: StateSnapshot, message_id: str | None, result_text: str) -> dict[str, dict[str, Any]]:
-    """The recent-message map after this turn: newest first, at most ``DONE_ENTRIES`` entries and
-    ``DONE_BUDGET_BYTES`` of responses, so the state item stays small. A response too large to keep is
-    remembered as applied without its body (a retry gets ``{"replayUnavailable": true}``)."""
-    done = dict(snapshot.done)
-    if message_id is not None:
-        text = result_text if len(result_text.encode()) <= DONE_RESPONSE_BYTES else REPLAY_UNAVAILABLE
-        done[message_id] = {"t": now_ms(), "r": text}
-    kept: dict[str, dict[str, Any]] = {}
-    budget = DONE_BUDGET_BYTES
-    for key, entry in sorted(done.items(), key=lambda item: item[1]["t"], reverse=True):
-        budget -= len(entry["r"].encode()) + len(key)
-        if len(kept) == DONE_ENTRIES or budget < 0:
-            break
-        kept[key] = entry
-    return kept
+def _extend(table: StateTable, turn: Turn, seconds: float) -> None:
+    """Push out the lease of every object the turn holds (fenced: only a holder can)."""
+    until = clock.now_ms() + int(seconds * 1000)
+    for held in turn.all_held():
+        table.extend(held.object_id.key, owner=held.owner, fence=held.fence, until=until)
+    turn.until = max(turn.until, until)
 
 
-def _release_quietly(env: Env, pk: str, owner: str, fence: int, turn_id: str) -> None:
-    """Give the lease back after a failed turn; if that fails too, the lease simply expires."""
-    try:
-        env.table.release(pk, owner=owner, fence=fence, turn_id=turn_id)
-    except LeaseLost:
-        pass
-    except Exception:  # noqa: BLE001 - the turn's own error is the one to report
-        logger.warning("could not release the lease of %s; it will expire", pk, exc_info=True)
+def _release_all(table: StateTable, held: list[Held]) -> None:
+    """Give back the leases of a turn that failed; if a release fails too, that lease simply expires."""
+    for one in held:
+        try:
+            table.release(one.release_close())
+        except LeaseLost:
+            pass
+        except Exception:  # noqa: BLE001 - the turn's own error is the one to report
+            logger.warning("could not release the lease of %s; it will expire", one.object_id.key, exc_info=True)
+
