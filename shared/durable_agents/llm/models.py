@@ -176,6 +176,18 @@ class Intent(StrEnum):
     """Hello, thanks, goodbye."""
     UPDATE_DETAILS = "update_details"
     """The message only adds or changes trip details ("make it 4 people")."""
+    SUGGEST = "suggest"
+    """An open request without a destination ("somewhere warm in December"): ranked suggestions."""
+    CHEAPER = "cheaper"
+    """A follow-up asking for cheaper choices for the trip in hand."""
+    BUDGET_CHECK = "budget_check"
+    """A follow-up asking whether the plan fits the budget, or what it costs."""
+    FOOD = "food"
+    """Where and what to eat at the destination."""
+    TRANSPORT = "transport"
+    """Getting around the destination (and from its airport)."""
+    SHOW_PLAN = "show_plan"
+    """Show the whole current plan again."""
     UNKNOWN = "unknown"
 
 
@@ -231,6 +243,8 @@ class TravelSlots(_Model):
             Intent.FIND_HOTELS: ("destination", "dates"),
             Intent.WEATHER: ("destination",),
             Intent.ATTRACTIONS: ("destination",),
+            Intent.FOOD: ("destination",),
+            Intent.TRANSPORT: ("destination",),
         }
         present: dict[MissingSlot, bool] = {
             "destination": self.destination is not None,
@@ -320,6 +334,9 @@ class Extraction(_Model):
         default=None, description="For a search intent: the question to look up, without filler words."
     )
     spans: SkipJsonSchema[list[Span]] = Field(default_factory=list)
+    warnings: SkipJsonSchema[list[str]] = Field(
+        default_factory=list, description="Values clamped or ignored, to tell the user about."
+    )
 
 
 class PlannedCall(_Model):
