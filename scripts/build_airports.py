@@ -24,7 +24,8 @@ OUTPUT = Path(__file__).resolve().parents[1] / "shared" / "durable_agents" / "ll
 HEADER = """\
 # The gazetteer's airports, built by scripts/build_airports.py from airportsdata {version} (MIT).
 # One airport a line: IATA, city, subdivision (state/province/region), ISO country, lat, lon, score
-# (4 international + 2 real ICAO code + 1 named after its city: the higher, the likelier the main one).
+# (4 international + 2 real ICAO code + 1 named after its city: the higher, the likelier the main one),
+# elevation in metres.
 """
 _NOT_A_COMMERCIAL_AIRPORT = re.compile(
     r"heliport|seaplane|air ?base|\bafb\b|\bnas\b|\bmcas\b|air force|army|naval|military|station|railway|"
@@ -81,6 +82,7 @@ def build() -> str:
             f"{float(airport['lat']):.3f}",
             f"{float(airport['lon']):.3f}",
             str(value),
+            str(round(float(airport["elevation"] or 0) * 0.3048)),
         )
         lines.append("\t".join(_CLEAN.sub(" ", str(field)).strip() for field in fields) + "\n")
     return "".join(lines)

@@ -26,6 +26,7 @@ import pytest
 from durable_agents.agents.travel import TravelAgent
 from durable_agents.llm.embedded import EmbeddedLanguageModel
 from durable_agents.llm.models import TravelSlots
+from durable_agents.tools import offline_registry
 from tests.support.agents import agents_env, chat
 
 DATA = Path(__file__).parent / "data" / "llm"
@@ -221,10 +222,12 @@ def test_single_sentences_meet_the_slot_and_intent_targets(capsys: pytest.Captur
 
 @pytest.fixture
 def fixed_clock() -> Any:
-    before = TravelAgent.clock
+    """The agent and its offline tools on the evaluation's calendar."""
+    clock, registry = TravelAgent.clock, TravelAgent.tool_registry
     TravelAgent.clock = staticmethod(lambda: datetime(2026, 3, 10, 9, 30, tzinfo=UTC))
+    TravelAgent.tool_registry = offline_registry(today=lambda: TODAY)
     yield
-    TravelAgent.clock = before
+    TravelAgent.clock, TravelAgent.tool_registry = clock, registry
 
 
 def test_multi_turn_dialogs_meet_the_dialog_target(

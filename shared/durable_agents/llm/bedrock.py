@@ -121,7 +121,9 @@ class BedrockLanguageModel:
             self._client = boto3.client("bedrock-runtime", config=config)
         return self._client
 
-    def extract(self, message: str, *, known: TravelSlots, today: date) -> Extraction:
+    def extract(
+        self, message: str, *, known: TravelSlots, today: date, asked: tuple[str, ...] = ()
+    ) -> Extraction:
         system = EXTRACTION_PROMPT.format(
             tool=EXTRACTION_TOOL,
             today=today.isoformat(),
@@ -144,7 +146,7 @@ class BedrockLanguageModel:
             extraction = Extraction.model_validate(_tool_input(response))
         except (BedrockUnavailable, ValidationError) as error:
             logger.warning("Bedrock extraction failed, using the embedded engine: %s", error)
-            return self._fallback.extract(message, known=known, today=today)
+            return self._fallback.extract(message, known=known, today=today, asked=asked)
         return _normalized(extraction, message, today)
 
     def plan(self, extraction: Extraction, slots: TravelSlots) -> list[PlannedCall]:

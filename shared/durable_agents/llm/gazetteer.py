@@ -1,7 +1,8 @@
 """The one place index: curated destinations, regions and countries, then every city with an airport.
 
 The airports come from ``airports.tsv`` beside this module (built from ``airportsdata`` by
-``scripts/build_airports.py``; one airport a line: IATA, city, subdivision, country, lat, lon, score).
+``scripts/build_airports.py``; one airport a line: IATA, city, subdivision, country, lat, lon, score,
+elevation in metres).
 Reading it takes a few milliseconds, once per process, on first use; nothing is read at import time.
 The travel tools resolve places through this index too (:mod:`durable_agents.tools.places`).
 
@@ -70,6 +71,7 @@ class Airport(NamedTuple):
     lat: float
     lon: float
     score: int
+    elevation_m: int
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,8 @@ def read_airports(path: Path = AIRPORTS_FILE) -> dict[str, Airport]:
     airports: dict[str, Airport] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            iata, city, region, country, lat, lon, score = line.split("\t")
-            airports[iata] = Airport(iata, city, region, country, float(lat), float(lon), int(score))
+            iata, city, region, country, lat, lon, score, elevation = line.split("\t")
+            airports[iata] = Airport(iata, city, region, country, float(lat), float(lon), int(score), int(elevation))
     return airports
 
 
@@ -235,6 +237,11 @@ class Gazetteer:
         if name is None:
             return self._city_place(code)
         return self._place(code, name=name, city=name)
+
+    def elevation(self, iata: str | None) -> int:
+        """The airport's elevation in metres (0 when unknown): the offline climate model cools with height."""
+        airport = self._airports.get(iata or "")
+        return airport.elevation_m if airport is not None else 0
 
     def lookup(self, name: str) -> Place | None:
         """Resolve a free-text place name or IATA code (case-insensitive, accents ignored).

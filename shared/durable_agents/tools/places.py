@@ -27,6 +27,7 @@ class Place:
     longitude: float
     iata: str | None = None
     tier: int | None = None
+    elevation_m: int = 0
 
 
 CITY_CODES: dict[str, str] = {
@@ -93,6 +94,7 @@ def locate(text: str) -> Place | None:
         longitude=found.lon,
         iata=code or CITY_CODES.get(found.name) or found.iata,
         tier=tier_of(found.name, found.country),
+        elevation_m=gazetteer().elevation(found.iata),
     )
 
 
