@@ -257,11 +257,6 @@ class TravelAgent(BaseAgent):
             },
         )
 
-    def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
-        """``get_state``'s context also shows the current plan (read by the session pages)."""
-        plan = self.storage.get("plan")
-        return {**stored, "plan": plan} if plan is not None else stored
-
     # --- reading the message ------------------------------------------------------------------------------
 
     def _extract(self, text: str, known: TravelSlots, today: date, dialog: Dialog) -> Extraction:
@@ -331,7 +326,7 @@ class TravelAgent(BaseAgent):
         missing = self._trip_missing(slots)
         if intent is Intent.BUDGET_CHECK:
             content = replies.budget_text(plan)
-        elif intent is Intent.UPDATE_DETAILS and before is not None and self._same_trip(before, plan):
+        elif intent is Intent.UPDATE_DETAILS and before is not None and self._small_change(before, plan, dialog):
             content = replies.changes_text(plan, before, replies.describe_changes(before, plan))
         else:
             content = replies.plan_text(plan)
@@ -340,8 +335,15 @@ class TravelAgent(BaseAgent):
         return Turn("clarification" if missing else "answer", content, results, missing), plan
 
     @staticmethod
-    def _same_trip(before: TripPlan, plan: TripPlan) -> bool:
-        return [stop.name for stop in before.stops] == [stop.name for stop in plan.stops]
+    def _small_change(before: TripPlan, plan: TripPlan, dialog: Dialog) -> bool:
+        """A change to a complete plan of the same trip ("make it 3 adults"): answered with what changed.
+
+        New stops, or details that complete a plan made on assumptions, get the whole plan instead.
+        """
+        from ..llm.replies import describe_changes
+
+        same_trip = [stop.name for stop in before.stops] == [stop.name for stop in plan.stops]
+        return same_trip and not dialog.asked and len(describe_changes(before, plan)) <= 3
 
     def _build(self, slots: TravelSlots, dialog: Dialog) -> tuple[TripPlan | None, list[RegistryToolResult]]:
         """A fresh plan for ``slots`` with the dialog's choices (``None`` when it cannot be built)."""
