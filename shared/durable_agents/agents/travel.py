@@ -59,7 +59,7 @@ from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..llm import Extraction, LanguageModel, TravelSlots
+    from ..llm import Extraction, LanguageModel, Place, TravelSlots
     from ..llm.models import Intent
     from ..llm.models import ToolResult as ComposeToolResult
     from ..llm.plan import TripPlan
@@ -190,15 +190,15 @@ class TravelAgent(BaseAgent):
         text = chat_text(message)
         self._take_preferences(message)
         known, dialog, today = self._slots(), Dialog.load(self.storage.get("dialog")), self.today()
-        extraction = self._extract(text, known, today, dialog)
+        stored = self.storage.get("plan")
+        before = self._load_plan(stored)
+        extraction, focus = self._focus(self._extract(text, known, today, dialog), known, before)
         slots = self._seed_interests(known.merge(extraction.slots))
         if slots != known:
             self._save_slots(slots)
         if (slots.destination, slots.stops) != (known.destination, known.stops):
             dialog.hotel, dialog.flight = "mid-range", "best"  # a new trip starts from the usual choices
-        stored = self.storage.get("plan")
-        before = self._load_plan(stored)
-        turn, plan = self._answer(text, extraction, slots, known, before, dialog)
+        turn, plan = self._answer(text, extraction, slots, known, before, dialog, focus)
         if extraction.warnings:
             turn.content = " ".join(extraction.warnings) + "\n\n" + turn.content
         if plan is not None and plan.to_json() != stored:
@@ -282,6 +282,31 @@ class TravelAgent(BaseAgent):
                 return extraction.model_copy(update={"slots": slots, "intent": Intent.PLAN_TRIP, "confidence": 0.85})
         return extraction
 
+    @staticmethod
+    def _focus(
+        extraction: Extraction, known: TravelSlots, before: TripPlan | None
+    ) -> tuple[Extraction, Place | None]:
+        """A follow-up about one place of the trip in hand ("what's worth seeing in Kyoto?" on a Japan trip)
+        answers about that place and leaves the trip's destination as it is; details added while asking
+        for flights or hotels for a planned trip update the plan."""
+        from ..llm.models import Intent
+
+        intent, mentioned = extraction.intent, extraction.slots.destination
+        if before is None:
+            return extraction, None
+        if intent in (Intent.FIND_FLIGHTS, Intent.FIND_HOTELS) and not extraction.slots.is_empty():
+            if mentioned is None or known.destination is None or mentioned.name == known.destination.name:
+                return extraction.model_copy(update={"intent": Intent.UPDATE_DETAILS}), None
+        follow_up = intent in (Intent.ATTRACTIONS, Intent.FOOD, Intent.TRANSPORT, Intent.WEATHER, Intent.FIND_HOTELS)
+        if not follow_up or mentioned is None or known.destination is None:
+            return extraction, None
+        stops = {stop.name for stop in before.stops}
+        region = known.destination.kind != "city" and mentioned.country == known.destination.country
+        if mentioned.name not in stops and not region:
+            return extraction, None
+        slots = extraction.slots.model_copy(update={"destination": None, "stops": []})
+        return extraction.model_copy(update={"slots": slots}), mentioned
+
     # --- answering ------------------------------------------------------------------------------------------
 
     def _answer(
@@ -292,6 +317,7 @@ class TravelAgent(BaseAgent):
         known: TravelSlots,
         before: TripPlan | None,
         dialog: Dialog,
+        focus: Place | None = None,
     ) -> tuple[Turn, TripPlan | None]:
         from ..llm import replies
         from ..llm.models import Intent
@@ -311,12 +337,13 @@ class TravelAgent(BaseAgent):
             return self._cheaper(text, slots, before, dialog)
         if not trip_intent:
             plan = self._build(slots, dialog)[0] if before is not None and changed else before
+            cities = [focus.name] if focus is not None else self._stops(slots, plan)
             if intent is Intent.FOOD:
-                return self._food(slots, plan), plan
+                return self._food(cities), plan
             if intent is Intent.TRANSPORT:
-                return self._transport(slots, plan), plan
-            turn = self._single_tool(text, extraction, slots)
-            return turn, plan
+                return self._transport(cities), plan
+            asked = slots.model_copy(update={"destination": focus, "stops": []}) if focus is not None else slots
+            return self._single_tool(text, extraction, asked), plan
         if before is not None and not changed and intent is not Intent.PLAN_TRIP:
             plan, results = before, []
         else:
@@ -409,30 +436,30 @@ class TravelAgent(BaseAgent):
         assert slots.destination is not None
         return [place.name for place in gazetteer().stops_for(slots.destination)][:MAX_FOLLOW_UP_STOPS]
 
-    def _food(self, slots: TravelSlots, plan: TripPlan | None) -> Turn:
+    def _food(self, cities: list[str]) -> Turn:
         from ..llm import replies
         from ..llm.local import local_facts
 
-        cities = self._stops(slots, plan)
         results = self._run_tools([("attractions", {"city": city, "interests": ["food"], "limit": 8}) for city in cities])
         lines = []
         for city, result in zip(cities, results, strict=True):
             entries = (result.data or {}).get("attractions", []) if result.ok and isinstance(result.data, dict) else []
+            notes = (result.data or {}).get("notes", []) if result.ok and isinstance(result.data, dict) else []
+            generic = any("generic" in str(note) for note in notes)
             places = [
                 f"{entry['name']}: {entry.get('description') or ''}".rstrip(": ")
                 for entry in entries
-                if isinstance(entry, dict) and entry.get("category") == "food"
+                if isinstance(entry, dict) and entry.get("category") == "food" and not generic
             ][:3]
             facts = local_facts(city)
             lines.append((city, places, facts[2] if facts else None))
         offline = any(self._offline(result) for result in results)
         return Turn("answer", replies.food_text(lines, offline), results)
 
-    def _transport(self, slots: TravelSlots, plan: TripPlan | None) -> Turn:
+    def _transport(self, cities: list[str]) -> Turn:
         from ..llm import replies
         from ..llm.local import local_facts
 
-        cities = self._stops(slots, plan)
         return Turn("answer", replies.transport_text([(city, local_facts(city)) for city in cities]), confidence=0.7)
 
     def _single_tool(self, text: str, extraction: Extraction, slots: TravelSlots) -> Turn:

@@ -107,13 +107,13 @@ _PART_OF_MONTH = re.compile(
 _ORDINAL_WEEK = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
 _RELATIVE_MONTH = re.compile(r"\b(?P<which>this|next)\s+month\b")
 _MONTH_CUE = (
-    r"(?P<cue>in|during|for|until|till|by|this|next|of|early|mid|late|around|throughout|through|"
+    r"(?P<cue>in|during|for|until|till|by|this|next|of|early|mid|late|around|throughout|through|to|"
     r"(?:the\s+)?(?:end|beginning|middle)\s+of)"
 )
 _MONTH_ONLY = _pattern(r"\b(?:" + _MONTH_CUE + r"[\s-]+)?{month}{year}")
 _DURATIONS = (
     (re.compile(r"\blong[\s-]weekends?\b"), 3),
-    (re.compile(r"\b(?:a|the|one)\s+(?:\w+\s+)?weekend\b|\bweekend\s+(?:trip|getaway|break|away)\b"), 2),
+    (re.compile(r"\b(?:a|the|one)\s+(?:\w+\s+)?weekend\b|\bweekend\s+(?:trip|getaway|break|away|in)\b"), 2),
     (re.compile(r"\bweek[\s-]long\b"), 7),
     (re.compile(r"\b(?:a\s+)?few\s+days\b"), 3),
 )

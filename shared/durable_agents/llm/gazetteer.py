@@ -49,6 +49,7 @@ _ABBREVIATIONS = {
     "nsw": "new south wales", "vic": "victoria", "qld": "queensland",
 }  # fmt: skip
 """US state, Canadian province and Australian state abbreviations, as qualifiers."""
+_STATES = frozenset(_ABBREVIATIONS.values())
 _COUNTRY_WORDS = {"uk": "GB", "england": "GB", "britain": "GB", "usa": "US", "us": "US", "america": "US"}
 
 
@@ -122,6 +123,7 @@ class Gazetteer:
         self._add_regions()
         self._add_countries()
         self._cities: dict[str, list[str]] = {}
+        self._region_gateways: dict[str, str] = {}
         for iata, airport in airports.items():
             for key in _city_names(airport.city):
                 self._cities.setdefault(key, []).append(iata)
@@ -221,7 +223,27 @@ class Gazetteer:
             airport = self._airports[code]
             if normalize(airport.region) == wanted or (country and airport.country == country):
                 return self._city_place(code)
+        gateway = self._gateways().get(wanted) if wanted in _STATES else None
+        if gateway is not None:  # "Cambridge, Massachusetts": a town without an airport, flown to via Boston
+            airport = self._airports[gateway]
+            name = " ".join(word.capitalize() for word in key.split())
+            return self._place(gateway, name=name, city=name).model_copy(update={"region": airport.region})
         return None
+
+    def _gateways(self) -> dict[str, str]:
+        """Each state's or province's best-scored airport, by normalized name (built on first use)."""
+        if not self._region_gateways:
+            for code, airport in self._airports.items():
+                key = normalize(airport.region)
+                best = self._region_gateways.get(key)
+                if best is None or (airport.score, code) > (self._airports[best].score, best):
+                    self._region_gateways[key] = code
+        return self._region_gateways
+
+    def is_major(self, iata: str) -> bool:
+        """An international airport (a lower-case code is taken as one only then: "from jfk")."""
+        airport = self._airports.get(iata.upper())
+        return airport is not None and airport.score >= 6
 
     def _country_code(self, key: str) -> str | None:
         entry = next((e for e in self._entries.get(key, []) if e.kind == "country"), None)

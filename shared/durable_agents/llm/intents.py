@@ -49,7 +49,8 @@ _FOOD = re.compile(
 _TRANSPORT = re.compile(
     r"\b(?:get(?:ting)?\s+around|get\s+from\s+the\s+airport|from\s+the\s+airport\s+to|airport\s+transfers?|"
     r"public\s+transport(?:ation)?|metro|subway|underground|tube|trams?|buses|bus\s+pass|taxis?|uber|"
-    r"transit|travel\s+pass|how\s+do\s+(?:we|i)\s+get\s+(?:there|to\s+the\s+(?:city|centre|center|hotel)))\b"
+    r"transit|travel\s+pass|how\s+(?:do|can|should|would)\s+(?:we|i)\s+get\s+(?:there|from|into|to\s+the\s+"
+    r"(?:city|centre|center|hotel|old\s+town)))\b"
 )
 _PLAN_VERB = re.compile(r"\b(?:plan|planning|itinerary|itineraries|organi[sz]e)\b")
 _TOOLS: dict[Intent, re.Pattern[str]] = {
@@ -69,6 +70,7 @@ _TOOLS: dict[Intent, re.Pattern[str]] = {
         r"\b(?:things\s+to\s+do|what\s+to\s+(?:do|see)|attractions?|sights|sightseeing|must[- ]sees?|"
         r"landmarks?|activities|tours?|places\s+to\s+(?:visit|see|go)|worth\s+(?:visiting|seeing)|"
         r"what\s+(?:is\s+there|can\s+(?:i|we)|should\s+(?:i|we)|could\s+(?:i|we))\s+(?:to\s+)?(?:do|see)|"
+        r"what(?:'s|\s+is)\s+there\s+to\s+(?:do|see)|"
         r"tell\s+me\s+about|"
         r"(?:best|good|top|recommend\w*)\s+(?:\w+\s+)?(?:museums|restaurants|beaches|bars|galleries|parks|spots))\b"
     ),
@@ -108,8 +110,8 @@ def classify(text: str, slots: TravelSlots, known: TravelSlots, *, correction: b
         return Intent.SHOW_PLAN, 0.9
     if _CHEAPER.search(body) and slots.destination is None:
         return Intent.CHEAPER, 0.85
-    if _BUDGET_CHECK.search(body) and slots.budget is None:
-        return Intent.BUDGET_CHECK, 0.85
+    if _BUDGET_CHECK.search(body) and (slots.budget is None or _QUESTION.search(body)):
+        return Intent.BUDGET_CHECK, 0.85  # "is that within budget? we have 6000 dollars" too
     if _SUGGEST.search(body) and slots.destination is None and not slots.stops:
         return Intent.SUGGEST, 0.85
     if _FOOD.search(body):

@@ -31,7 +31,7 @@ WORDS: dict[str, str] = {
     "rand": "ZAR", "won": "KRW",
 }  # fmt: skip
 
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,.]*\d)"
 _WORD_AMOUNT = rf"(?P<words>{COUNT})"
 _SCALE = r"(?:\s*(?P<scale>k|thousand|grand|m|million)\b)?"
 _SYMBOL = (
@@ -59,7 +59,8 @@ _PATTERNS = (
     re.compile(rf"(?:{_CUE}\s*:?\s*)?\b(?P<code>{'|'.join(CODES)})\s?{_AMOUNT}{_SCALE}"),
     re.compile(rf"(?:{_CUE}\s*:?\s*)?\b{_AMOUNT}\s*(?P<scale>grand)\b"),
     re.compile(
-        rf"{_CUE}\s*:?\s*{_AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|people|persons|adults|kids|%))"
+        rf"{_CUE}\s*:?\s*{_AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|months?|people|persons|adults|kids|"
+        r"children|travell?ers|guests|stops|hours?|minutes?|km|miles|%|°|degrees))"
     ),
 )
 _SCALES = {"k": 1_000, "thousand": 1_000, "grand": 1_000, "m": 1_000_000, "million": 1_000_000}

@@ -223,7 +223,7 @@ def _codes(scanner: Scanner, index: Gazetteer) -> list[Mention]:
         )
         if in_route and (code.isupper() or code.islower()):
             found.append(Mention(place, match.start(), match.end(), cue))
-        elif code.isupper() and cue:
+        elif cue and (code.isupper() or (code.islower() and cue == "origin" and index.is_major(code))):
             found.append(Mention(place, match.start(), match.end(), cue))
     return found
 

@@ -137,8 +137,7 @@ def describe_changes(before: TripPlan, plan: TripPlan) -> list[str]:
         changed.append(f"flying from {new_from}" + (f" (was {old_from})" if old_from else ""))
     if (before.budget and before.budget.amount) != (plan.budget and plan.budget.amount) and plan.budget:
         changed.append(f"budget {plan.budget.amount.describe()}")
-    old_hotels = [h.name for h in before.hotels]
-    if old_hotels != [h.name for h in plan.hotels] and plan.hotels:
+    if [h.category for h in before.hotels] != [h.category for h in plan.hotels] and plan.hotels:
         changed.append("hotels: " + ", ".join(f"{clean(h.name, 50)} ({h.price_per_night.describe()}/night)" for h in plan.hotels))
     if before.currency != plan.currency:
         changed.append(f"prices in {plan.currency}")
@@ -197,7 +196,7 @@ def food_text(city_lines: Sequence[tuple[str, list[str], str | None]], offline: 
         lines.extend(f"- {clean(place, 160)}" for place in places)
         if not known_for and not places:
             lines.append("- I have no food tips for it in my offline data; local guides and reviews will do better.")
-    if offline:
+    if offline and any(places for _, places, _ in city_lines):
         lines.append("\nThese come from my offline list of well-known places, not live reviews or opening hours.")
     return "\n".join(lines)
 
