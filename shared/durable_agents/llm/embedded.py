@@ -39,15 +39,13 @@ class EmbeddedLanguageModel:
         places = read_places(scanner, known, asked)
         interests = read_interests(scanner)
         duration = when.duration_days
-        if places.stops and all(stop.nights for stop in places.stops) and when.departure is None:
-            duration = sum(stop.nights or 0 for stop in places.stops)
         slots = TravelSlots(
             destination=places.destination,
             origin=places.origin,
             departure_date=when.departure,
             return_date=when.return_,
             month=when.month,
-            duration_days=min(duration, 366) if duration else None,
+            duration_days=duration,
             travellers=travellers,
             budget=budget,
             interests=interests,

@@ -297,12 +297,15 @@ class TravelSlots(_Model):
         return merged.normalized(keep_length=update.duration_days is None)
 
     def normalized(self, *, keep_length: bool = True) -> TravelSlots:
-        """Derive what follows from the dates: duration from a date range, return from a duration.
+        """Derive what follows from the dates: duration from a date range (or from the nights of every
+        stop of a multi-city trip), return from a duration.
 
         With ``keep_length`` a known duration wins over a stale return date (a moved departure keeps
         the trip's length); a return date before the departure is dropped.
         """
         slots = self.model_copy()
+        if slots.stops and all(stop.nights for stop in slots.stops) and slots.return_date is None:
+            slots.duration_days = min(sum(stop.nights or 0 for stop in slots.stops), 366)
         dep, ret = slots.departure_date, slots.return_date
         if dep is not None and ret is not None and ret <= dep:
             slots.return_date = ret = None

@@ -57,6 +57,13 @@ _STOP_JOIN = re.compile(
     r",?\s*followed\s+by|,?\s*before|,?\s*after\s+that)\s*$"
 )
 _NIGHTS_BEFORE = re.compile(rf"(?P<n>\d{{1,2}}|{COUNT})\s*(?:-\s*)?(?:days?|nights?)?\s+(?:in|at)\s*$")
+_NIGHTS_AFTER = re.compile(
+    rf"^\s*(?:for\s+)?(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)?"
+    r"(?=\s*(?:,|;|\.|!|->|→|–|\bthen\b|\band\b|&|\bfollowed\b|\bbefore\b|\bfrom\b|\bin\b|\bon\b|$))"
+)
+_EACH = re.compile(
+    rf"\b(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)\s+(?:each|apiece|in\s+each|per\s+(?:city|stop|place))\b"
+)
 _AFTER_GUARDED = re.compile(r"^\s*(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)")
 _NOT_CODES = set(
     "USD EUR GBP JPY CAD AUD NZD CHF CNY HKD SGD INR MXN BRL ZAR THB AED THE AND FOR YOU ARE NOT ALL ANY "
@@ -168,28 +175,46 @@ def _replace_stop(stops: list[Stop], negated: list[Place], new: Place) -> list[S
 
 
 def _stops(scanner: Scanner, destinations: list[Mention]) -> list[Stop]:
-    """The destinations as the stops of one trip, when they are joined as a list ("A then B")."""
+    """The destinations as the stops of one trip, when they are joined as a list ("A then B").
+
+    A stop's nights come from "3 days in Rome", "Paris for 3 nights then ..." or "3 nights each"; a
+    "for 6 nights" after the last stop is the whole trip's length unless earlier stops have their own.
+    """
     if len(destinations) < 2:
         return []
     chain = [destinations[0]]
     for previous, mention in pairwise(destinations):
         between = scanner.lower[previous.end : mention.start]
-        if not _STOP_JOIN.match(_without_nights(between)):
+        after = _NIGHTS_AFTER.match(between)
+        rest = between[after.end() :] if after else between
+        if not _STOP_JOIN.match(_NIGHTS_BEFORE.sub("", rest)):
             break
         chain.append(mention)
     if len(chain) < 2:
         return []
-    stops = []
-    for mention in chain:
-        match = _NIGHTS_BEFORE.search(scanner.lower[max(0, mention.start - 30) : mention.start])
-        nights = parse_count(match["n"]) if match else None
-        stops.append(Stop.model_validate({**mention.place.model_dump(), "nights": nights or None}))
-    return stops
+    nights: list[int | None] = []
+    for index, mention in enumerate(chain):
+        following = chain[index + 1].start if index + 1 < len(chain) else mention.end + 40
+        after = _NIGHTS_AFTER.match(scanner.lower[mention.end : following])
+        before = _NIGHTS_BEFORE.search(scanner.lower[max(0, mention.start - 30) : mention.start])
+        nights.append(_nights(after) if after else _nights(before) if before else None)
+    last_after = _NIGHTS_AFTER.match(scanner.lower[chain[-1].end : chain[-1].end + 40])
+    if last_after and not any(nights[:-1]):
+        nights[-1] = None  # "Vienna and Budapest for 6 nights": the whole trip
+    each = _EACH.search(scanner.lower)
+    if each:
+        nights = [n or _nights(each) for n in nights]
+    return [
+        Stop.model_validate({**mention.place.model_dump(), "nights": stop_nights})
+        for mention, stop_nights in zip(chain, nights, strict=True)
+    ]
 
 
-def _without_nights(between: str) -> str:
-    """The words between two stops without a "4 (days) in" that belongs to the second one."""
-    return _NIGHTS_BEFORE.sub("", between)
+def _nights(match: re.Match[str]) -> int | None:
+    count = parse_count(match["n"])
+    if not count:
+        return None
+    return count * 7 if (match.groupdict().get("unit") or "").startswith("week") else count
 
 
 def _cue(scanner: Scanner, start: int) -> Role | None:
