@@ -123,8 +123,7 @@ def run_load(api: HttpStack, *, sessions: int, turns: int, shared_clients: int, 
     for session, sent_by_client in by_session.items():
         conversation = full_history(table, _pk(api, "CONVERSATION_MANAGER", f"conversation:{session}"))
         check_history(conversation, sent_by_client)
-        travel = full_history(table, _pk(api, "TRAVEL_AGENT", f"travel:{session}"))
-        check_history(travel, sent_by_client)
+        assert full_history(table, _pk(api, "TRAVEL_AGENT", f"travel:{session}")) == []  # one transcript
 
     # the API's own view agrees: historyLength and the newest entries of the shared conversation
     state = client.state("CONVERSATION_MANAGER", f"conversation:{shared_session}")

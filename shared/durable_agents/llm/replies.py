@@ -26,7 +26,7 @@ def _day(value: date) -> str:
 
 def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
     """The whole plan: dates, flights, hotels, the day-by-day itinerary, costs against the budget."""
-    lines = [intro or f"Here's your trip: **{clean(plan.summary, 200)}**", ""]
+    lines = [intro or f"Here's your trip to {clean(plan.summary, 220)}.", ""]
     dates = plan.dates
     when = f"{_day(dates.start)} – {_day(dates.end)}, {dates.end.year} ({dates.nights} nights)"
     lines.append(f"**Dates:** {when}" + (f" — {clean(dates.note, 140)}" if dates.assumed and dates.note else ""))

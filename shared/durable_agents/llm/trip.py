@@ -315,6 +315,9 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(h.total.amount for h in cheapest.hotels)
     if trip.origin is None:
         notes.append("no flights yet: tell me where you're travelling from")
+    generic = [stop.place.name for stop, r in zip(trip.stops, per_stop[2::3], strict=True) if _generic(r)]
+    if generic:
+        notes.append(f"no curated sights for {', '.join(generic)} in my offline list: the days use generic ideas")
     failed = sorted({r.tool for r in results if not r.ok})
     if failed:
         notes.append(f"{', '.join(failed)} unavailable right now: not included")
@@ -349,6 +352,8 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
 def summary(plan: TripPlan) -> str:
     """One line: where, when, who, and the total against the budget."""
     where = " → ".join(stop.name for stop in plan.stops) if len(plan.stops) > 1 else plan.destination.name
+    if plan.origin is not None:
+        where += f" from {plan.origin.name}"
     when = _span(plan.dates.start, plan.dates.nights) + f" ({plan.dates.nights} nights" + (", assumed)" if plan.dates.assumed else ")")
     text = f"{where}, {when}, {plan.party.describe()}: {plan.costs.total.describe()}"
     budget = plan.budget
@@ -542,6 +547,12 @@ def _sights(result: ToolResult) -> tuple[list[PlanItem], list[PlanItem]]:
         )
         (food if item.kind == "food" else sights).append(item)
     return sights, food
+
+
+def _generic(result: ToolResult) -> bool:
+    """Whether the attractions are generic ideas, not the place's own sights (the tool says so in a note)."""
+    data = result.data if result.ok and isinstance(result.data, dict) else {}
+    return any("generic" in str(note) for note in data.get("notes") or [])
 
 
 def _weather_text(result: ToolResult) -> str:
