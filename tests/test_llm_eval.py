@@ -59,7 +59,9 @@ def expectations(text: str) -> list[tuple[str, str, str]]:
 
 def plain(value: Any) -> str:
     text = unicodedata.normalize("NFKD", str(value))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().replace(".", "").split())
+    return " ".join(
+        "".join(c for c in text if not unicodedata.combining(c)).casefold().replace(".", "").split()
+    )
 
 
 # --- reading slots (the agent's JSON shape) ------------------------------------------------------------
@@ -194,7 +196,9 @@ def score_sentences() -> tuple[Counter[str], Counter[str], int, int, list[str]]:
             else:
                 wrong.append(f"{key}={slot_value(slots, key)} (want {value})")
         bases = {key.split(".")[0] for key in listed}
-        derived = ({"return", "days"} if "depart" in bases else set()) | ({"dest"} if "stops" in bases else set())
+        derived = ({"return", "days"} if "depart" in bases else set()) | (
+            {"dest"} if "stops" in bases else set()
+        )
         for base in SLOT_KEYS:
             if base not in bases and base not in derived and slot_value(slots, base) not in (None, 0):
                 total[base] += 1
@@ -208,10 +212,15 @@ def test_single_sentences_meet_the_slot_and_intent_targets(capsys: pytest.Captur
     right, total, intents_right, count, misses = score_sentences()
     slot_score = sum(right.values()) / sum(total.values())
     intent_score = intents_right / count
-    lines = [f"sentences: {count}, slots {slot_score:.1%} ({sum(right.values())}/{sum(total.values())}), "
-             f"intents {intent_score:.1%} ({intents_right}/{count})"]
-    lines += [f"  {base:<10} {right[base]:>3}/{total[base]:<3} {right[base] / total[base]:.0%}"
-              for base in SLOT_KEYS if total[base]]
+    lines = [
+        f"sentences: {count}, slots {slot_score:.1%} ({sum(right.values())}/{sum(total.values())}), "
+        f"intents {intent_score:.1%} ({intents_right}/{count})"
+    ]
+    lines += [
+        f"  {base:<10} {right[base]:>3}/{total[base]:<3} {right[base] / total[base]:.0%}"
+        for base in SLOT_KEYS
+        if total[base]
+    ]
     lines += [f"  miss: {miss}" for miss in misses]
     report = "\n".join(lines)
     with capsys.disabled():
@@ -250,7 +259,9 @@ def test_multi_turn_dialogs_meet_the_dialog_target(
             plan = (response.get("data") or {}).get("plan")
             previous_total = walk(plan, "costs.total.amount") if plan else None
         passed += not problems
-        lines.append(f"  {'pass' if not problems else 'FAIL'} {name}" + "".join(f"\n      {p}" for p in problems))
+        lines.append(
+            f"  {'pass' if not problems else 'FAIL'} {name}" + "".join(f"\n      {p}" for p in problems)
+        )
     score = passed / len(dialogs)
     report = f"dialogs: {passed}/{len(dialogs)} pass ({score:.0%})\n" + "\n".join(lines)
     with capsys.disabled():

@@ -354,7 +354,9 @@ def test_details_given_later_are_updates(
 
 def test_places_carry_country_and_coordinates(engine: EmbeddedLanguageModel) -> None:
     slots = engine.extract("Flights from New York to Paris", known=TravelSlots(), today=TODAY).slots
-    assert slots.destination == Place(name="Paris", iata="CDG", city="Paris", country="FR", lat=49.013, lon=2.55)
+    assert slots.destination == Place(
+        name="Paris", iata="CDG", city="Paris", country="FR", lat=49.013, lon=2.55
+    )
     assert slots.origin is not None and (slots.origin.name, slots.origin.country) == ("New York", "US")
     assert slots.origin.lat == pytest.approx(40.64, abs=0.01)
 

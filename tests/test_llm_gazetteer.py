@@ -144,7 +144,8 @@ def test_importing_the_package_loads_no_data_and_no_boto3() -> None:
 
 def test_resolving_places_never_loads_airportsdata() -> None:
     code = (
-        "import sys; from durable_agents.llm.gazetteer import gazetteer; from durable_agents.tools import places;"
+        "import sys; from durable_agents.llm.gazetteer import gazetteer;"
+        "from durable_agents.tools import places;"
         "gazetteer().lookup('Paris'); places.locate('Bozeman'); print('airportsdata' in sys.modules)"
     )
     result = subprocess.run(

@@ -41,7 +41,9 @@ def plan_for(text: str) -> TripPlan:
     frame = trip.frame(slots, TODAY)
     assert frame is not None
     calls = trip.calls(frame)
-    results = offline_registry(today=lambda: TODAY).run_parallel([(c.tool, c.arguments) for c in calls], timeout=5)
+    results = offline_registry(today=lambda: TODAY).run_parallel(
+        [(c.tool, c.arguments) for c in calls], timeout=5
+    )
     from durable_agents.llm.models import ToolResult
 
     return trip.assemble(frame, [ToolResult.model_validate(r.model_dump(mode="json")) for r in results])
@@ -51,7 +53,10 @@ def test_a_plan_adds_up() -> None:
     plan = plan_for("Plan 6 nights in Lisbon from London June 3-9 for 3 adults and 1 child, budget 4000 GBP")
     assert plan.currency == "GBP" and plan.party.rooms == 2
     assert (plan.dates.start, plan.dates.end, plan.dates.nights, plan.dates.assumed) == (
-        date(2026, 6, 3), date(2026, 6, 9), 6, False
+        date(2026, 6, 3),
+        date(2026, 6, 9),
+        6,
+        False,
     )
     assert [(f.leg, f.from_, f.to, f.date) for f in plan.flights] == [
         ("outbound", "LHR", "LIS", date(2026, 6, 3)),
@@ -175,14 +180,26 @@ def test_the_bedrock_provider_gives_the_same_plan(dynamodb: Any) -> None:
         },
     }
     message = "Paris for 3 nights then Rome for 4, from Chicago on May 4, 2 adults"
-    embedded = agents_env(dynamodb).TRAVEL_AGENT.get_by_name("travel:e").handle_message(chat(message, session="e"))
+    embedded = (
+        agents_env(dynamodb).TRAVEL_AGENT.get_by_name("travel:e").handle_message(chat(message, session="e"))
+    )
     with Stubber(client) as stubber:
         stubber.add_response(
-            "converse", response, {"modelId": "m", "system": ANY, "messages": ANY, "toolConfig": ANY, "inferenceConfig": ANY}
+            "converse",
+            response,
+            {"modelId": "m", "system": ANY, "messages": ANY, "toolConfig": ANY, "inferenceConfig": ANY},
         )
         TravelAgent.language_model = BedrockLanguageModel("m", client=client)
-        bedrock = agents_env(dynamodb).TRAVEL_AGENT.get_by_name("travel:b").handle_message(chat(message, session="b"))
+        bedrock = (
+            agents_env(dynamodb)
+            .TRAVEL_AGENT.get_by_name("travel:b")
+            .handle_message(chat(message, session="b"))
+        )
         stubber.assert_no_pending_responses()
     assert bedrock["data"]["slots"] == embedded["data"]["slots"]
     assert bedrock["data"]["plan"] == embedded["data"]["plan"]
-    assert [flight["leg"] for flight in bedrock["data"]["plan"]["flights"]] == ["outbound", "between", "return"]
+    assert [flight["leg"] for flight in bedrock["data"]["plan"]["flights"]] == [
+        "outbound",
+        "between",
+        "return",
+    ]

@@ -88,7 +88,8 @@ _PICK = re.compile(
     r"\b(?:the\s+)?(?P<which>first|second|third|fourth|fifth|last|top|1st|2nd|3rd|4th|5th)\s+(?:one|option|idea|"
     r"suggestion|choice|place)\b|\b(?:option|number|no\.?|#)\s*(?P<number>[1-5])\b"
 )
-_ORDINALS = {"first": 0, "top": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+_ORDINALS = {"first": 0, "top": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3,
              "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
 MAX_FOLLOW_UP_STOPS = 3
 
@@ -134,7 +135,12 @@ class Dialog:
         )
 
     def dump(self) -> dict[str, Any]:
-        return {"asked": self.asked, "suggestions": self.suggestions, "hotel": self.hotel, "flight": self.flight}
+        return {
+            "asked": self.asked,
+            "suggestions": self.suggestions,
+            "hotel": self.hotel,
+            "flight": self.flight,
+        }
 
     def choices(self) -> Choices:
         from ..llm.trip import HOTEL_LEVELS, Choices
@@ -235,7 +241,13 @@ class TravelAgent(BaseAgent):
                 timestamp=self.now(),
                 failedTools=[] if result.ok else [tool],
             ),
-            data={"tool": tool, "ok": result.ok, "data": result.data, "error": result.error, "source": source},
+            data={
+                "tool": tool,
+                "ok": result.ok,
+                "data": result.data,
+                "error": result.error,
+                "source": source,
+            },
         )
 
     @handles("state_query")
@@ -243,7 +255,11 @@ class TravelAgent(BaseAgent):
         slots = self._slots()
         missing = self._all_missing(slots)
         summary = self._summary(slots)
-        content = f"Here's what I have so far: {summary}." if summary else "I don't know anything about your trip yet."
+        content = (
+            f"Here's what I have so far: {summary}."
+            if summary
+            else "I don't know anything about your trip yet."
+        )
         if missing:
             content += " Still needed: " + self._join([_ASK[item] for item in missing]) + "."
         return AgentResponse(
@@ -275,11 +291,17 @@ class TravelAgent(BaseAgent):
         match = _PICK.search(text.lower())
         if dialog.suggestions and match is not None and extraction.slots.destination is None:
             index = _ORDINALS.get(match["which"] or "", int(match["number"] or 1) - 1)
-            name = dialog.suggestions[index] if -len(dialog.suggestions) <= index < len(dialog.suggestions) else None
+            name = (
+                dialog.suggestions[index]
+                if -len(dialog.suggestions) <= index < len(dialog.suggestions)
+                else None
+            )
             place = gazetteer().lookup(name) if name else None
             if place is not None:
                 slots = extraction.slots.model_copy(update={"destination": place})
-                return extraction.model_copy(update={"slots": slots, "intent": Intent.PLAN_TRIP, "confidence": 0.85})
+                return extraction.model_copy(
+                    update={"slots": slots, "intent": Intent.PLAN_TRIP, "confidence": 0.85}
+                )
         return extraction
 
     @staticmethod
@@ -294,10 +316,22 @@ class TravelAgent(BaseAgent):
         intent, mentioned = extraction.intent, extraction.slots.destination
         if before is None:
             return extraction, None
-        if intent in (Intent.FIND_FLIGHTS, Intent.FIND_HOTELS) and not extraction.slots.is_empty():
-            if mentioned is None or known.destination is None or mentioned.name == known.destination.name:
-                return extraction.model_copy(update={"intent": Intent.UPDATE_DETAILS}), None
-        follow_up = intent in (Intent.ATTRACTIONS, Intent.FOOD, Intent.TRANSPORT, Intent.WEATHER, Intent.FIND_HOTELS)
+        same_place = (
+            mentioned is None or known.destination is None or mentioned.name == known.destination.name
+        )
+        if (
+            intent in (Intent.FIND_FLIGHTS, Intent.FIND_HOTELS)
+            and not extraction.slots.is_empty()
+            and same_place
+        ):
+            return extraction.model_copy(update={"intent": Intent.UPDATE_DETAILS}), None
+        follow_up = intent in (
+            Intent.ATTRACTIONS,
+            Intent.FOOD,
+            Intent.TRANSPORT,
+            Intent.WEATHER,
+            Intent.FIND_HOTELS,
+        )
         if not follow_up or mentioned is None or known.destination is None:
             return extraction, None
         stops = {stop.name for stop in before.stops}
@@ -342,18 +376,27 @@ class TravelAgent(BaseAgent):
                 return self._food(cities), plan
             if intent is Intent.TRANSPORT:
                 return self._transport(cities), plan
-            asked = slots.model_copy(update={"destination": focus, "stops": []}) if focus is not None else slots
+            asked = (
+                slots.model_copy(update={"destination": focus, "stops": []}) if focus is not None else slots
+            )
             return self._single_tool(text, extraction, asked), plan
+        results: list[RegistryToolResult] = []
         if before is not None and not changed and intent is not Intent.PLAN_TRIP:
-            plan, results = before, []
+            plan = before
         else:
             plan, results = self._build(slots, dialog)
         if plan is None:
-            return Turn("answer", "I couldn't put a plan together right now; please try again in a moment.", results), before
+            return Turn(
+                "answer", "I couldn't put a plan together right now; please try again in a moment.", results
+            ), before
         missing = self._trip_missing(slots)
         if intent is Intent.BUDGET_CHECK:
             content = replies.budget_text(plan)
-        elif intent is Intent.UPDATE_DETAILS and before is not None and self._small_change(before, plan, dialog):
+        elif (
+            intent is Intent.UPDATE_DETAILS
+            and before is not None
+            and self._small_change(before, plan, dialog)
+        ):
             content = replies.changes_text(plan, before, replies.describe_changes(before, plan))
         else:
             content = replies.plan_text(plan)
@@ -406,7 +449,9 @@ class TravelAgent(BaseAgent):
         dialog.hotel, dialog.flight = step.hotel, step.flight
         plan, more = self._build(slots, dialog)
         if plan is None:
-            return Turn("answer", "I couldn't price cheaper options right now; please try again.", results + more), before
+            return Turn(
+                "answer", "I couldn't price cheaper options right now; please try again.", results + more
+            ), before
         if plan.costs.total.amount >= before.costs.total.amount:
             step = dialog.choices().cheaper()
             if step is not None:
@@ -440,11 +485,19 @@ class TravelAgent(BaseAgent):
         from ..llm import replies
         from ..llm.local import local_facts
 
-        results = self._run_tools([("attractions", {"city": city, "interests": ["food"], "limit": 8}) for city in cities])
+        results = self._run_tools(
+            [("attractions", {"city": city, "interests": ["food"], "limit": 8}) for city in cities]
+        )
         lines = []
         for city, result in zip(cities, results, strict=True):
-            entries = (result.data or {}).get("attractions", []) if result.ok and isinstance(result.data, dict) else []
-            notes = (result.data or {}).get("notes", []) if result.ok and isinstance(result.data, dict) else []
+            entries = (
+                (result.data or {}).get("attractions", [])
+                if result.ok and isinstance(result.data, dict)
+                else []
+            )
+            notes = (
+                (result.data or {}).get("notes", []) if result.ok and isinstance(result.data, dict) else []
+            )
             generic = any("generic" in str(note) for note in notes)
             places = [
                 f"{entry['name']}: {entry.get('description') or ''}".rstrip(": ")
@@ -460,10 +513,12 @@ class TravelAgent(BaseAgent):
         from ..llm import replies
         from ..llm.local import local_facts
 
-        return Turn("answer", replies.transport_text([(city, local_facts(city)) for city in cities]), confidence=0.7)
+        return Turn(
+            "answer", replies.transport_text([(city, local_facts(city)) for city in cities]), confidence=0.7
+        )
 
     def _single_tool(self, text: str, extraction: Extraction, slots: TravelSlots) -> Turn:
-        """Greeting, search, weather, attractions, flights or hotels: the model's tool plan, then its wording."""
+        """Greeting, search, weather, attractions, flights or hotels: the model's tool plan and wording."""
         from ..llm import ComposeRequest
         from ..llm.gazetteer import gazetteer
         from ..llm.trip import frame
@@ -480,10 +535,13 @@ class TravelAgent(BaseAgent):
                 notes.append(trip.date_note or "")
             if slots.destination is not None and slots.destination.kind != "city":
                 others = ", ".join(p.name for p in gazetteer().stops_for(slots.destination)[1:4])
-                notes.append(f"for {slots.destination.name} I used {first.name}" + (f" (also: {others})" if others else ""))
+                notes.append(
+                    f"for {slots.destination.name} I used {first.name}"
+                    + (f" (also: {others})" if others else "")
+                )
         calls = self.model.plan(extraction, dated)
         results = self._run_tools([(call.tool, call.arguments) for call in calls])
-        missing = [] if calls else list(slots.missing(extraction.intent))
+        missing: list[str] = [] if calls else list(slots.missing(extraction.intent))
         content = self.model.compose(
             ComposeRequest(
                 message=text,
@@ -503,7 +561,9 @@ class TravelAgent(BaseAgent):
         from ..llm import ComposeRequest
 
         content = self.model.compose(
-            ComposeRequest(message=text, intent=extraction.intent, slots=slots, missing=slots.missing(extraction.intent))
+            ComposeRequest(
+                message=text, intent=extraction.intent, slots=slots, missing=slots.missing(extraction.intent)
+            )
         )
         return Turn("clarification", content, missing=["destination"], confidence=0.6)
 

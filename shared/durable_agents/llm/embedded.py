@@ -35,7 +35,9 @@ class EmbeddedLanguageModel:
         budget = read_budget(scanner, known.budget.currency if known.budget else "USD")
         when = read_dates(scanner, today)
         travellers, clamped = read_travellers(scanner)
-        warnings = [f"I plan for at most {MAX_PARTY} adults and {MAX_PARTY} children, so I used that."] * clamped
+        warnings = [
+            f"I plan for at most {MAX_PARTY} adults and {MAX_PARTY} children, so I used that."
+        ] * clamped
         places = read_places(scanner, known, asked)
         interests = read_interests(scanner)
         duration = when.duration_days

@@ -93,7 +93,9 @@ def read_airports(path: Path = AIRPORTS_FILE) -> dict[str, Airport]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             iata, city, region, country, lat, lon, score, elevation = line.split("\t")
-            airports[iata] = Airport(iata, city, region, country, float(lat), float(lon), int(score), int(elevation))
+            airports[iata] = Airport(
+                iata, city, region, country, float(lat), float(lon), int(score), int(elevation)
+            )
     return airports
 
 
@@ -147,7 +149,9 @@ class Gazetteer:
             self._airport_names.setdefault(iata, name)
             place = self._place(iata, name=name, city=name)
             self._by_country.setdefault(place.country or "", []).append(place)
-            self._aliases(place, "destination", [name, *filter(None, aliases.split(","))], guarded=bool(flags))
+            self._aliases(
+                place, "destination", [name, *filter(None, aliases.split(","))], guarded=bool(flags)
+            )
 
     def _add_regions(self) -> None:
         for line in REGIONS.strip().splitlines():
@@ -167,7 +171,9 @@ class Gazetteer:
         if where:
             lat, lon = (float(part) for part in where.split(","))
             return Place(name=name, city=name, country=country, lat=lat, lon=lon)
-        found = next((e.place for e in self._entries.get(normalize(name), []) if e.kind == "destination"), None)
+        found = next(
+            (e.place for e in self._entries.get(normalize(name), []) if e.kind == "destination"), None
+        )
         if found is None:
             raise ValueError(f"region stop {name!r} is not a curated destination")
         return found
@@ -277,7 +283,8 @@ class Gazetteer:
             if found is not None:
                 return found
             text = head.strip()
-        for entry in self.entries(normalize(text)):
+        key = normalize(text)
+        for entry in self.entries(key) or self.entries(key.removeprefix("the ")):
             if entry.exact is None or entry.exact == text:
                 return entry.place
         if re.fullmatch(r"[A-Za-z]{3}", text):

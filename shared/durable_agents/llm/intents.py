@@ -2,7 +2,8 @@
 
 In order: a bare greeting or thanks; the follow-ups about the trip in hand (show the plan again,
 something cheaper, does it fit the budget); an open request without a destination ("somewhere warm
-in December": suggestions); food and getting around; an explicit planning verb ("plan", "itinerary"); the one tool named
+in December": suggestions); food and getting around; an explicit planning verb ("plan", "itinerary");
+a correction ("no, ...", "not X"); the one tool named
 (flights, hotels, weather, things to do; two or more named means a whole trip); a general travel
 question (visas, currency, safety, "best time to visit"); trip words ("trip", "vacation", "visit");
 then a message that only states details (an update when something is already known or a change word
@@ -33,12 +34,14 @@ _CHEAPER = re.compile(
 )
 _BUDGET_CHECK = re.compile(
     r"\b(?:within|in|under|over|fit|fits|exceed\w*|blow\w*|stay\w*\s+in)\s+(?:the\s+|our\s+|my\s+)?budget\b|"
-    r"\bhow\s+much\b.{0,30}\b(?:cost|total|spend|be|is\s+it|altogether)\b|\bwhat(?:'s| is| does)\s+(?:the|it|that)\s+"
+    r"\bhow\s+much\b.{0,30}\b(?:cost|total|spend|be|is\s+it|altogether)\b|"
+    r"\bwhat(?:'s| is| does)\s+(?:the|it|that)\s+"
     r"(?:total|cost|come\s+to)\b|\bcan\s+(?:we|i)\s+afford\b|\btotal\s+cost\b|\bhow\s+much\s+(?:is\s+)?(?:left|over)\b"
 )
 _SUGGEST = re.compile(
     r"\b(?:somewhere|anywhere|some\s+place|someplace|where\s+(?:should|could|can|shall)\s+(?:i|we)\s+(?:go|travel|head)|"
-    r"where(?:'s| is)\s+(?:warm|hot|sunny|cheap|nice|good)|suggest\w*|ideas?\s+for|any\s+ideas|recommend\s+(?:a|some)\s+"
+    r"where(?:'s| is)\s+(?:warm|hot|sunny|cheap|nice|good)|suggest\w*|ideas?\s+for|any\s+ideas|"
+    r"recommend\s+(?:a|some)\s+"
     r"(?:place|destination|city|beach)|destination\s+ideas|where\s+to\s+go)\b"
 )
 _FOOD = re.compile(
@@ -97,7 +100,9 @@ _FILLER = re.compile(
 )
 
 
-def classify(text: str, slots: TravelSlots, known: TravelSlots, *, correction: bool = False) -> tuple[Intent, float]:
+def classify(
+    text: str, slots: TravelSlots, known: TravelSlots, *, correction: bool = False
+) -> tuple[Intent, float]:
     """The intent of lower-cased ``text`` and a confidence, given the slots it states and those known.
 
     ``correction``: the message corrects an earlier detail ("not Dallas", "no, ..."): it updates the
@@ -137,7 +142,12 @@ def classify(text: str, slots: TravelSlots, known: TravelSlots, *, correction: b
         return Intent.PLAN_TRIP, 0.8
     if _is_route(slots) and _CODE_ROUTE.search(body) and not _CHANGE.search(body):
         return Intent.FIND_FLIGHTS, 0.75  # "lax to ord", "JFK to LHR next friday"
-    if slots.interests and slots.destination is not None and not _trip_details(slots) and not _CHANGE.search(body):
+    if (
+        slots.interests
+        and slots.destination is not None
+        and not _trip_details(slots)
+        and not _CHANGE.search(body)
+    ):
         return Intent.ATTRACTIONS, 0.75  # "art galleries in Florence"
     if not slots.is_empty():
         if _CHANGE.search(body) or not known.is_empty():

@@ -208,7 +208,7 @@ class TravelSlots(_Model):
     stops: list[Stop] = Field(
         default_factory=list,
         max_length=MAX_STOPS,
-        description="A multi-city trip's places in order (empty for one destination, which is then the first).",
+        description="A multi-city trip's places in order (empty for one destination; else the first).",
     )
 
     @field_validator("interests", mode="before")

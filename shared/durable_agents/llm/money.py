@@ -1,8 +1,8 @@
 """Budgets: "$3000", "3000 USD", "€2,500", "under 1500 euros", "budget of 2k GBP", "3 grand".
 
 An amount counts as the budget when it carries a currency (symbol, ISO code or word), is in "grand",
-or follows a budget cue ("budget", "spend", "up to", "budget to"). Without a currency the budget is in the conversation's
-currency so far, else US dollars.
+or follows a budget cue ("budget", "spend", "up to", "budget to"). Without a currency the budget is in
+the conversation's currency so far, else US dollars.
 When several amounts appear, the one after "budget" wins, else the largest (a total beats a per-item
 cap).
 """

@@ -46,7 +46,13 @@ _DESTINATION_CUES: tuple[tuple[str, ...], ...] = tuple(
     )
 )  # fmt: skip
 _NEGATION_CUES: tuple[tuple[str, ...], ...] = (
-    ("not",), ("instead", "of"), ("rather", "than"), ("than",), ("except",), ("but", "not"), ("no", "longer"),
+    ("not",),
+    ("instead", "of"),
+    ("rather", "than"),
+    ("than",),
+    ("except",),
+    ("but", "not"),
+    ("no", "longer"),
 )
 _LOWERCASE_CUES = {"to", "in", "from", "visit", "visiting", "of", "out", "about", "near", "around", "explore"}
 _TOKEN = re.compile(r"[^\W_]+(?:[.'&-][^\W_]+)*\.?")
@@ -64,7 +70,9 @@ _NIGHTS_AFTER = re.compile(
 _EACH = re.compile(
     rf"\b(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)\s+(?:each|apiece|in\s+each|per\s+(?:city|stop|place))\b"
 )
-_AFTER_GUARDED = re.compile(r"^\s*(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)")
+_AFTER_GUARDED = re.compile(
+    r"^\s*(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)"
+)
 _NOT_CODES = set(
     "USD EUR GBP JPY CAD AUD NZD CHF CNY HKD SGD INR MXN BRL ZAR THB AED THE AND FOR YOU ARE NOT ALL ANY "
     "BUT CAN HOW WHO WHY NEW OUT DAY AIR BAR BUS CAR EAT FLY FUN GET HAS HAD HER HIM HIS HOT ITS LET MAY "
@@ -101,7 +109,9 @@ class PlaceFacts:
     negated: list[Place] = field(default_factory=list)
 
 
-def read_places(scanner: Scanner, known: TravelSlots | None = None, asked: tuple[str, ...] = ()) -> PlaceFacts:
+def read_places(
+    scanner: Scanner, known: TravelSlots | None = None, asked: tuple[str, ...] = ()
+) -> PlaceFacts:
     """Claim place mentions in ``scanner``; return the destination, origin, stops and negated places.
 
     ``known`` (the conversation's slots) and ``asked`` (what the agent last asked for) settle the role
@@ -267,7 +277,9 @@ def _names(scanner: Scanner, index: Gazetteer) -> list[Mention]:
                 continue
             entries = index.entries(key)
             entry = next((e for e in entries if _accepts(scanner, e, start, end, key)), None)
-            qualified = _qualified(scanner, index, entries[0].place, key, tokens, i + size, end) if entries else None
+            qualified = (
+                _qualified(scanner, index, entries[0].place, key, tokens, i + size, end) if entries else None
+            )
             if entry is None and qualified is not None and qualified[2] and scanner.capitalized(start):
                 entry = entries[0]  # "Birmingham UK for 3 days": the qualifier makes it a place
             if entry is None:
@@ -301,7 +313,9 @@ def _qualified(
             return place, end, 0
         words = tokens[after : after + size]
         qualifier = " ".join(token[2] for token in words)
-        if len(qualifier) < 2 or (len(qualifier) == 2 and not scanner.original[words[0][0] : words[-1][1]].isupper()):
+        if len(qualifier) < 2 or (
+            len(qualifier) == 2 and not scanner.original[words[0][0] : words[-1][1]].isupper()
+        ):
             if qualifier not in ("uk", "us"):
                 continue
         chosen = index.qualified(key, qualifier)

@@ -6,14 +6,14 @@ Field names are a contract with the page (camelCase in JSON); fields may be adde
       summary                       one line: where, when, who, total
       destination {name, country}   the trip's destination (a country or region when the user named one)
       stops [{name, country, nights}]           >= 1 stop; a multi-city trip has several
-      dates {start, end, nights, assumed, note} ISO dates; assumed=true when the user gave none (note says how)
+      dates {start, end, nights, assumed, note} ISO dates; assumed=true when the user gave none (note: how)
       party {adults, children, rooms}
       currency                      every Money below is in it
       flights [{leg, from, to, date, carrier, flightNumber, depart, arrive, stops, pricePerPerson, total}]
                                     leg: outbound | between | return; depart/arrive "HH:MM" local
       hotels [{stop, name, nights, rooms, pricePerNight, total, rating, category, pricePerRoomNight}]
                                     pricePerNight is for all the party's rooms: total = nights x pricePerNight
-      itinerary [{day, date, stop, title, items [{name, kind, note}]}]   one entry per day, arrival to departure
+      itinerary [{day, date, stop, title, items [{name, kind, note}]}]   one a day, arrival to departure
       costs {flights, hotels, activities, total}                          activities is null (not estimated)
       budget {amount, status, remaining, over, suggestion} | null        status: fits | over | unknown
       rates {note, source} | null   the fixed offline conversion rates used, when a price was converted

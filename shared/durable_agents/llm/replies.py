@@ -29,19 +29,30 @@ def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
     lines = [intro or f"Here's your trip to {clean(plan.summary, 220)}.", ""]
     dates = plan.dates
     when = f"{_day(dates.start)} – {_day(dates.end)}, {dates.end.year} ({dates.nights} nights)"
-    lines.append(f"**Dates:** {when}" + (f" — {clean(dates.note, 140)}" if dates.assumed and dates.note else ""))
+    lines.append(
+        f"**Dates:** {when}" + (f" — {clean(dates.note, 140)}" if dates.assumed and dates.note else "")
+    )
     if len(plan.stops) > 1:
-        lines.append("**Stops:** " + ", ".join(f"{s.name} ({s.nights} night{'s' if s.nights != 1 else ''})" for s in plan.stops))
+        lines.append(
+            "**Stops:** "
+            + ", ".join(f"{s.name} ({s.nights} night{'s' if s.nights != 1 else ''})" for s in plan.stops)
+        )
     lines += ["", "**Flights**"]
-    lines += [f"- {_flight(flight)}" for flight in plan.flights] or ["- none yet (tell me where you're travelling from)"]
+    lines += [f"- {_flight(flight)}" for flight in plan.flights] or [
+        "- none yet (tell me where you're travelling from)"
+    ]
     lines += ["", "**Hotels**"]
     lines += [f"- {_hotel(hotel)}" for hotel in plan.hotels] or ["- unavailable right now"]
     lines += ["", "**Day by day**"]
     for day in plan.itinerary:
         things = "; ".join(clean(item.name, 70) for item in day.items)
-        lines.append(f"- Day {day.day} ({_day(day.date)}), {clean(day.title, 90)}" + (f": {things}" if things else ""))
+        lines.append(
+            f"- Day {day.day} ({_day(day.date)}), {clean(day.title, 90)}" + (f": {things}" if things else "")
+        )
     if plan.weather:
-        lines += ["", "**Weather**"] + [f"- {clean(w.stop, 40)}: {clean(w.summary, 110)}" for w in plan.weather]
+        lines += ["", "**Weather**"] + [
+            f"- {clean(w.stop, 40)}: {clean(w.summary, 110)}" for w in plan.weather
+        ]
     lines += ["", budget_text(plan)]
     lines += _footer(plan)
     return "\n".join(lines)
@@ -69,7 +80,8 @@ def _hotel(hotel: object) -> str:
     category = f" ({clean(hotel.category, 20)})" if hotel.category else ""
     return (
         f"{clean(hotel.stop, 40)}: {clean(hotel.name, 60)}{category} — {hotel.nights} night"
-        f"{'s' if hotel.nights != 1 else ''} × {hotel.price_per_night.describe()} ({rooms}) = {hotel.total.describe()}"
+        f"{'s' if hotel.nights != 1 else ''} × {hotel.price_per_night.describe()} ({rooms}) = "
+        f"{hotel.total.describe()}"
     )
 
 
@@ -84,11 +96,19 @@ def budget_text(plan: TripPlan) -> str:
     if budget is None:
         return text + " Tell me your budget and I'll check it against this."
     if budget.status == "fits" and budget.remaining is not None:
-        return text + f" That's within your {budget.amount.describe()} budget, with {budget.remaining.describe()} left."
+        return (
+            text
+            + f" That's within your {budget.amount.describe()} budget, "
+            + f"with {budget.remaining.describe()} left."
+        )
     if budget.status == "over" and budget.over is not None:
         hint = f" {clean(budget.suggestion, 220)}" if budget.suggestion else ""
         return text + f" That's {budget.over.describe()} over your {budget.amount.describe()} budget.{hint}"
-    return text + f" I can't compare it with your {budget.amount.describe()} budget (no offline rate for its currency)."
+    return (
+        text
+        + f" I can't compare it with your {budget.amount.describe()} budget "
+        + "(no offline rate for its currency)."
+    )
 
 
 def _footer(plan: TripPlan) -> list[str]:
@@ -107,7 +127,10 @@ def changes_text(plan: TripPlan, before: TripPlan, changed: Sequence[str]) -> st
     old, new = before.costs.total, plan.costs.total
     if old.currency == new.currency and abs(old.amount - new.amount) >= 0.5:
         delta = Money(amount=max(abs(new.amount - old.amount), 0.01), currency=new.currency).describe()
-        lines.append(f"New total {new.describe()} (was {old.describe()}, {'+' if new.amount > old.amount else '−'}{delta}).")
+        lines.append(
+            f"New total {new.describe()} "
+            f"(was {old.describe()}, {'+' if new.amount > old.amount else '−'}{delta})."
+        )
     else:
         lines.append(f"Total {new.describe()}.")
     lines.append(budget_text(plan).split("). ", 1)[-1] if plan.budget else "")
@@ -138,7 +161,10 @@ def describe_changes(before: TripPlan, plan: TripPlan) -> list[str]:
     if (before.budget and before.budget.amount) != (plan.budget and plan.budget.amount) and plan.budget:
         changed.append(f"budget {plan.budget.amount.describe()}")
     if [h.category for h in before.hotels] != [h.category for h in plan.hotels] and plan.hotels:
-        changed.append("hotels: " + ", ".join(f"{clean(h.name, 50)} ({h.price_per_night.describe()}/night)" for h in plan.hotels))
+        changed.append(
+            "hotels: "
+            + ", ".join(f"{clean(h.name, 50)} ({h.price_per_night.describe()}/night)" for h in plan.hotels)
+        )
     if before.currency != plan.currency:
         changed.append(f"prices in {plan.currency}")
     return changed
@@ -148,10 +174,15 @@ def cheaper_text(plan: TripPlan, before: TripPlan, level: str) -> str:
     """What the cheaper choice changed and saved."""
     saved = before.costs.total.amount - plan.costs.total.amount
     hotels = ", ".join(f"{clean(h.name, 50)} ({h.price_per_night.describe()}/night)" for h in plan.hotels)
-    lines = [f"Cheaper option: {level} hotels ({hotels}) and the cheapest flights." if hotels else "Cheaper option: the cheapest flights."]
+    lines = [
+        f"Cheaper option: {level} hotels ({hotels}) and the cheapest flights."
+        if hotels
+        else "Cheaper option: the cheapest flights."
+    ]
     if saved >= 0.5:
         lines.append(
-            f"New total {plan.costs.total.describe()}, saving {Money(amount=saved, currency=plan.currency).describe()} "
+            f"New total {plan.costs.total.describe()}, "
+            f"saving {Money(amount=saved, currency=plan.currency).describe()} "
             f"(was {before.costs.total.describe()})."
         )
     if plan.budget is not None:
@@ -162,26 +193,40 @@ def cheaper_text(plan: TripPlan, before: TripPlan, level: str) -> str:
 
 
 def cheapest_already_text(plan: TripPlan) -> str:
-    text = f"This is already the cheapest in my list: budget hotels and the cheapest flights, {plan.costs.total.describe()} in total."
+    text = (
+        "This is already the cheapest in my list: budget hotels and the cheapest flights, "
+        f"{plan.costs.total.describe()} in total."
+    )
     nights = plan.dates.nights
     if nights > 2:
-        text += f" A shorter stay ({nights - 1} nights instead of {nights}) or a cheaper destination would bring it down."
+        text += (
+            f" A shorter stay ({nights - 1} nights instead of {nights}) or a cheaper destination "
+            "would bring it down."
+        )
     return text
 
 
 def suggestions_text(suggestions: Sequence[Suggestion], month: int) -> str:
     """The ranked suggestions with their reasons, and how to pick one."""
     if not suggestions:
-        return "I couldn't find a destination in my list that matches that. Could you tell me more (a region, the month, a budget)?"
+        return (
+            "I couldn't find a destination in my list that matches that. "
+            "Could you tell me more (a region, the month, a budget)?"
+        )
     lines = [f"Here are my top ideas for {date(2000, month, 1):%B}, best match first:"]
     for rank, suggestion in enumerate(suggestions, start=1):
         where = suggestion.place.name + (f" ({suggestion.place.country})" if suggestion.place.country else "")
         lines.append(f"{rank}. **{where}**: {clean(suggestion.reason, 220)}")
     lines += [
         "",
-        "Climate and costs are rough offline estimates (climate from latitude, height and season; prices from "
-        "typical hotel levels), not live data.",
-        'Pick one ("the first one", or its name) and tell me where you\'re flying from and when, and I\'ll plan it.',
+        (
+            "Climate and costs are rough offline estimates (climate from latitude, height and season; "
+            "prices from typical hotel levels), not live data."
+        ),
+        (
+            'Pick one ("the first one", or its name) and tell me where you\'re flying from and when, '
+            "and I'll plan it."
+        ),
     ]
     return "\n".join(lines)
 
@@ -195,9 +240,13 @@ def food_text(city_lines: Sequence[tuple[str, list[str], str | None]], offline: 
             lines.append(f"- Known for: {clean(known_for, 140)}.")
         lines.extend(f"- {clean(place, 160)}" for place in places)
         if not known_for and not places:
-            lines.append("- I have no food tips for it in my offline data; local guides and reviews will do better.")
+            lines.append(
+                "- I have no food tips for it in my offline data; local guides and reviews will do better."
+            )
     if offline and any(places for _, places, _ in city_lines):
-        lines.append("\nThese come from my offline list of well-known places, not live reviews or opening hours.")
+        lines.append(
+            "\nThese come from my offline list of well-known places, not live reviews or opening hours."
+        )
     return "\n".join(lines)
 
 

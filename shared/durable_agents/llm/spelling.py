@@ -4,7 +4,8 @@ A word is corrected when it is not a known word but is one edit (two for long wo
 the travel words the recognisers look for (months, tool and trip words, interests) or, after a place
 cue ("to", "in", "from", ...) or written with a capital, from a curated destination's name. Short
 words (under five letters) and words that are themselves city names are never changed, and the first
-letter must match and its case is kept, so the place reader still sees "Barcelona" where the user wrote "Barcelna".
+letter must match and its case is kept, so the place reader still sees "Barcelona" where the user
+wrote "Barcelna".
 """
 
 from __future__ import annotations
@@ -22,7 +23,20 @@ VOCABULARY = (
     "airport suggest somewhere recommend tickets planning families friends husband girlfriend "
     "boyfriend daughter including honeymoon afternoon evening morning fortnight cheapest whole"
 ).split()
-_PLACE_CUES = {"to", "in", "from", "visit", "visiting", "around", "about", "near", "for", "of", "at", "explore"}
+_PLACE_CUES = {
+    "to",
+    "in",
+    "from",
+    "visit",
+    "visiting",
+    "around",
+    "about",
+    "near",
+    "for",
+    "of",
+    "at",
+    "explore",
+}
 _KEEP = set(
     "create crate dates date trips plans there their where these those things think great state states "
     "place places price prices share stay stays seeing going doing tours parks paris party rates "
@@ -67,7 +81,8 @@ def _best(word: str, candidates: tuple[str, ...] | list[str]) -> str | None:
     scored = [
         (distance, name)
         for name in candidates
-        if name[0] == word[0] and (distance := _distance(word, name, _allowed(word, name))) <= _allowed(word, name)
+        if name[0] == word[0]
+        and (distance := _distance(word, name, _allowed(word, name))) <= _allowed(word, name)
     ]
     if not scored:
         return None
@@ -90,7 +105,13 @@ def correct(message: str) -> str:
         word = match.group()
         lower = word.lower()
         fixed = None
-        if len(lower) >= 5 and lower.isascii() and lower not in vocabulary and lower not in _KEEP and not index.is_city_name(lower):
+        if (
+            len(lower) >= 5
+            and lower.isascii()
+            and lower not in vocabulary
+            and lower not in _KEEP
+            and not index.is_city_name(lower)
+        ):
             fixed = _best(lower, VOCABULARY)
             if fixed is None and (previous in _PLACE_CUES or word[0].isupper()):
                 fixed = _best(lower, _place_names())

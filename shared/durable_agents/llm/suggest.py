@@ -21,7 +21,9 @@ from .models import Money, Place, TravelSlots
 MAX_SUGGESTIONS = 5
 DEFAULT_NIGHTS = 7
 _WARM = re.compile(r"\b(?:warm|hot|sunny|sun|sunshine|tropical|heat|beach(?:es)?|summer)\b")
-_COLD = re.compile(r"\b(?:cold|snow|snowy|ski(?:ing)?|winter\s+wonderland|northern\s+lights|christmas\s+markets?)\b")
+_COLD = re.compile(
+    r"\b(?:cold|snow|snowy|ski(?:ing)?|winter\s+wonderland|northern\s+lights|christmas\s+markets?)\b"
+)
 _MILD = re.compile(r"\b(?:mild|not\s+too\s+hot|cool|spring)\b")
 _CHEAP = re.compile(r"\b(?:cheap|budget|affordable|inexpensive)\b")
 
@@ -51,8 +53,10 @@ def suggest(message: str, slots: TravelSlots, today: date) -> list[Suggestion]:
 
     text = message.lower()
     month = slots.month or (slots.departure_date.month if slots.departure_date else today.month % 12 + 1)
-    wish = "warm" if _WARM.search(text) or "beaches" in slots.interests else (
-        "cold" if _COLD.search(text) else "mild" if _MILD.search(text) else "pleasant"
+    wish = (
+        "warm"
+        if _WARM.search(text) or "beaches" in slots.interests
+        else ("cold" if _COLD.search(text) else "mild" if _MILD.search(text) else "pleasant")
     )
     nights = slots.duration_days or DEFAULT_NIGHTS
     adults = (slots.travellers.adults if slots.travellers else None) or 2
@@ -64,10 +68,17 @@ def suggest(message: str, slots: TravelSlots, today: date) -> list[Suggestion]:
     scored: list[tuple[float, int, Suggestion]] = []
     seen: set[str] = set()
     for rank, place in enumerate(gazetteer().destinations()):
-        if place.lat is None or place.lon is None or place.name in seen or (origin and place.name == origin.name):
+        if (
+            place.lat is None
+            or place.lon is None
+            or place.name in seen
+            or (origin and place.name == origin.name)
+        ):
             continue
         seen.add(place.name)
-        report = weather(WeatherParams(place=place.name, latitude=place.lat, longitude=place.lon, month=month)).data
+        report = weather(
+            WeatherParams(place=place.name, latitude=place.lat, longitude=place.lon, month=month)
+        ).data
         high, low = report.summary.temp_high_c, report.summary.temp_low_c
         rain = report.summary.precipitation_mm_per_day
         fit = _climate_fit(wish, high, rain)
@@ -79,15 +90,21 @@ def suggest(message: str, slots: TravelSlots, today: date) -> list[Suggestion]:
         if origin is not None and origin.lat is not None and origin.lon is not None:
             distance = distance_km(origin.lat, origin.lon, place.lat, place.lon)
             flight_eur = fare_eur(distance) * 1.85 * (adults + 0.75 * children)
-        cost = Money(amount=max(round(convert(hotel_eur + flight_eur, "EUR", currency), -1), 1), currency=currency)
+        cost = Money(
+            amount=max(round(convert(hotel_eur + flight_eur, "EUR", currency), -1), 1), currency=currency
+        )
         score = fit
         if slots.budget is not None:
             cap = slots.budget.amount
             score += 1.0 if cost.amount <= cap else -2.0 * (cost.amount - cap) / cap
         if _CHEAP.search(text):
             score += (tier - 2.5) * 0.3
-        reason = _reason(wish, month, report.summary.description, cost, nights, adults + children, slots, origin)
-        scored.append((score, rank, Suggestion(place, month, high, low, report.summary.description, cost, reason)))
+        reason = _reason(
+            wish, month, report.summary.description, cost, nights, adults + children, slots, origin
+        )
+        scored.append(
+            (score, rank, Suggestion(place, month, high, low, report.summary.description, cost, reason))
+        )
     scored.sort(key=lambda entry: (-entry[0], entry[1]))
     chosen: list[Suggestion] = []
     per_country: dict[str | None, int] = {}
@@ -102,7 +119,9 @@ def suggest(message: str, slots: TravelSlots, today: date) -> list[Suggestion]:
 def _climate_fit(wish: str, high: float, rain: float) -> float:
     dry = 1.0 if rain < 2 else 0.5 if rain < 4 else 0.0
     if wish == "warm":
-        return (1.5 + dry if 24 <= high <= 33 else 0.6 if 21 <= high < 24 else 0.0) - max(0.0, high - 33) * 0.2
+        return (1.5 + dry if 24 <= high <= 33 else 0.6 if 21 <= high < 24 else 0.0) - max(
+            0.0, high - 33
+        ) * 0.2
     if wish == "cold":
         return 2.0 if high <= 4 else 1.0 if high <= 8 else 0.0
     if wish == "mild":
@@ -111,7 +130,14 @@ def _climate_fit(wish: str, high: float, rain: float) -> float:
 
 
 def _reason(
-    wish: str, month: int, climate: str, cost: Money, nights: int, people: int, slots: TravelSlots, origin: Place | None
+    wish: str,
+    month: int,
+    climate: str,
+    cost: Money,
+    nights: int,
+    people: int,
+    slots: TravelSlots,
+    origin: Place | None,
 ) -> str:
     month_name = date(2000, month, 1).strftime("%B")
     what = f"{climate} in {month_name}"

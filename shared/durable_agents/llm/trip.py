@@ -117,7 +117,9 @@ def frame(slots: TravelSlots, today: date) -> Frame | None:
         return None
     notes: list[str] = []
     given = [stop.nights for stop in slots.stops if stop.nights]
-    start, nights, assumed, note = _dates(slots, today, sum(given) if given and len(given) == len(slots.stops) else None)
+    start, nights, assumed, note = _dates(
+        slots, today, sum(given) if given and len(given) == len(slots.stops) else None
+    )
     if slots.stops:
         places = [Place.model_validate(stop.model_dump(exclude={"nights"})) for stop in slots.stops]
         wanted = [stop.nights for stop in slots.stops]
@@ -155,7 +157,9 @@ def frame(slots: TravelSlots, today: date) -> Frame | None:
         children=children,
         rooms=max(math.ceil(adults / 2), math.ceil((adults + children) / 4)),
         currency=currency,
-        origin=slots.origin if slots.origin is not None and not _same_place(slots.origin, destination) else None,
+        origin=slots.origin
+        if slots.origin is not None and not _same_place(slots.origin, destination)
+        else None,
         interests=list(slots.interests),
         budget=budget,
         notes=notes,
@@ -251,7 +255,11 @@ def calls(trip: Frame) -> list[PlannedCall]:
     planned: list[PlannedCall] = []
     for stop in trip.stops:
         place = stop.place
-        weather: dict[str, Any] = {"place": place.name, "date": stop.check_in.isoformat(), "days": min(max(stop.nights, 1), 14)}
+        weather: dict[str, Any] = {
+            "place": place.name,
+            "date": stop.check_in.isoformat(),
+            "days": min(max(stop.nights, 1), 14),
+        }
         if place.lat is not None and place.lon is not None:
             weather.update(latitude=place.lat, longitude=place.lon)
         planned.append(PlannedCall(tool="weather", arguments=weather))
@@ -312,12 +320,16 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     flights_cost = _sum([flight.total for flight in chosen.flights], trip.currency)
     hotels_cost = _sum([hotel.total for hotel in chosen.hotels], trip.currency)
     total = _money(flights_cost.amount + hotels_cost.amount, trip.currency)
-    cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(h.total.amount for h in cheapest.hotels)
+    cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(
+        h.total.amount for h in cheapest.hotels
+    )
     if trip.origin is None:
         notes.append("no flights yet: tell me where you're travelling from")
     generic = [stop.place.name for stop, r in zip(trip.stops, per_stop[2::3], strict=True) if _generic(r)]
     if generic:
-        notes.append(f"no curated sights for {', '.join(generic)} in my offline list: the days use generic ideas")
+        notes.append(
+            f"no curated sights for {', '.join(generic)} in my offline list: the days use generic ideas"
+        )
     failed = sorted({r.tool for r in results if not r.ok})
     if failed:
         notes.append(f"{', '.join(failed)} unavailable right now: not included")
@@ -332,7 +344,9 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
         summary="",
         destination=PlanPlace(name=trip.destination.label(), country=trip.destination.country),
         stops=[PlanStop(name=s.place.name, country=s.place.country, nights=s.nights) for s in trip.stops],
-        dates=PlanDates(start=trip.start, end=trip.end, nights=trip.nights, assumed=trip.assumed, note=trip.date_note),
+        dates=PlanDates(
+            start=trip.start, end=trip.end, nights=trip.nights, assumed=trip.assumed, note=trip.date_note
+        ),
         party=Party(adults=trip.adults, children=trip.children, rooms=trip.rooms),
         currency=trip.currency,
         flights=chosen.flights,
@@ -354,7 +368,11 @@ def summary(plan: TripPlan) -> str:
     where = " → ".join(stop.name for stop in plan.stops) if len(plan.stops) > 1 else plan.destination.name
     if plan.origin is not None:
         where += f" from {plan.origin.name}"
-    when = _span(plan.dates.start, plan.dates.nights) + f" ({plan.dates.nights} nights" + (", assumed)" if plan.dates.assumed else ")")
+    when = (
+        _span(plan.dates.start, plan.dates.nights)
+        + f" ({plan.dates.nights} nights"
+        + (", assumed)" if plan.dates.assumed else ")")
+    )
     text = f"{where}, {when}, {plan.party.describe()}: {plan.costs.total.describe()}"
     budget = plan.budget
     if budget is not None and budget.status == "fits" and budget.remaining is not None:
@@ -365,7 +383,11 @@ def summary(plan: TripPlan) -> str:
 
 
 def _price(
-    trip: Frame, per_stop: list[ToolResult], flight_results: list[ToolResult], choices: Choices, notes: list[str]
+    trip: Frame,
+    per_stop: list[ToolResult],
+    flight_results: list[ToolResult],
+    choices: Choices,
+    notes: list[str],
 ) -> _Priced:
     converted = False
     hotels: list[PlanHotel] = []
@@ -374,7 +396,11 @@ def _price(
         if not offers:
             continue
         offer = _pick_hotel(offers, choices.hotel)
-        per_room = _convert(float(offer.get("price_per_night") or 0), str(offer.get("currency") or trip.currency), trip.currency)
+        per_room = _convert(
+            float(offer.get("price_per_night") or 0),
+            str(offer.get("currency") or trip.currency),
+            trip.currency,
+        )
         converted |= str(offer.get("currency")) != trip.currency
         nightly = _money(per_room.amount * trip.rooms, trip.currency)
         hotels.append(
@@ -396,7 +422,9 @@ def _price(
         if not offers:
             continue
         offer = _pick_flight(offers, choices.flight)
-        total = _convert(float(offer.get("price_total") or 0), str(offer.get("currency") or trip.currency), trip.currency)
+        total = _convert(
+            float(offer.get("price_total") or 0), str(offer.get("currency") or trip.currency), trip.currency
+        )
         converted |= str(offer.get("currency")) != trip.currency
         if trip.seats > MAX_SEATS:
             total = _money(total.amount * trip.seats, trip.currency)
@@ -411,7 +439,8 @@ def _price(
                 **{"from": str(outbound.get("departure_airport") or leg.origin.iata or leg.origin.name)},
                 to=str(outbound.get("arrival_airport") or leg.destination.iata or leg.destination.name),
                 date=leg.day,
-                carrier=_clip(", ".join(carriers), 60) or ("sample fare" if result.offline else "airline not given"),
+                carrier=_clip(", ".join(carriers), 60)
+                or ("sample fare" if result.offline else "airline not given"),
                 flight_number=numbers[0] if numbers else None,
                 depart=_clock(outbound.get("departure_at")),
                 arrive=_clock(outbound.get("arrival_at")),
@@ -443,12 +472,16 @@ def _pick_flight(offers: list[dict[str, Any]], choice: FlightChoice) -> dict[str
     if choice == "cheapest":
         return cheapest
     nonstop = [o for o in offers if int((o.get("outbound") or {}).get("stops") or 0) == 0]
-    if nonstop and float(nonstop[0].get("price_total") or 0) <= 1.25 * float(cheapest.get("price_total") or 0):
+    if nonstop and float(nonstop[0].get("price_total") or 0) <= 1.25 * float(
+        cheapest.get("price_total") or 0
+    ):
         return nonstop[0]
     return cheapest
 
 
-def _budget(trip: Frame, total: PlanMoney, cheapest_total: float, chosen: _Priced, notes: list[str]) -> PlanBudget | None:
+def _budget(
+    trip: Frame, total: PlanMoney, cheapest_total: float, chosen: _Priced, notes: list[str]
+) -> PlanBudget | None:
     budget = trip.budget
     if budget is None:
         return None
@@ -459,7 +492,9 @@ def _budget(trip: Frame, total: PlanMoney, cheapest_total: float, chosen: _Price
     if budget.currency != trip.currency:
         notes.append(f"budget converted from {budget.describe()} at fixed offline rates")
     if total.amount <= cap.amount:
-        return PlanBudget(amount=cap, status="fits", remaining=_money(cap.amount - total.amount, trip.currency))
+        return PlanBudget(
+            amount=cap, status="fits", remaining=_money(cap.amount - total.amount, trip.currency)
+        )
     over = _money(total.amount - cap.amount, trip.currency)
     cheapest = _money(cheapest_total, trip.currency)
     if cheapest_total < total.amount and cheapest_total <= cap.amount:
@@ -497,7 +532,13 @@ def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) ->
                     title = f"Travel to {name}"
                     by_air = flight is not None and flight.leg == "between"
                     how = f"flight {flight.from_} → {flight.to}" if by_air and flight else "by train or road"
-                    items.append(PlanItem(name=f"Travel from {trip.stops[index - 1].place.name} to {name}", kind="travel", note=how))
+                    items.append(
+                        PlanItem(
+                            name=f"Travel from {trip.stops[index - 1].place.name} to {name}",
+                            kind="travel",
+                            note=how,
+                        )
+                    )
                 if name in hotels:
                     items.append(PlanItem(name=f"Check in at {hotels[name]}", kind="hotel"))
                 picked = sights[:1]
@@ -505,13 +546,23 @@ def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) ->
             else:
                 picked = sights[:MAX_SIGHTS_PER_DAY]
                 del sights[:MAX_SIGHTS_PER_DAY]
-                title = f"{name}: " + " · ".join(item.name for item in picked) if picked else f"Free day in {name}"
+                title = (
+                    f"{name}: " + " · ".join(item.name for item in picked)
+                    if picked
+                    else f"Free day in {name}"
+                )
             items.extend(picked)
             if food and offset > 0:
                 items.append(food.pop(0))
             if not picked and offset > 0:
-                items.append(PlanItem(name=f"Explore {name} at your own pace", kind="free", note="no more sights in my list"))
-            days.append(PlanDay(day=len(days) + 1, date=day, stop=name, title=_clip(title, 100), items=items[:4]))
+                items.append(
+                    PlanItem(
+                        name=f"Explore {name} at your own pace", kind="free", note="no more sights in my list"
+                    )
+                )
+            days.append(
+                PlanDay(day=len(days) + 1, date=day, stop=name, title=_clip(title, 100), items=items[:4])
+            )
     last = trip.stops[-1].place.name
     home = next((flight for flight in priced.flights if flight.leg == "return"), None)
     items = [PlanItem(name=f"Check out in {last}", kind="hotel")]
@@ -536,7 +587,8 @@ def _times(flight: PlanFlight) -> str | None:
 def _sights(result: ToolResult) -> tuple[list[PlanItem], list[PlanItem]]:
     data = result.data if result.ok and isinstance(result.data, dict) else {}
     found = data.get("attractions") if isinstance(data.get("attractions"), list) else []
-    sights, food = [], []
+    sights: list[PlanItem] = []
+    food: list[PlanItem] = []
     for entry in found or []:
         if not isinstance(entry, dict) or not entry.get("name"):
             continue
@@ -557,8 +609,8 @@ def _generic(result: ToolResult) -> bool:
 
 def _weather_text(result: ToolResult) -> str:
     data = result.data if isinstance(result.data, dict) else {}
-    summary_data = data.get("summary") if isinstance(data.get("summary"), dict) else {}
-    return str(summary_data.get("description") or "")
+    summary_data = data.get("summary")
+    return str(summary_data.get("description") or "") if isinstance(summary_data, dict) else ""
 
 
 def _rates(currency: str) -> PlanRates:
@@ -567,12 +619,13 @@ def _rates(currency: str) -> PlanRates:
     rate = EUR_RATES.get(currency, 1.0)
     usd = "" if currency in ("USD", "EUR") else f", 1 EUR = {EUR_RATES['USD']:g} USD"
     return PlanRates(
-        note=f"Prices converted at fixed offline rates: 1 EUR = {rate:g} {currency}{usd} (approximate, not live)."
+        note=f"Prices converted at fixed offline rates: 1 EUR = {rate:g} {currency}{usd} "
+        "(approximate, not live)."
     )
 
 
 def convert(amount: float, source: str, target: str) -> float:
-    """``amount`` in ``source`` currency expressed in ``target`` at the fixed offline rates (KeyError if unknown)."""
+    """``amount`` in ``source`` currency in ``target``, at the fixed offline rates (KeyError if unknown)."""
     from ..tools.offline import EUR_RATES
 
     if source == target:

@@ -10,9 +10,8 @@ are clipped to the deadline, so it ends soon after.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import contextvars
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence

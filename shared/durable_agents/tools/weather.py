@@ -289,7 +289,10 @@ class OfflineWeather:
         place = places.locate(params.place)
         if params.latitude is not None and params.longitude is not None:
             latitude, longitude = params.latitude, params.longitude
-            near = place is not None and places.distance_km(latitude, longitude, place.latitude, place.longitude) < 100
+            near = (
+                place is not None
+                and places.distance_km(latitude, longitude, place.latitude, place.longitude) < 100
+            )
             place = place if near else None
         elif place is not None:
             name, country, latitude, longitude = place.name, place.country, place.latitude, place.longitude
