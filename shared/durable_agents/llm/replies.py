@@ -261,6 +261,6 @@ def transport_text(city_lines: Sequence[tuple[str, tuple[str, str, str] | None]]
             )
             continue
         around, airport, _ = facts
-        lines.append(f"**{clean(city, 40)}**: {around}; from the airport, {airport}.")
+        lines.append(f"**{clean(city, 40)}**: {around}. From the airport: {airport}.")
     lines.append("\nGeneral guidance from my offline notes: check fares and timetables locally.")
     return "\n".join(lines)

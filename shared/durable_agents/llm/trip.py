@@ -320,9 +320,6 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     flights_cost = _sum([flight.total for flight in chosen.flights], trip.currency)
     hotels_cost = _sum([hotel.total for hotel in chosen.hotels], trip.currency)
     total = _money(flights_cost.amount + hotels_cost.amount, trip.currency)
-    cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(
-        h.total.amount for h in cheapest.hotels
-    )
     if trip.origin is None:
         notes.append("no flights yet: tell me where you're travelling from")
     generic = [stop.place.name for stop, r in zip(trip.stops, per_stop[2::3], strict=True) if _generic(r)]
@@ -333,7 +330,7 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     failed = sorted({r.tool for r in results if not r.ok})
     if failed:
         notes.append(f"{', '.join(failed)} unavailable right now: not included")
-    budget = _budget(trip, total, cheapest_total, chosen, notes)
+    budget = _budget(trip, total, cheapest, notes)
     offline = any(r.ok and r.offline for r in results)
     weather = [
         PlanWeather(stop=stop.place.name, summary=_clip(_weather_text(result), 120), offline=result.offline)
@@ -479,14 +476,15 @@ def _pick_flight(offers: list[dict[str, Any]], choice: FlightChoice) -> dict[str
     return cheapest
 
 
-def _budget(
-    trip: Frame, total: PlanMoney, cheapest_total: float, chosen: _Priced, notes: list[str]
-) -> PlanBudget | None:
+def _budget(trip: Frame, total: PlanMoney, cheapest: _Priced, notes: list[str]) -> PlanBudget | None:
     budget = trip.budget
     if budget is None:
         return None
+    cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(
+        h.total.amount for h in cheapest.hotels
+    )
     try:
-        cap = _convert(budget.amount, budget.currency, trip.currency)
+        cap = _money(convert(budget.amount, budget.currency, trip.currency), trip.currency)
     except KeyError:
         return PlanBudget(amount=PlanMoney(amount=budget.amount, currency=budget.currency), status="unknown")
     if budget.currency != trip.currency:
@@ -496,16 +494,16 @@ def _budget(
             amount=cap, status="fits", remaining=_money(cap.amount - total.amount, trip.currency)
         )
     over = _money(total.amount - cap.amount, trip.currency)
-    cheapest = _money(cheapest_total, trip.currency)
+    lowest = _money(cheapest_total, trip.currency)
     if cheapest_total < total.amount and cheapest_total <= cap.amount:
         suggestion = (
-            f"Budget hotels and the cheapest flights come to {cheapest.describe()}, within budget "
+            f"Budget hotels and the cheapest flights come to {lowest.describe()}, within budget "
             f"({_money(cap.amount - cheapest_total, trip.currency).describe()} left)."
         )
     else:
-        nightly = sum(h.price_per_night.amount for h in chosen.hotels) / max(len(chosen.hotels), 1)
+        nightly = sum(h.price_per_night.amount for h in cheapest.hotels) / max(len(cheapest.hotels), 1)
         fewer = math.ceil((cheapest_total - cap.amount) / nightly) if nightly else 0
-        suggestion = f"Even the cheapest choices come to {cheapest.describe()}"
+        suggestion = f"Even the cheapest choices come to {lowest.describe()}"
         if 0 < fewer < trip.nights:
             suggestion += f"; {fewer} fewer night{'s' if fewer != 1 else ''} on budget hotels would fit."
         else:
