@@ -107,7 +107,7 @@ def test_multi_city_has_a_leg_between_far_stops_and_goes_by_ground_between_near_
     assert [flight.leg for flight in plan.flights] == ["outbound", "between", "return"]
     assert plan.flights[1].date == date(2026, 5, 7) and plan.flights[-1].from_ == "FLR"
     florence = next(day for day in plan.itinerary if day.title == "Travel to Florence")
-    assert florence.items[0].note == "by train or road"
+    assert florence.items[0].note == "by train, road or ferry (not priced)"
     assert len(plan.itinerary) == 10 and len(plan.hotels) == 3
 
 

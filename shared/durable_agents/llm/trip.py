@@ -6,8 +6,9 @@
    nights by default), the party and its rooms (two adults a room, children sharing), the currency
    (the budget's, else US dollars).
 2. :func:`calls`: weather, hotels and attractions per stop; a one-way flight per leg (out, between
-   stops more than :data:`GROUND_KM` apart, back). Hotels are priced per room (asked for two guests)
-   and multiplied by the rooms; a party over nine seats is priced per adult.
+   stops at least :data:`GROUND_KM` apart, back; closer stops are joined by ground or ferry, unpriced).
+   Hotels are priced per room (asked for two guests) and multiplied by the rooms; a party over nine
+   seats is priced per person.
 3. :func:`assemble`: the plan from the results, in call order, with the chosen hotel level (budget,
    mid-range, upscale: the cheapest, middle and dearest offer) and flight choice (``best``: the
    cheapest nonstop unless a connection saves over 20%; ``cheapest``), every price converted to the
@@ -47,7 +48,7 @@ HOTEL_LEVELS: tuple[HotelLevel, ...] = ("budget", "mid-range", "upscale")
 DEFAULT_NIGHTS = 5
 LEAD_DAYS = 28
 GROUND_KM = 300.0
-"""Stops closer than this are joined by train or road, not a flight."""
+"""Stops closer than this are joined by train, road or ferry (not priced), not a flight."""
 MAX_SEATS = 9
 MAX_SIGHTS_PER_DAY = 2
 _NO_DECIMALS = {"JPY", "KRW", "HUF", "ISK", "IDR", "VND", "CLP"}
@@ -529,7 +530,11 @@ def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) ->
                 else:
                     title = f"Travel to {name}"
                     by_air = flight is not None and flight.leg == "between"
-                    how = f"flight {flight.from_} → {flight.to}" if by_air and flight else "by train or road"
+                    how = (
+                        f"flight {flight.from_} → {flight.to}"
+                        if by_air and flight
+                        else "by train, road or ferry (not priced)"
+                    )
                     items.append(
                         PlanItem(
                             name=f"Travel from {trip.stops[index - 1].place.name} to {name}",
