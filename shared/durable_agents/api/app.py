@@ -19,7 +19,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ..agents.base import chat_text
 from ..agents.errors import Forbidden, NotFound, UnsupportedMessageType
 from ..agents.models import AgentContext, AgentMessage
+from ..config import settings
 from ..runtime import Env, default_env, lambda_invocation
+from ..web import page_response
 from .errors import JSON, ApiError, error_response, map_exception
 from .requests import ChatRequest, caller_identity, check_id, check_name, idempotency_key, json_body
 
@@ -29,6 +31,7 @@ metrics = Metrics()
 app = APIGatewayRestResolver()
 
 ROUTES: dict[str, set[str]] = {
+    "/": {"GET"},
     "/chat": {"POST"},
     "/health": {"GET"},
     "/agents/{namespace}/{name}/message": {"POST"},
@@ -44,6 +47,12 @@ def ok(body: dict[str, Any]) -> Response:
 
 def env() -> Env:
     return default_env()
+
+
+@app.get("/")
+def page() -> Response:
+    """The chat page (:mod:`durable_agents.web`), with this deployment's sign-in settings embedded."""
+    return page_response(settings(), app.current_event.headers)
 
 
 @app.get("/health")
