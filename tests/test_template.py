@@ -42,6 +42,7 @@ ENVIRONMENT = {
     "STATE_TABLE", "OBJECT_RETENTION_DAYS", "SESSION_IDLE_DAYS", "OBJECT_HOST_FUNCTION", "COORDINATION_STATE_MACHINE_ARN",
     "LEASE_SECONDS", "LEASE_MARGIN_SECONDS", "BUSY_WAIT_SECONDS", "LLM_PROVIDER", "BEDROCK_MODEL_ID",
     "TOOL_PROVIDER", "TOOL_TIMEOUT_SECONDS", "TOOL_SECRETS_PARAMETER", "SCRAPER_ALLOW_PRIVATE_NETWORKS",
+    "COGNITO_DOMAIN", "COGNITO_CLIENT_ID",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", *BINDINGS,
 }
 DATA_ACTIONS = {
@@ -114,6 +115,7 @@ def test_the_layer_is_the_shared_package_built_for_python_313_arm64() -> None:
 
 def test_every_route_of_the_http_contract_with_its_auth() -> None:
     assert {(route.method, route.path, route.auth, route.function) for route in TEMPLATE.routes} == {
+        ("GET", "/", "NONE", "ApiFunction"),
         ("POST", "/chat", "NONE", "ApiFunction"),
         ("GET", "/health", "NONE", "ApiFunction"),
         ("POST", "/agents/{namespace}/{name}/message", "AWS_IAM", "ApiFunction"),

@@ -64,7 +64,8 @@ class Settings(BaseModel):
         "https://auth.example.com) the chat page signs in through; empty = local mode (X-User-Id).",
     )
     cognito_client_id: str = Field(
-        default="", description="The user pool app client the chat page signs in with (authorization code + PKCE)."
+        default="",
+        description="The user pool app client the chat page signs in with (authorization code + PKCE).",
     )
 
     @field_validator("cognito_domain")

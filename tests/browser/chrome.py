@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,8 @@ def require_chromium() -> Chromium:
     return found
 
 
-def start_chrome(chromium: Chromium) -> Any:
+def start_chrome(chromium: Chromium, profile: Path) -> Any:
+    """A headless browser with the empty profile folder ``profile``; ``quit()`` it when done."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -67,20 +67,11 @@ def start_chrome(chromium: Chromium) -> Any:
     options.binary_location = chromium.binary
     for flag in FLAGS:
         options.add_argument(flag)
-    profile = Path(tempfile.mkdtemp(prefix="chat-page-profile-"))
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(chromium.driver), options=options)
     driver.set_script_timeout(30)
-    driver.profile_dir = profile  # removed by stop_chrome
     return driver
-
-
-def stop_chrome(driver: Any) -> None:
-    try:
-        driver.quit()
-    finally:
-        shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
 def console_errors(driver: Any, *allowed: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.chrome import Chromium, console_errors, require_chromium, start_chrome, stop_chrome
+from tests.browser.chrome import Chromium, console_errors, require_chromium, start_chrome
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +22,12 @@ def chromium() -> Chromium:
 
 
 @pytest.fixture(scope="module")
-def driver(chromium: Chromium) -> Iterator[Any]:
-    browser = start_chrome(chromium)
+def driver(chromium: Chromium, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    browser = start_chrome(chromium, tmp_path_factory.mktemp("chrome-profile"))
     try:
         yield browser
     finally:
-        stop_chrome(browser)
+        browser.quit()
 
 
 class ConsoleCheck:

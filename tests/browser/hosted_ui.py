@@ -31,7 +31,13 @@ def _b64url(data: bytes) -> str:
 
 def id_token(sub: str, email: str, lifetime: float = 3600) -> str:
     header = _b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    claims = {"sub": sub, "email": email, "token_use": "id", "aud": CLIENT_ID, "exp": int(time.time() + lifetime)}
+    claims = {
+        "sub": sub,
+        "email": email,
+        "token_use": "id",
+        "aud": CLIENT_ID,
+        "exp": int(time.time() + lifetime),
+    }
     return f"{header}.{_b64url(json.dumps(claims).encode())}.{_b64url(b'unsigned')}"
 
 
@@ -56,8 +62,7 @@ class HostedUi:
 
     @property
     def origin(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> HostedUi:
         self._thread.start()
@@ -81,7 +86,10 @@ class HostedUi:
         with self._lock:
             self.authorizations.append(query)
         expected = {"response_type": "code", "client_id": CLIENT_ID, "code_challenge_method": "S256"}
-        if any(query.get(k) != v for k, v in expected.items()) or "openid" not in query.get("scope", "").split():
+        if (
+            any(query.get(k) != v for k, v in expected.items())
+            or "openid" not in query.get("scope", "").split()
+        ):
             return 400, {}, b"bad authorization request"
         if self.redirect_uri is not None and query.get("redirect_uri") != self.redirect_uri:
             return 400, {}, b"redirect_uri is not registered"
@@ -126,21 +134,21 @@ class HostedUi:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 - the base class's naming
+            def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 if url.path != "/oauth2/authorize":
                     return self._answer(404, {}, b"")
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 self._answer(*ui._authorize(query))
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 if urlsplit(self.path).path != "/oauth2/token":
                     return self._answer(404, {}, b"")
                 self._answer(*ui._token(form, self.headers.get("Origin")))
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         return _Handler

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -28,17 +29,19 @@ class Message:
 class ChatPage:
     def __init__(self, driver: Any, url: str) -> None:
         self.driver = driver
-        self.url = url.rstrip("/") + "/"
+        self.url = url
+        parts = urlsplit(url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
 
     # --- navigation
 
     def open(self, *, fresh: bool = False) -> ChatPage:
         if fresh:
-            origin = self.url.rstrip("/")
             self.driver.execute_cdp_cmd(
-                "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "local_storage,session_storage"}
+                "Storage.clearDataForOrigin",
+                {"origin": self.origin, "storageTypes": "local_storage,session_storage"},
             )
-            if self.driver.current_url.startswith(origin + "/"):
+            if self.driver.current_url.startswith(self.origin + "/"):
                 self.driver.execute_script("sessionStorage.clear();")  # the open tab's own copy
         self.driver.get(self.url)
         return self.wait_ready()
@@ -52,9 +55,9 @@ class ChatPage:
         return self
 
     def wait(self, condition: Any, timeout: float = TURN_TIMEOUT) -> Any:
-        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-            condition
-        )
+        return WebDriverWait(
+            self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(condition)
 
     def by_id(self, element_id: str) -> WebElement:
         return self.driver.find_element(By.ID, element_id)
@@ -80,8 +83,10 @@ class ChatPage:
 
     def wait_turn_over(self, answers_before: int) -> None:
         self.wait(
-            lambda _: self.input.is_enabled()
-            and (len(self.messages("agent")) > answers_before or self.error() is not None)
+            lambda _: (
+                self.input.is_enabled()
+                and (len(self.messages("agent")) > answers_before or self.error() is not None)
+            )
         )
 
     def new_trip(self) -> None:

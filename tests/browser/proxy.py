@@ -10,7 +10,8 @@ here, in the test, so that no production code carries a hook for them.
 
 :class:`ApiProxy` can also stand in for API Gateway's Cognito authorizer (``authorizer=``): a request
 without a valid ``Authorization: Bearer`` token is answered 401 as API Gateway would, and an accepted
-token's user is passed on as ``X-User-Id``, the local stack's identity header.
+token's user is passed on as ``X-User-Id``, the local stack's identity header. With ``stage=``, it
+serves the API under a stage path as API Gateway does (``/dev``, ``/dev/chat``).
 """
 
 from __future__ import annotations
@@ -74,8 +75,11 @@ Authorizer = Callable[[str | None], str | None]
 class ApiProxy:
     """Forward ``http://127.0.0.1:<port>`` to ``upstream`` (see the module documentation)."""
 
-    def __init__(self, upstream: str, *, authorizer: Authorizer | None = None) -> None:
+    def __init__(
+        self, upstream: str, *, authorizer: Authorizer | None = None, stage: str | None = None
+    ) -> None:
         target = urlsplit(upstream)
+        self._stage = f"/{stage}" if stage else None
         self._upstream = (target.hostname or "127.0.0.1", target.port or 80)
         self._authorizer = authorizer
         self._lock = threading.Lock()
@@ -87,8 +91,7 @@ class ApiProxy:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> ApiProxy:
         self._thread.start()
@@ -118,13 +121,17 @@ class ApiProxy:
 
     def _rule(self, method: str, path: str) -> Rule | None:
         with self._lock:
-            return next((a for m, p, a in reversed(self._rules) if m == method and p == urlsplit(path).path), None)
+            return next(
+                (a for m, p, a in reversed(self._rules) if m == method and p == urlsplit(path).path), None
+            )
 
     def _record(self, exchange: Exchange) -> None:
         with self._lock:
             self.exchanges.append(exchange)
 
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(*self._upstream, timeout=60)
         try:
             forwarded = {k: v for k, v in headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -147,6 +154,15 @@ class ApiProxy:
                 headers = dict(self.headers.items())
                 forwarded = dict(headers)
                 canned = proxy._rule(self.command, self.path)
+                path = self.path
+                if proxy._stage is not None:  # API Gateway's stage URL: /dev, /dev/chat -> the API's /, /chat
+                    if not (
+                        path == proxy._stage or path.startswith((proxy._stage + "/", proxy._stage + "?"))
+                    ):
+                        canned = Canned(403, {"message": "Missing Authentication Token"})
+                    path = path[len(proxy._stage) :] or "/"
+                    if path.startswith("?"):
+                        path = "/" + path
                 if isinstance(canned, Held):
                     canned.release.wait(canned.timeout)
                     canned = None
@@ -158,9 +174,12 @@ class ApiProxy:
                     return
                 if canned is not None:
                     payload = json.dumps(canned.body).encode()
-                    status, answer_headers = canned.status, [("Content-Type", "application/json"), *canned.headers.items()]
+                    status, answer_headers = (
+                        canned.status,
+                        [("Content-Type", "application/json"), *canned.headers.items()],
+                    )
                 else:
-                    status, answer_headers, payload = proxy._forward(self.command, self.path, forwarded, body)
+                    status, answer_headers, payload = proxy._forward(self.command, path, forwarded, body)
                 proxy._record(Exchange(self.command, self.path, headers, body, status, payload))
                 self.send_response(status)
                 for name, value in answer_headers:
@@ -178,13 +197,15 @@ class ApiProxy:
                     return None
                 for name in [k for k in headers if k.lower() == "x-user-id"]:
                     del headers[name]  # only the authorizer names the caller
-                user = proxy._authorizer(next((v for k, v in headers.items() if k.lower() == "authorization"), None))  # type: ignore[misc]
+                user = proxy._authorizer(
+                    next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+                )  # type: ignore[misc]
                 if user is None:
                     return Canned(401, {"message": "Unauthorized"})
                 headers["X-User-Id"] = user
                 return None
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             do_GET = do_POST = do_DELETE = do_HEAD = _serve

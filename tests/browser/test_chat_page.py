@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -38,6 +39,7 @@ PARIS_DETAILS = "from Boston, 5 days in May, 2 adults, budget 3000 USD"
 @dataclass
 class Served:
     proxy: ApiProxy
+    stack_url: str
 
     @property
     def url(self) -> str:
@@ -49,7 +51,7 @@ def served(chromium: Any) -> Iterator[Served]:
     with http_stack() as stack:
         proxy = ApiProxy(stack.url).start()
         try:
-            yield Served(proxy)
+            yield Served(proxy, stack.url)
         finally:
             proxy.stop()
 
@@ -215,41 +217,115 @@ def sample_plan() -> dict[str, Any]:
     return {
         "summary": "Paris and Rome in 5 nights for 2 adults.",
         "destination": {"name": "Paris", "country": "FR"},
-        "stops": [{"name": "Paris", "country": "FR", "nights": 3}, {"name": "Rome", "country": "IT", "nights": 2}],
-        "dates": {"start": "2027-05-15", "end": "2027-05-20", "nights": 5, "assumed": True,
-                  "note": "No dates were given: mid-May assumed."},
+        "stops": [
+            {"name": "Paris", "country": "FR", "nights": 3},
+            {"name": "Rome", "country": "IT", "nights": 2},
+        ],
+        "dates": {
+            "start": "2027-05-15",
+            "end": "2027-05-20",
+            "nights": 5,
+            "assumed": True,
+            "note": "No dates were given: mid-May assumed.",
+        },
         "party": {"adults": 2, "children": 1, "rooms": 1},
         "currency": "USD",
         "flights": [
-            {"leg": "outbound", "from": "BOS", "to": "CDG", "date": "2027-05-15", "carrier": "Air Sample",
-             "flightNumber": "AS 101", "depart": "22:35", "arrive": "11:20", "stops": 0,
-             "pricePerPerson": usd(420.5), "total": usd(1261.5)},
-            {"leg": "between", "from": "CDG", "to": "FCO", "date": "2027-05-18", "carrier": "Euro Hop",
-             "flightNumber": None, "depart": None, "arrive": None, "stops": 1,
-             "pricePerPerson": usd(95), "total": usd(285)},
-            {"leg": "return", "from": "FCO", "to": "BOS", "date": "2027-05-20", "carrier": "Air Sample",
-             "flightNumber": "AS 202", "depart": "10:05", "arrive": "14:40", "stops": 0,
-             "pricePerPerson": usd(455), "total": usd(1365)},
+            {
+                "leg": "outbound",
+                "from": "BOS",
+                "to": "CDG",
+                "date": "2027-05-15",
+                "carrier": "Air Sample",
+                "flightNumber": "AS 101",
+                "depart": "22:35",
+                "arrive": "11:20",
+                "stops": 0,
+                "pricePerPerson": usd(420.5),
+                "total": usd(1261.5),
+            },
+            {
+                "leg": "between",
+                "from": "CDG",
+                "to": "FCO",
+                "date": "2027-05-18",
+                "carrier": "Euro Hop",
+                "flightNumber": None,
+                "depart": None,
+                "arrive": None,
+                "stops": 1,
+                "pricePerPerson": usd(95),
+                "total": usd(285),
+            },
+            {
+                "leg": "return",
+                "from": "FCO",
+                "to": "BOS",
+                "date": "2027-05-20",
+                "carrier": "Air Sample",
+                "flightNumber": "AS 202",
+                "depart": "10:05",
+                "arrive": "14:40",
+                "stops": 0,
+                "pricePerPerson": usd(455),
+                "total": usd(1365),
+            },
         ],
         "hotels": [
-            {"stop": "Paris", "name": "Hotel Lumière", "nights": 3, "rooms": 1, "pricePerNight": usd(180),
-             "total": usd(540), "rating": 4.2},
-            {"stop": "Rome", "name": "Albergo Sole", "nights": 2, "rooms": 1, "pricePerNight": usd(150),
-             "total": usd(300), "rating": None},
+            {
+                "stop": "Paris",
+                "name": "Hotel Lumière",
+                "nights": 3,
+                "rooms": 1,
+                "pricePerNight": usd(180),
+                "total": usd(540),
+                "rating": 4.2,
+            },
+            {
+                "stop": "Rome",
+                "name": "Albergo Sole",
+                "nights": 2,
+                "rooms": 1,
+                "pricePerNight": usd(150),
+                "total": usd(300),
+                "rating": None,
+            },
         ],
         "itinerary": [
-            {"day": 1, "date": "2027-05-16", "stop": "Paris", "title": "Arrival and the Marais",
-             "items": [{"name": "Place des Vosges", "kind": "sight", "note": None},
-                       {"name": "Musée Picasso", "kind": "museum", "note": "closed Mondays"}]},
-            {"day": 2, "date": "2027-05-17", "stop": "Paris", "title": "Louvre day",
-             "items": [{"name": "Louvre Museum", "kind": "museum", "note": "book ahead"}]},
+            {
+                "day": 1,
+                "date": "2027-05-16",
+                "stop": "Paris",
+                "title": "Arrival and the Marais",
+                "items": [
+                    {"name": "Place des Vosges", "kind": "sight", "note": None},
+                    {"name": "Musée Picasso", "kind": "museum", "note": "closed Mondays"},
+                ],
+            },
+            {
+                "day": 2,
+                "date": "2027-05-17",
+                "stop": "Paris",
+                "title": "Louvre day",
+                "items": [{"name": "Louvre Museum", "kind": "museum", "note": "book ahead"}],
+            },
             {"day": 3, "date": "2027-05-18", "stop": "Rome", "title": "To Rome", "items": []},
-            {"day": 4, "date": "2027-05-19", "stop": "Rome", "title": "Ancient Rome",
-             "items": [{"name": "Colosseum", "kind": "sight", "note": None}]},
+            {
+                "day": 4,
+                "date": "2027-05-19",
+                "stop": "Rome",
+                "title": "Ancient Rome",
+                "items": [{"name": "Colosseum", "kind": "sight", "note": None}],
+            },
         ],
         "costs": {"flights": usd(2911.5), "hotels": usd(840), "activities": None, "total": usd(3751.5)},
-        "budget": {"amount": usd(3000), "status": "over", "remaining": None, "over": usd(751.5),
-                   "suggestion": "Fly on a weekday to save about $300."},
+        "budget": {
+            "amount": usd(3000),
+            "status": "over",
+            "remaining": None,
+            "over": usd(751.5),
+            "suggestion": "Fly on a weekday to save about $300.",
+        },
         "rates": {"note": "Prices are offline estimates in USD.", "source": "offline"},
         "offline": True,
     }
@@ -261,11 +337,17 @@ HOSTILE = '<img src=x onerror="document.body.dataset.injected=1"> **bold** & <b>
 def test_a_whole_plan_is_laid_out_and_agent_text_stays_text(page: ChatPage, served: Served) -> None:
     plan = sample_plan()
     answer = {
-        "type": "answer", "content": HOSTILE, "confidence": 0.9,
+        "type": "answer",
+        "content": HOSTILE,
+        "confidence": 0.9,
         "sources": [{"name": "<script>alert(1)</script>", "offline": True}],
         "metadata": {"intent": "plan_trip", "toolsUsed": ["flights"]},
-        "data": {"slots": {"destination": {"name": "Paris", "country": "FR"}}, "missing": [], "tools": [],
-                 "plan": plan},
+        "data": {
+            "slots": {"destination": {"name": "Paris", "country": "FR"}},
+            "missing": [],
+            "tools": [],
+            "plan": plan,
+        },
         "sessionId": "sample-plan",
     }
     with served.proxy.intercept("POST", "/chat", Canned(200, answer)):
@@ -315,7 +397,9 @@ def test_a_reload_restores_the_conversation_and_the_trip(page: ChatPage, served:
     assert "3 adults" in page.facts()["Travellers"]
 
 
-def test_a_new_trip_starts_empty_and_trips_can_be_switched(page: ChatPage, paris: Trip, served: Served) -> None:
+def test_a_new_trip_starts_empty_and_trips_can_be_switched(
+    page: ChatPage, paris: Trip, served: Served
+) -> None:
     as_user(page, paris.user_id, paris.session_id)
     paris_messages = page.messages()
     assert len(paris_messages) == 4 and page.current_trip() == paris.session_id
@@ -436,7 +520,8 @@ def test_the_page_is_usable_with_the_keyboard_alone(page: ChatPage, served: Serv
 
 def test_a_phone_width_has_no_horizontal_scroll(page: ChatPage, paris: Trip) -> None:
     page.driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True}
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True},
     )
     as_user(page, paris.user_id, paris.session_id)
     assert len(page.messages()) == 4
@@ -455,3 +540,17 @@ def test_a_phone_width_has_no_horizontal_scroll(page: ChatPage, paris: Trip) -> 
     page.wait(lambda _: len(page.messages()) == 6)
     BENCH.mkdir(exist_ok=True)
     page.driver.save_screenshot(str(BENCH / "chat-page-phone.png"))
+
+
+def test_under_a_stage_path_the_page_calls_the_api_under_it(
+    driver: Any, served: Served, console: ConsoleCheck
+) -> None:
+    staged = ApiProxy(served.stack_url, stage="dev").start()
+    try:
+        page = ChatPage(driver, staged.url + "/dev").open(fresh=True)  # API Gateway's stage URL, no slash
+        page.send(PARIS)
+        assert page.error() is None and len(page.messages("agent")) == 1
+        paths = {urlsplit(e.path).path for e in staged.exchanges}
+        assert {"/dev", "/dev/chat", "/dev/sessions"} <= paths and all(p.startswith("/dev") for p in paths)
+    finally:
+        staged.stop()

@@ -102,8 +102,8 @@ def test_a_401_sends_the_user_to_sign_in_again_and_keeps_the_draft(
 def test_a_refused_sign_in_is_shown_with_a_way_to_try_again(page: ChatPage, served: Served) -> None:
     page.open(fresh=True)
     page.driver.get(served.url + "?error=access_denied&error_description=The+user+cancelled")
-    page.wait(lambda _: page.error() is not None)
-    assert page.error().startswith("Sign-in did not complete (The user cancelled).")
+    error = page.wait(lambda _: page.error())
+    assert error.startswith("Sign-in did not complete (The user cancelled).")
     assert urlsplit(page.driver.current_url).query == ""
     assert not page.input.is_enabled()
     page.by_id("error-action").click()  # "Sign in again"

@@ -10,7 +10,7 @@
  *   works at / locally and under the stage path in AWS). Every turn carries an Idempotency-Key; a turn
  *   sent again after a failure (same text) reuses it, so a lost answer is not run twice.
  * - Text from the user or the agent is only ever set as text (textContent, text nodes): the page's
- *   CSP requires Trusted Types, so an innerHTML assignment would throw anyway.
+ *   CSP requires Trusted Types, so assigning markup from a string would throw anyway.
  */
 (() => {
   "use strict";
