@@ -132,12 +132,13 @@
     }
   }
 
-  function day(iso) {
+  /** "2027-05-15" -> "Sat, May 15, 2027" (or without the year: "Sat, May 15"). */
+  function day(iso, withYear = true) {
     if (typeof iso !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) return text(iso);
     const date = new Date(`${iso}T00:00:00Z`);
     if (Number.isNaN(date.getTime())) return iso;
     return new Intl.DateTimeFormat(undefined, {
-      weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC",
+      weekday: "short", day: "numeric", month: "short", year: withYear ? "numeric" : undefined, timeZone: "UTC",
     }).format(date);
   }
 
@@ -583,6 +584,7 @@
     setBusy(false);
     setSession(id);
     ui.status.textContent = "Loading the conversation…";
+    ui.messages.setAttribute("aria-busy", "true"); // a restored conversation is not read out as new
     try {
       const session = await api("GET", `sessions/${encodeURIComponent(id)}?limit=${TURNS_PER_PAGE}`);
       if (view !== state.view) return;
@@ -601,7 +603,10 @@
         showError(describe(error), { label: "Start a new trip", run: newTrip });
       }
     } finally {
-      if (view === state.view) ui.status.textContent = state.busy ? ui.status.textContent : "";
+      if (view === state.view) {
+        ui.status.textContent = "";
+        ui.messages.setAttribute("aria-busy", "false");
+      }
     }
   }
 
@@ -737,7 +742,7 @@
       "tr",
       { "data-leg": text(flight.leg) },
       cell(route, [leg, carrier].filter(Boolean).join(" · ")),
-      cell(day(flight.date), [times, stops].filter(Boolean).join(", ")),
+      cell(day(flight.date, false), [times, stops].filter(Boolean).join(", ")),
       cell(money(flight.total), per ? `${per} per person` : "", { class: "money" }),
     );
   }
@@ -761,7 +766,7 @@
       "p",
       { class: "day" },
       `Day ${count(entry.day) ?? "?"}${entry.title ? `: ${text(entry.title)}` : ""} `,
-      el("span", { class: "sub" }, [day(entry.date), text(entry.stop)].filter(Boolean).join(" · ")),
+      el("span", { class: "sub" }, [day(entry.date, false), text(entry.stop)].filter(Boolean).join(" · ")),
     );
     const activities = items.length
       ? el("ul", {}, ...items.map((item) => el(
