@@ -300,6 +300,8 @@ def _environ(template: SamTemplate, values: LocalValues, endpoint_url: str | Non
         "AWS_REGION": values.region,
         # X-Ray needs a daemon; Powertools' Tracer is a no-op with this set.
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # There is no authorizer here: the API takes the caller from userId / X-User-Id.
+        "TRUST_CLIENT_IDENTITY": "true",
     }
     if endpoint_url:
         environ["AWS_ENDPOINT_URL"] = endpoint_url

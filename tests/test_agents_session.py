@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,7 +10,8 @@ import pytest
 from durable_agents.agents.base import BaseAgent
 from durable_agents.agents.errors import Forbidden, InvalidMessage, NotFound, UnsupportedMessageType
 from durable_agents.agents.factory import AgentFactory
-from durable_agents.runtime import Env
+from durable_agents.agents.session import MAX_SESSIONS
+from durable_agents.runtime import DurableObject, Env, rpc
 from tests.support.agents import agents_env, chat, message
 
 
@@ -47,8 +47,9 @@ def sessions(env: Env, user: str = "alice") -> Any:
 def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None:
     stub = sessions(agent_env)
     first = stub.start_session("alice")
-    assert set(first) == {"sessionId", "conversationId", "createdAt", "lastActivity", "expiresAt"}
-    assert first["conversationId"] == first["sessionId"]
+    assert set(first) == {"sessionId", "createdAt", "lastActivity", "expiresAt"}
+    assert len(first["sessionId"]) == 32 and first["sessionId"] != stub.start_session("alice")["sessionId"]
+    stub.end_session(stub.list_sessions()[0]["sessionId"])
     assert datetime.fromisoformat(first["expiresAt"]) - clock.now == timedelta(days=7)
 
     clock.advance(hours=1)
@@ -57,8 +58,9 @@ def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None
     assert [s["sessionId"] for s in stub.list_sessions()] == ["s2", first["sessionId"]]
 
     clock.advance(hours=1)
-    touched = stub.touch_session(first["sessionId"])
+    touched = stub.touch_session(first["sessionId"], "Lisbon")
     assert touched["createdAt"] == first["createdAt"] and touched["lastActivity"] > first["lastActivity"]
+    assert touched["title"] == "Lisbon" and stub.get_session(first["sessionId"]) == touched
     assert [s["sessionId"] for s in stub.list_sessions()] == [first["sessionId"], "s2"]
     again = stub.start_session("alice", "s2")  # an existing session is returned, refreshed
     assert again["createdAt"] == second["createdAt"] and again["lastActivity"] > second["lastActivity"]
@@ -68,6 +70,17 @@ def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None
     with pytest.raises(NotFound):
         stub.touch_session("s2")
     assert [s["sessionId"] for s in stub.list_sessions()] == [first["sessionId"]]
+    with pytest.raises(NotFound):
+        stub.get_session("s2")
+
+
+def test_at_most_max_sessions_are_kept(agent_env: Env, clock: Clock) -> None:
+    stub = sessions(agent_env)
+    for index in range(MAX_SESSIONS + 2):
+        stub.start_session("alice", f"s{index}")
+        clock.advance(minutes=1)
+    listed = [s["sessionId"] for s in stub.list_sessions()]
+    assert listed == [f"s{index}" for index in range(MAX_SESSIONS + 1, 1, -1)]  # the two oldest forgotten
 
 
 def test_a_session_manager_serves_only_its_user(agent_env: Env) -> None:
@@ -78,11 +91,19 @@ def test_a_session_manager_serves_only_its_user(agent_env: Env) -> None:
     assert sessions(agent_env).list_sessions() == []
 
 
+class StoredKeys(DurableObject):
+    """Bound under SESSION_MANAGER in a probe Env: the keys a session manager really stores."""
+
+    @rpc(read_only=True)
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(self.storage.list(prefix=prefix))
+
+
 def stored_session_ids(env: Env, dynamodb: Any, user: str = "alice") -> set[str]:
-    """The session ids in the user's stored ``sessions`` value, read straight from the table."""
-    key = env.SESSION_MANAGER.id_from_name(f"session:{user}").key
-    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": key}, "sk": {"S": "STATE"}})["Item"]
-    return set(json.loads(item["kv"]["M"]["sessions"]["S"]))
+    """The session ids the user's SessionManager stores (expired ones included), read by a probe object."""
+    probe = Env(env.settings, {"SESSION_MANAGER": f"{__name__}:StoredKeys"}, dynamodb=dynamodb)
+    keys = probe.SESSION_MANAGER.get_by_name(f"session:{user}").keys("s:")
+    return {key.removeprefix("s:") for key in keys}
 
 
 def test_idle_sessions_expire_and_are_dropped(agent_env: Env, dynamodb: Any, clock: Clock) -> None:
@@ -96,8 +117,9 @@ def test_idle_sessions_expire_and_are_dropped(agent_env: Env, dynamodb: Any, clo
     with pytest.raises(NotFound):
         stub.touch_session("old")
     assert stored_session_ids(agent_env, dynamodb) == {"old", "recent"}  # reads do not write
-    stub.set_preferences({"currency": "EUR"})  # any write drops the expired record from storage
-    assert stored_session_ids(agent_env, dynamodb) == {"recent"}
+    stub.start_session("alice", "new")  # starting a session drops the expired records from storage
+    assert stored_session_ids(agent_env, dynamodb) == {"recent", "new"}
+    stub.end_session("new")
 
     reopened = stub.start_session("alice", "old")  # the same id starts afresh
     assert datetime.fromisoformat(reopened["createdAt"]) == clock.now
@@ -157,9 +179,13 @@ def test_conversations_keep_their_session_alive_and_reopen_an_expired_one(
     send("hello")
     stub = sessions(agent_env)
     opened = stub.list_sessions()[0]
+    clock.advance(seconds=5)
+    send("Plan a trip to Lisbon")  # every routed turn refreshes the session's activity and title
+    touched = stub.list_sessions()[0]
+    assert touched["lastActivity"] > opened["lastActivity"] and touched["title"] == "Lisbon"
     clock.advance(days=6)
-    send("hello again")  # more than an hour later: the session's activity is refreshed
-    assert stub.list_sessions()[0]["lastActivity"] > opened["lastActivity"]
+    send("hello again")
+    assert stub.list_sessions()[0]["lastActivity"] > touched["lastActivity"]
 
     clock.advance(days=8)  # idle past expiry
     assert stub.list_sessions() == []

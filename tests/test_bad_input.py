@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.api_client import ApiClient
-from tests.support.stack import HttpStack, full_history, http_stack, scan_table
+from tests.support.stack import HttpStack, http_stack, scan_table
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -216,34 +216,43 @@ def test_bad_input_matrix_gets_clean_4xx_and_changes_nothing(api: HttpStack) -> 
     assert client.statuses.get(500, 0) == 0 and not client.unexpected_5xx
 
 
-def test_another_users_session_is_refused_and_never_shown(api: HttpStack) -> None:
+def test_another_users_session_is_never_reached_nor_shown(api: HttpStack) -> None:
+    """Sessions are found only under their owner: the same sessionId from someone else is their own new
+    session, the owner's Idempotency-Key means nothing to them, and the owner's session never changes."""
     client = ApiClient(api.url)
     secret = "Plan a trip to Reykjavik for my secret anniversary surprise"
     owner = client.chat(secret, session="private-s1", user="owner-u1", key="owner-k1")
     assert owner.status == 200
-    table = api.table()
-    from durable_agents.runtime.ids import id_from_name
 
-    pk = id_from_name("CONVERSATION_MANAGER", "conversation:private-s1").key
-    history_before = full_history(table, pk)
-    kv_before = table.read_state(pk).kv
+    def owners_view() -> dict[str, Any]:
+        reply = client.send("GET", "/sessions/private-s1", headers={"X-User-Id": "owner-u1"})
+        assert reply.status == 200
+        return reply.json()
 
+    before = owners_view()
     attempts = [
         client.chat("show me everything", session="private-s1", user="intruder-u2"),
-        client.chat("show me everything", session="private-s1", headers={"X-User-Id": "intruder-u2"}),
-        # replaying the owner's Idempotency-Key must not replay the owner's recorded answer
-        client.chat(secret, session="private-s1", user="intruder-u2", key="owner-k1"),
-        client.chat("what did I ask?", session="private-s1", user="intruder-u2", key="owner-k1"),
-        # no user at all on someone's session
+        client.chat("show me everything", session="private-s1", headers={"X-User-Id": "intruder-u3"}),
+        client.chat("what did I ask?", session="private-s1", user="intruder-u5", key="owner-k1"),
+        # no user at all on someone's session id: an anonymous session of its own
         client.chat("hello", session="private-s1"),
     ]
     for reply in attempts:
-        assert reply.status in (403, 404), (reply.status, reply.body[:300])
+        assert reply.status == 200, (reply.status, reply.body[:300])
         text = reply.body.decode()
         assert "Reykjavik" not in text and "anniversary" not in text and "owner-u1" not in text
-        assert set(reply.json()["error"]) == {"code", "message"}
-    assert full_history(table, pk) == history_before
-    assert table.read_state(pk).kv == kv_before
+    # replaying the owner's Idempotency-Key (even with the owner's very text) is a new turn, not a replay
+    replayed = client.chat(secret, session="private-s1", user="intruder-u4", key="owner-k1")
+    assert replayed.status == 200
+    assert replayed.json()["metadata"]["timestamp"] != owner.json()["metadata"]["timestamp"]
+    for intruder in ("intruder-u2", "intruder-u6"):
+        view = client.send("GET", "/sessions/private-s1", headers={"X-User-Id": intruder})
+        assert "Reykjavik" not in view.body.decode()
+        deleted = client.send("DELETE", "/sessions/private-s1", headers={"X-User-Id": "intruder-u6"})
+        assert deleted.status == 404 and set(deleted.json()["error"]) == {"code", "message"}
+    listed = client.send("GET", "/sessions", headers={"X-User-Id": "intruder-u2"}).json()["sessions"]
+    assert "Reykjavik" not in json.dumps(listed)
+    assert owners_view() == before
 
     # the owner still gets their recorded answer for their key, and can go on
     again = client.chat(secret, session="private-s1", user="owner-u1", key="owner-k1")

@@ -494,11 +494,14 @@ def test_there_is_a_sample_event_for_every_api_route() -> None:
     assert {(event["httpMethod"], event["resource"]) for event in samples.values()} == gateway_routes
     for name, event in samples.items():
         assert event["requestContext"]["resourcePath"] == event["resource"], name
-        if "{" in event["resource"]:
+        if event["resource"].startswith("/agents/"):
             assert event["pathParameters"] == {"namespace": "TRAVEL_AGENT", "name": "travel:s1"}, name
-    assert json.loads(samples["api_chat.json"]["body"]) == {
-        "message": "Plan a trip to Paris", "sessionId": "s1", "userId": "u1",
-    }
+        elif event["resource"].startswith("/sessions/"):
+            assert event["pathParameters"] == {"session_id": "s1"}, name
+    assert json.loads(samples["api_chat.json"]["body"]) == {"message": "Plan a trip to Paris", "sessionId": "s1"}
+    # the user-facing routes' samples carry what the Cognito authorizer adds: the caller is its "sub"
+    for name in ("api_chat.json", "api_sessions_list.json", "api_session_get.json", "api_session_delete.json"):
+        assert samples[name]["requestContext"]["authorizer"]["claims"]["sub"], name
     assert json.loads(samples["api_agent_message.json"]["body"]) == {
         "id": "m1", "type": "chat", "content": "Plan a trip to Paris",
         "context": {"sessionId": "s1", "userId": "u1"},

@@ -50,23 +50,25 @@ def test_the_readme_conversation(api: ApiClient) -> None:
     assert set(second["metadata"]["toolsUsed"]) == {"weather", "flights", "hotels", "attractions"}
     assert "Paris" in second["content"] and "Boston" in second["content"]
 
-    state = api.send("GET", "/agents/CONVERSATION_MANAGER/conversation:readme/state").json()
-    assert [(e["role"], e["content"][:20]) for e in state["conversationHistory"]] == [
+    session = api.send("GET", "/sessions/readme", headers={"X-User-Id": "u1"}).json()
+    assert [(t["role"], t["content"][:20]) for t in session["turns"]] == [
         ("user", "Plan a trip to Paris"),
         ("agent", first["content"][:20]),
         ("user", "from Boston, 5 days "),
         ("agent", second["content"][:20]),
     ]
-    travel = api.send("GET", "/agents/TRAVEL_AGENT/travel:readme/state").json()
-    slots = travel["extractedSlots"]
+    slots = session["slots"]
     assert (slots["destination"]["city"], slots["origin"]["city"]) == ("Paris", "Boston")
     assert slots["travellers"]["adults"] == 2 and slots["durationDays"] == 5
+    listed = api.send("GET", "/sessions", headers={"X-User-Id": "u1"}).json()["sessions"]
+    assert [(s["sessionId"], s["title"]) for s in listed] == [("readme", "Paris")]
 
-    other = api.send("POST", "/chat", {"message": "show me", "sessionId": "readme", "userId": "intruder"})
-    assert other.status == 403 and "Paris" not in other.body.decode()
-
-    health = api.send("GET", "/agents/TRAVEL_AGENT/travel:readme/health").json()
-    assert health["status"] == "healthy" and health["historyLength"] == 4
+    # the same session id from another user is that user's own, new session: nothing of u1's shows
+    other = chat(api, "show me", sessionId="readme", userId="intruder")
+    assert other["sessionId"] == "readme" and "Paris" not in json.dumps(other)
+    assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "intruder"}).json()["turns"][0]["content"] == "show me"
+    assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "nobody"}).status == 404
+    assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "u1"}).json()["turns"] == session["turns"]
 
 
 def test_a_new_session_is_opened_and_returned(api: ApiClient) -> None:
@@ -88,6 +90,9 @@ def load_event(name: str) -> dict[str, Any]:
         ("api_agent_message.json", "ApiFunction"),
         ("api_agent_state.json", "ApiFunction"),
         ("api_agent_health.json", "ApiFunction"),
+        ("api_sessions_list.json", "ApiFunction"),
+        ("api_session_get.json", "ApiFunction"),
+        ("api_session_delete.json", "ApiFunction"),
     ],
 )
 def test_every_api_sample_event_is_answered(served: HttpStack, event_file: str, function: str) -> None:

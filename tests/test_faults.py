@@ -203,7 +203,8 @@ def test_soak_random_faults_under_contention(dynamodb: Any) -> None:
 
 from tests.support.api_client import ApiClient  # noqa: E402
 from tests.support.crash_objects import BINDINGS as CRASH_BINDINGS  # noqa: E402
-from tests.support.stack import HttpStack, full_history, http_stack  # noqa: E402
+from durable_agents.api.identity import scoped_key  # noqa: E402
+from tests.support.stack import HttpStack, http_stack  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -288,14 +289,10 @@ def test_a_chat_turn_killed_mid_turn_does_not_block_the_session(api: HttpStack) 
     assert reply.status == 200, reply.body[:300]
     assert time.monotonic() - started < 10
     assert client.unexpected_5xx == []
-    table = api.table()
-    from durable_agents.runtime.ids import id_from_name
-
-    for namespace, name in (("CONVERSATION_MANAGER", "conversation"), ("TRAVEL_AGENT", "travel")):
-        history = full_history(table, id_from_name(namespace, f"{name}:{session}").key)
-        assert [(e["role"], e["messageId"]) for e in history] == [
-            ("user", "crash-k0"), ("agent", "crash-k0"), ("user", "crash-k2"), ("agent", "crash-k2"),
-        ], namespace
+    k0, k2 = (scoped_key(user, "turn", key) for key in ("crash-k0", "crash-k2"))
+    assert [(e["role"], e["messageId"]) for e in client.transcript(session, user)] == [
+        ("user", k0), ("agent", k0), ("user", k2), ("agent", k2),
+    ]
 
 
 def test_chat_turns_under_random_dynamodb_faults_are_exact(api: HttpStack) -> None:
@@ -323,13 +320,10 @@ def test_chat_turns_under_random_dynamodb_faults_are_exact(api: HttpStack) -> No
     finally:
         faults.detach()
     assert faults.total > 0
-    from durable_agents.runtime.ids import id_from_name
-
-    table = api.table()
-    for namespace, name in (("CONVERSATION_MANAGER", "conversation"), ("TRAVEL_AGENT", "travel")):
-        history = full_history(table, id_from_name(namespace, f"{name}:{session}").key)
-        assert [e["messageId"] for e in history if e["role"] == "user"] == sent, namespace
-        assert [e["messageId"] for e in history if e["role"] == "agent"] == sent, namespace
+    history = client.transcript(session, user)
+    sent = [scoped_key(user, "turn", key) for key in sent]
+    assert [e["messageId"] for e in history if e["role"] == "user"] == sent
+    assert [e["messageId"] for e in history if e["role"] == "agent"] == sent
 
 
 def test_chat_while_dynamodb_throttles_answers_503_then_recovers_exactly_once(api: HttpStack) -> None:
@@ -349,10 +343,10 @@ def test_chat_while_dynamodb_throttles_answers_503_then_recovers_exactly_once(ap
     assert set(reply.json()["error"]) == {"code", "message"} and "Traceback" not in reply.body.decode()
     again = client.chat("from Paris", session=session, user=user, key="t-1")
     assert again.status == 200
-    from durable_agents.runtime.ids import id_from_name
-
-    history = full_history(api.table(), id_from_name("CONVERSATION_MANAGER", f"conversation:{session}").key)
-    assert [e["messageId"] for e in history if e["role"] == "user"] == ["t-0", "t-1"]
+    history = client.transcript(session, user)
+    assert [e["messageId"] for e in history if e["role"] == "user"] == [
+        scoped_key(user, "turn", key) for key in ("t-0", "t-1")
+    ]
 
 
 
@@ -437,15 +431,16 @@ def test_every_tool_failing_still_answers(api: HttpStack, travel_agent_hooks: An
 def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
     api: HttpStack, travel_agent_hooks: Any, broken: str
 ) -> None:
-    from durable_agents.runtime.ids import id_from_name
-
     client = ApiClient(api.url)
     session, user = f"llm-{broken}", "llm-u"
     assert client.chat("Plan a trip to Vienna", session=session, user=user, key="ok-1").status == 200
-    table = api.table()
-    pks = [id_from_name(ns, f"{kind}:{session}").key for ns, kind in
-           (("CONVERSATION_MANAGER", "conversation"), ("TRAVEL_AGENT", "travel"))]
-    before = [(full_history(table, pk), table.read_state(pk).kv) for pk in pks]
+
+    def view() -> Any:
+        """The session as its owner sees it: transcript, slots and plan (activity times aside)."""
+        body = client.send("GET", f"/sessions/{session}", headers={"X-User-Id": user}).json()
+        return {key: body[key] for key in ("turns", "slots", "plan")}
+
+    before = view()
 
     if broken == "registry":
         from durable_agents.agents.travel import default_tool_registry
@@ -459,11 +454,13 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
     text = reply.body.decode()
     assert set(reply.json()["error"]) == {"code", "message"} and reply.json()["error"]["message"]
     assert "internal detail" not in text and "Traceback" not in text and ".py" not in text
-    assert [(full_history(table, pk), table.read_state(pk).kv) for pk in pks] == before  # nothing recorded
+    assert view() == before  # nothing recorded
 
     travel_agent_hooks.language_model = None
     travel_agent_hooks.tool_registry = None
     again = client.chat("from Boston, 3 days in June, 2 adults", session=session, user=user, key="broken-1")
     assert again.status == 200  # the same turn, retried once the model is back, is answered and recorded once
-    history = full_history(table, pks[0])
-    assert [e["messageId"] for e in history if e["role"] == "user"] == ["ok-1", "broken-1"]
+    history = client.transcript(session, user)
+    assert [e["messageId"] for e in history if e["role"] == "user"] == [
+        scoped_key(user, "turn", key) for key in ("ok-1", "broken-1")
+    ]

@@ -42,7 +42,7 @@ ENVIRONMENT = {
     "STATE_TABLE", "OBJECT_RETENTION_DAYS", "SESSION_IDLE_DAYS", "OBJECT_HOST_FUNCTION", "COORDINATION_STATE_MACHINE_ARN",
     "LEASE_SECONDS", "LEASE_MARGIN_SECONDS", "BUSY_WAIT_SECONDS", "LLM_PROVIDER", "BEDROCK_MODEL_ID",
     "TOOL_PROVIDER", "TOOL_TIMEOUT_SECONDS", "TOOL_SECRETS_PARAMETER", "SCRAPER_ALLOW_PRIVATE_NETWORKS",
-    "COGNITO_DOMAIN", "COGNITO_CLIENT_ID",
+    "TRUST_CLIENT_IDENTITY", "IDEMPOTENCY_HOURS", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID",
     "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", *BINDINGS,
 }
 DATA_ACTIONS = {
@@ -117,6 +117,9 @@ def test_every_route_of_the_http_contract_with_its_auth() -> None:
     assert {(route.method, route.path, route.auth, route.function) for route in TEMPLATE.routes} == {
         ("GET", "/", "NONE", "ApiFunction"),
         ("POST", "/chat", "NONE", "ApiFunction"),
+        ("GET", "/sessions", "NONE", "ApiFunction"),
+        ("GET", "/sessions/{session_id}", "NONE", "ApiFunction"),
+        ("DELETE", "/sessions/{session_id}", "NONE", "ApiFunction"),
         ("GET", "/health", "NONE", "ApiFunction"),
         ("POST", "/agents/{namespace}/{name}/message", "AWS_IAM", "ApiFunction"),
         ("GET", "/agents/{namespace}/{name}/state", "AWS_IAM", "ApiFunction"),
@@ -223,6 +226,7 @@ def test_the_environment_is_exactly_the_contract() -> None:
     assert {name: environment[name] for name in BINDINGS} == BINDINGS
     assert environment["STATE_TABLE"] == f"{STACK}-StateTable"
     assert environment["SCRAPER_ALLOW_PRIVATE_NETWORKS"] == "false"
+    assert environment["TRUST_CLIENT_IDENTITY"] == "false"  # in AWS only the authorizer says who calls
     assert environment["LLM_PROVIDER"] == "embedded" and environment["TOOL_PROVIDER"] == "offline"
 
 
@@ -237,11 +241,12 @@ def test_fixed_names_in_the_environment_are_the_resources_names() -> None:
 @pytest.mark.parametrize("parameter, variable", [
     ("LlmProvider", "LLM_PROVIDER"), ("ToolProvider", "TOOL_PROVIDER"), ("LogLevel", "POWERTOOLS_LOG_LEVEL"),
     ("RetentionDays", "OBJECT_RETENTION_DAYS"), ("BusyWaitSeconds", "BUSY_WAIT_SECONDS"),
+    ("IdempotencyHours", "IDEMPOTENCY_HOURS"),
 ])
 def test_tunables_are_parameters(parameter: str, variable: str) -> None:
     choices = TEMPLATE.document["Parameters"][parameter].get("AllowedValues")
     value = str(choices[-1]) if choices else "7"
-    if parameter == "RetentionDays":
+    if parameter in ("RetentionDays", "IdempotencyHours"):
         value = "*=7"
     assert TEMPLATE.resolve_environment(values(**{parameter: value}))[variable] == value
 

@@ -55,6 +55,17 @@ class Settings(BaseModel):
     tool_secrets_parameter: str = Field(
         default="", description="SSM SecureString parameter holding live tool API keys as JSON."
     )
+    trust_client_identity: bool = Field(
+        default=False,
+        description=(
+            "Take the caller from userId / X-User-Id when the request has no authorizer identity (the local "
+            "stack only); false = such requests get 401."
+        ),
+    )
+    idempotency_hours: str = Field(
+        default="*=24",
+        description="How long an idempotency key is honoured, per binding: 'CONVERSATION_MANAGER=48,*=24'.",
+    )
     scraper_allow_private_networks: bool = Field(
         default=False, description="Let the scraper fetch loopback/private addresses (tests only)."
     )
@@ -101,12 +112,21 @@ class Settings(BaseModel):
 
     def retention_days(self, binding: str) -> float:
         """Retention of ``binding``'s idle objects, from ``object_retention_days``."""
-        table: dict[str, float] = {}
-        for part in self.object_retention_days.split(","):
-            if "=" in part:
-                key, _, value = part.partition("=")
-                table[key.strip()] = float(value)
-        return table.get(binding, table.get("*", 30.0))
+        return _per_binding(self.object_retention_days, binding, 30.0)
+
+    def idempotency_seconds(self, binding: str) -> float:
+        """How long a keyed call on a ``binding`` object is remembered, from ``idempotency_hours``."""
+        return _per_binding(self.idempotency_hours, binding, 24.0) * 3600
+
+
+def _per_binding(spec: str, binding: str, default: float) -> float:
+    """The value for ``binding`` in a ``'NAME=value,*=value'`` setting (``*`` is every other binding)."""
+    table: dict[str, float] = {}
+    for part in spec.split(","):
+        if "=" in part:
+            key, _, value = part.partition("=")
+            table[key.strip()] = float(value)
+    return table.get(binding, table.get("*", default))
 
 
 def environment_variable_names() -> set[str]:

@@ -146,6 +146,20 @@ class ApiClient:
             extra["Idempotency-Key"] = key
         return self.send("POST", "/chat", payload, extra)
 
+    def transcript(self, session: str, user: str, *, page: int = 50) -> list[dict[str, Any]]:
+        """``user``'s whole transcript of ``session``, oldest first, read page by page through
+        ``GET /sessions/{id}`` (``page`` turns at a time), checked to have no gaps."""
+        turns: list[dict[str, Any]] = []
+        cursor = ""
+        while cursor is not None:
+            reply = self.send("GET", f"/sessions/{session}?limit={page}{cursor}", headers={"X-User-Id": user})
+            assert reply.status == 200, reply.body[:300]
+            body = reply.json()
+            turns = body["turns"] + turns
+            cursor = None if body["nextCursor"] is None else f"&before={body['nextCursor']}"
+        assert [turn["seq"] for turn in turns] == list(range(1, len(turns) + 1)), "transcript pages have gaps"
+        return turns
+
     def state(self, namespace: str, name: str) -> Reply:
         from urllib.parse import quote
 

@@ -5,9 +5,11 @@ What it gives a subclass:
 - ``handle_message(message)``: dispatch on ``message.type`` to the methods marked ``@handles("type")``;
   an unknown type raises :class:`UnsupportedMessageType` listing the supported ones. Unless a handler
   says otherwise (``record=False``), the message and the response are appended to ``storage.history``
-  as two :class:`HistoryEntry` items (one item each: a turn's cost never depends on the history length).
+  as two :class:`HistoryEntry` items, except for a message a conversation routed here
+  (``context.conversationId`` set): the conversation keeps the transcript, so it is not stored twice.
 - ``get_state()`` (read-only: no lease), ``update_state(updates)`` (only ``preferences``, ``context`` and
-  ``extractedSlots``), ``health()`` (read-only).
+  ``extractedSlots``), ``health()`` (read-only), ``summary()`` (read-only: the slots, plus what a
+  subclass adds in :meth:`BaseAgent._summary_extra`), ``wipe()`` (delete everything the agent stores).
 - :meth:`BaseAgent.route`, the seed's ``fetch`` as a table: ``(HTTP method, path) -> RPC method name``.
 
 State layout (each a storage key, all small): ``meta`` (createdAt, lastUpdated), ``slots``,
@@ -195,7 +197,7 @@ class BaseAgent(DurableObject):
             )
         attribute, record = entry
         response: AgentResponse = getattr(self, attribute)(message)
-        if record:
+        if record and message.context.conversation_id is None:
             self._record_exchange(message, response)
         self._touch()
         return response
@@ -229,6 +231,17 @@ class BaseAgent(DurableObject):
             self._store_field(storage_key, merged)
         self._touch()
         return self._state()
+
+    @rpc(read_only=True)
+    def summary(self) -> dict[str, Any]:
+        """What a session view shows of this agent: ``{"slots": ..., **_summary_extra()}``."""
+        return {"slots": self.storage.get("slots") or {}, **self._summary_extra()}
+
+    @rpc
+    def wipe(self) -> dict[str, Any]:
+        """Delete every value and the whole history of this agent, for good."""
+        self.storage.delete_all()
+        return {"wiped": self.name}
 
     @rpc(read_only=True)
     def health(self) -> dict[str, Any]:
@@ -288,6 +301,10 @@ class BaseAgent(DurableObject):
     def _validate_slots(self, slots: dict[str, Any]) -> dict[str, Any]:
         """Check (and normalise) ``extractedSlots`` before it is stored; subclasses with a schema override."""
         return slots
+
+    def _summary_extra(self) -> dict[str, Any]:
+        """What :meth:`summary` adds to the slots; subclasses with more to show override it."""
+        return {}
 
     def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The ``context`` ``get_state`` shows; subclasses add what they keep elsewhere."""

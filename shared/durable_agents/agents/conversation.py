@@ -1,19 +1,32 @@
-"""``ConversationManager`` (binding CONVERSATION_MANAGER, name ``conversation:<sessionId>``).
+"""``ConversationManager`` (binding CONVERSATION_MANAGER, name ``conversation:<sessionKey>``).
 
 The conversation behind ``/chat``: it belongs to one user, routes each message to the right agent and
-keeps both sides of the exchange in its own history.
+keeps the conversation's transcript, both sides of every exchange, in its history (the agents it routes
+to keep only what they need: the travel agent its slots and plan, not a second transcript). Its name is
+the session key (:func:`~durable_agents.agents.factory.session_key` of the owner and the session id),
+and so are the names of its agents: ``travel:<sessionKey>``, ``scraping:<sessionKey>``.
 
-- ``start_conversation(user_id, session_id, agents=None)``: records the owner, the active agents
-  (``["travel"]`` by default; ``scraping`` joins when asked for, when a page message arrives or when a
-  coordination uses it) and the user's preferences, fetched once from the user's SessionManager (which
-  also opens or refreshes the session record). Starting again is harmless for the owner and
-  :class:`Forbidden` for anyone else.
+Storage: ``conversation`` (the record: ``conversationId`` (the session key), ``sessionId`` (the id the
+client sees), ``ownerUserId``, ``agents``, ``startedAt``, ``lastActivity``, ``title``), ``preferences``,
+``coordinations`` and ``coordination:<id>``; the transcript is ``storage.history``
+(:class:`~durable_agents.agents.models.HistoryEntry` items).
+
+- ``start_conversation(user_id, session_id, agents=None)``: records the owner, the session id, the
+  active agents (``["travel"]`` by default; ``scraping`` joins when asked for, when a page message
+  arrives or when a coordination uses it) and the user's preferences, fetched once from the user's
+  SessionManager (which also opens or refreshes the session record). Starting again is harmless for the
+  owner and :class:`Forbidden` for anyone else.
 - ``route_message(message, agent=None)``: the first message starts the conversation (its owner is
-  ``message.context.user_id``); a message from another user, or without a user id, is
-  :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the best one (chat ->
-  ``travel:<sessionId>``, ``scrape`` / ``scrape_many`` -> ``scraping:<sessionId>``) with
-  ``idempotency_key = message.id``, and the agent's response is returned as is. A message id already
-  in the recent history is not routed or recorded again: the agent replays its recorded response.
+  ``message.context.user_id``, its session ``message.context.session_id``); a message from another user,
+  or without a user id, is :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the
+  best one (chat -> ``travel``, ``scrape`` / ``scrape_many`` -> ``scraping``) with
+  ``idempotency_key = message.id``, and the agent's response is returned as is. Every routed turn
+  refreshes the session's activity and title (the trip's destination) in the user's SessionManager. A
+  message id already in the recent history is not routed or recorded again: the agent replays its
+  recorded response.
+- ``transcript(limit, before)`` (read-only): a page of the transcript, newest page first, oldest turn
+  first within it; ``session_view(limit, before)`` (read-only): the record, the travel agent's slots
+  and plan, and that page. ``delete_session()``: wipes this conversation and its agents for good.
 - ``coordinate_agents(message, agents)``: one task per agent (the travel agent answers the message;
   the scraping agent fetches pages about the destination: ``content.urls`` when given, else the
   destination's :attr:`ConversationManager.destination_pages`). With
@@ -38,18 +51,29 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from ..runtime import rpc
+from ..runtime import ObjectStub, rpc
 from ..runtime.errors import DurableObjectError, ObjectCallError, UnknownBinding
-from .base import BaseAgent, chat_text, clip, handles, iso, message_text, parse_time
+from .base import BaseAgent, chat_text, clip, handles, iso, message_text
 from .errors import Forbidden, InvalidMessage, NotFound
 from .factory import KIND_BY_BINDING, KINDS, AgentFactory, object_name
-from .models import AgentContext, AgentMessage, AgentResponse, ResponseMetadata, Source
+from .models import AgentContext, AgentMessage, AgentResponse, HistoryEntry, ResponseMetadata, Source
+from .session import ANONYMOUS_PREFIX
 
 ROUTABLE = ("travel", "scraping")
 """Agents a conversation can route to and coordinate."""
 SCRAPING_TYPES = frozenset({"scrape", "scrape_many"})
 COORDINATIONS_KEPT = 10
 MAX_COORDINATION_URLS = 5
+TRANSCRIPT_PAGE = 20
+MAX_TRANSCRIPT_PAGE = 100
+
+
+def _destination_name(response: AgentResponse) -> str | None:
+    """The trip's destination an agent's answer reports (``data.slots.destination.name``), if any."""
+    slots = (response.data or {}).get("slots")
+    destination = slots.get("destination") if isinstance(slots, dict) else None
+    name = destination.get("name") if isinstance(destination, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def coordination_id(conversation: str, message_id: str) -> str:
@@ -62,11 +86,10 @@ class ConversationManager(BaseAgent):
 
     destination_pages: ClassVar[tuple[str, ...]] = ("https://en.wikivoyage.org/wiki/{name}",)
     """Pages the scraping agent reads about a destination in a coordination (``{name}`` is URL-quoted)."""
-    session_touch_seconds: ClassVar[float] = 3600.0
-    """How often (at most) routing a message refreshes the session's activity in the SessionManager."""
 
     @property
-    def session_id(self) -> str:
+    def session_key(self) -> str:
+        """The key naming this conversation and its agents (the name after ``conversation:``)."""
         return self.name_suffix("conversation")
 
     # --- RPC --------------------------------------------------------------------------------------------
@@ -75,19 +98,15 @@ class ConversationManager(BaseAgent):
     def start_conversation(
         self, user_id: str, session_id: str, agents: list[str] | None = None
     ) -> dict[str, Any]:
-        if session_id != self.session_id:
-            raise InvalidMessage(
-                f"this conversation belongs to session {self.session_id!r}, not {session_id!r}"
-            )
-        record = self._start(user_id, agents)
+        record = self._start(user_id, session_id, agents)
         self._touch()
         return record
 
     @rpc
     def route_message(self, message: AgentMessage, agent: str | None = None) -> AgentResponse:
-        record = self._start(message.context.user_id, None)
+        record = self._start(message.context.user_id, message.context.session_id, None)
         kind = self._select(message, agent)
-        stub = AgentFactory(self.env).stub(kind, self.session_id)
+        stub = AgentFactory(self.env).stub(kind, self.session_key)
         forwarded = self._forward(message)
         replay = self._seen(message.id)
         response = AgentResponse.model_validate(
@@ -97,13 +116,59 @@ class ConversationManager(BaseAgent):
             return response
         self.append_history("user", message.id, message_text(message), message.type)
         self.append_history("agent", message.id, response.content, response.type)
-        self._activity(record, kind)
+        self._activity(record, kind, title=_destination_name(response))
         self._touch()
         return response
 
+    @rpc(read_only=True)
+    def transcript(self, limit: int = TRANSCRIPT_PAGE, before: int | None = None) -> dict[str, Any]:
+        """The ``limit`` turns before sequence number ``before`` (default: the newest), oldest first, and
+        the cursor of the page before them (``None`` at the start of the conversation)."""
+        if not 1 <= limit <= MAX_TRANSCRIPT_PAGE:
+            raise InvalidMessage(f"limit must be 1-{MAX_TRANSCRIPT_PAGE}")
+        if before is not None and before < 1:
+            raise InvalidMessage("before must be a positive sequence number")
+        entries = self.storage.history.list(end=before, limit=limit, reverse=True)[::-1]
+        turns = [
+            {"seq": seq, **HistoryEntry.model_validate(entry).to_json()}
+            for seq, entry in entries
+        ]
+        first = entries[0][0] if entries else None
+        return {"turns": turns, "nextCursor": first if first is not None and first > 1 else None}
+
+    @rpc(read_only=True)
+    def session_view(self, limit: int = TRANSCRIPT_PAGE, before: int | None = None) -> dict[str, Any]:
+        """What ``GET /sessions/{id}`` shows: the record, the trip (slots and plan), a transcript page.
+        :class:`NotFound` when the conversation was never started (or was deleted)."""
+        record = self.storage.get("conversation")
+        if record is None:
+            raise NotFound("no such session")
+        page = self.transcript(limit, before)
+        trip = AgentFactory(self.env).travel_agent(self.session_key).summary()
+        return {
+            "sessionId": record["sessionId"],
+            "title": record.get("title"),
+            "createdAt": record["startedAt"],
+            "lastActivity": record["lastActivity"],
+            "slots": trip.get("slots") or {},
+            "plan": trip.get("plan"),
+            **page,
+        }
+
+    @rpc
+    def delete_session(self) -> dict[str, Any]:
+        """Wipe this conversation and every agent of its session, for good (``deleted``: whether the
+        conversation existed)."""
+        existed = self.storage.get("conversation") is not None
+        factory = AgentFactory(self.env)
+        for kind in ROUTABLE:
+            factory.stub(kind, self.session_key).wipe()
+        self.storage.delete_all()
+        return {"deleted": existed}
+
     @rpc
     def coordinate_agents(self, message: AgentMessage, agents: list[str]) -> dict[str, Any]:
-        record = self._start(message.context.user_id, None)
+        record = self._start(message.context.user_id, message.context.session_id, None)
         kinds = self._agents(agents)
         cid = coordination_id(self.name, message.id)
         existing = self.storage.get(f"coordination:{cid}")
@@ -131,8 +196,7 @@ class ConversationManager(BaseAgent):
             results = self._run_in_process(tasks)
             self._save_coordination(coordination)
             coordination = self._record_coordination(cid, results)
-        for kind in coordination["agents"]:
-            record = self._activity(record, kind)
+        self._activity(record, *coordination["agents"])
         self._touch()
         return coordination
 
@@ -161,7 +225,9 @@ class ConversationManager(BaseAgent):
         agents = content.get("agents")
         if agents is not None and not isinstance(agents, list):
             raise InvalidMessage("content.agents must be a list of agent names")
-        record = self.start_conversation(message.context.user_id or "", self.session_id, agents)
+        record = self.start_conversation(
+            message.context.user_id or "", message.context.session_id or self.session_key, agents
+        )
         return AgentResponse(
             type="state",
             content=f"Conversation {record['conversationId']} with {', '.join(record['agents'])}.",
@@ -198,7 +264,7 @@ class ConversationManager(BaseAgent):
 
     # --- the conversation record ------------------------------------------------------------------------
 
-    def _start(self, user_id: str | None, agents: list[str] | None) -> dict[str, Any]:
+    def _start(self, user_id: str | None, session_id: str | None, agents: list[str] | None) -> dict[str, Any]:
         """The conversation record, created on first use; checks the caller owns it."""
         record: dict[str, Any] | None = self.storage.get("conversation")
         wanted = self._agents(agents) if agents is not None else []
@@ -208,6 +274,10 @@ class ConversationManager(BaseAgent):
                 raise Forbidden("this conversation belongs to a user; the message carries no user id")
             if user_id != owner:
                 raise Forbidden("this conversation belongs to another user")
+            if session_id is not None and session_id != record["sessionId"]:
+                raise InvalidMessage(
+                    f"this conversation belongs to session {record['sessionId']!r}, not {session_id!r}"
+                )
             missing = [kind for kind in wanted if kind not in record["agents"]]
             if missing:
                 record = {**record, "agents": [*record["agents"], *missing]}
@@ -215,55 +285,63 @@ class ConversationManager(BaseAgent):
             return record
         if not user_id:
             raise InvalidMessage("a conversation is started by a message with context.userId")
-        preferences = self._open_session(user_id)
+        session = session_id or self.session_key
+        preferences = self._open_session(user_id, session)
         now = iso(self.now())
         record = {
-            "conversationId": self.session_id,
-            "sessionId": self.session_id,
+            "conversationId": self.session_key,
+            "sessionId": session,
             "ownerUserId": user_id,
             "agents": wanted or ["travel"],
             "startedAt": now,
             "lastActivity": now,
-            "sessionTouchedAt": now,
         }
         self.storage.put("conversation", record)
         if preferences:
             self.storage.put("preferences", preferences)
         return record
 
-    def _open_session(self, user_id: str) -> dict[str, Any]:
-        """Open (or refresh) the session in the user's SessionManager; the user's preferences."""
+    def _session_manager(self, user_id: str) -> ObjectStub | None:
+        """The user's SessionManager (``None`` for an anonymous owner, or when none is bound)."""
+        if user_id.startswith(ANONYMOUS_PREFIX):
+            return None
         try:
-            stub = AgentFactory(self.env).session_manager(user_id)
+            return AgentFactory(self.env).session_manager(user_id)
         except UnknownBinding:
+            return None
+
+    def _open_session(self, user_id: str, session_id: str) -> dict[str, Any]:
+        """Open (or refresh) the session in the user's SessionManager; the user's preferences."""
+        stub = self._session_manager(user_id)
+        if stub is None:
             return {}
-        stub.start_session(user_id, self.session_id)
+        stub.start_session(user_id, session_id)
         preferences = stub.get_preferences()
         return preferences if isinstance(preferences, dict) else {}
 
-    def _activity(self, record: dict[str, Any], kind: str) -> dict[str, Any]:
-        now = self.now()
-        record = {**record, "lastActivity": iso(now)}
-        if kind not in record["agents"]:
-            record["agents"] = [*record["agents"], kind]
-        touched = parse_time(record.get("sessionTouchedAt"))
-        if touched is None or (now - touched).total_seconds() >= self.session_touch_seconds:
-            self._refresh_session(record["ownerUserId"])
-            record["sessionTouchedAt"] = iso(now)
+    def _activity(self, record: dict[str, Any], *kinds: str, title: str | None = None) -> dict[str, Any]:
+        """Record a routed turn: the conversation's activity (and the agents it used), and the session's in
+        the SessionManager (every turn, so that the user's session list is ordered by real activity)."""
+        record = {**record, "lastActivity": iso(self.now())}
+        record["agents"] = list(dict.fromkeys([*record["agents"], *kinds]))
+        if title:
+            record["title"] = title
+        self._refresh_session(record)
         self.storage.put("conversation", record)
         return record
 
-    def _refresh_session(self, user_id: str) -> None:
-        try:
-            stub = AgentFactory(self.env).session_manager(user_id)
-        except UnknownBinding:
+    def _refresh_session(self, record: dict[str, Any]) -> None:
+        stub = self._session_manager(record["ownerUserId"])
+        if stub is None:
             return
         try:
-            stub.touch_session(self.session_id)
+            stub.touch_session(record["sessionId"], record.get("title"))
         except (NotFound, ObjectCallError) as error:
             if isinstance(error, ObjectCallError) and error.error_type != "NotFound":
                 raise
-            stub.start_session(user_id, self.session_id)  # the session expired meanwhile: reopen it
+            # the session expired (or was forgotten) meanwhile: reopen it
+            stub.start_session(record["ownerUserId"], record["sessionId"])
+            stub.touch_session(record["sessionId"], record.get("title"))
 
     def _agents(self, agents: list[str]) -> list[str]:
         unknown = [agent for agent in agents if agent not in ROUTABLE]
@@ -285,9 +363,9 @@ class ConversationManager(BaseAgent):
         if preferences:
             metadata["preferences"] = preferences
         context = AgentContext(
-            session_id=self.session_id,
+            session_id=self.session_key,
             user_id=message.context.user_id,
-            conversation_id=self.session_id,
+            conversation_id=self.session_key,
             metadata=metadata,
         )
         update: dict[str, Any] = {"context": context}
@@ -330,7 +408,7 @@ class ConversationManager(BaseAgent):
             tasks.append(
                 {
                     "namespace": KINDS[kind].binding,
-                    "name": object_name(kind, self.session_id),
+                    "name": object_name(kind, self.session_key),
                     "method": "handle_message",
                     "args": [inner.model_dump(mode="json", by_alias=True)],
                     "kwargs": {},
@@ -358,7 +436,7 @@ class ConversationManager(BaseAgent):
 
         known = TravelSlots()
         try:
-            state = AgentFactory(self.env).travel_agent(self.session_id).get_state()
+            state = AgentFactory(self.env).travel_agent(self.session_key).get_state()
             known = TravelSlots.model_validate(state.get("extractedSlots") or {})
         except (DurableObjectError, ValidationError):
             pass

@@ -9,12 +9,15 @@ ScrapingAgent             ``SCRAPING_AGENT``          ``scraping:<taskId>``
 SessionManager            ``SESSION_MANAGER``         ``session:<userId>``
 ========================  ==========================  ==========================
 
-A conversation's id is its session's id (``/chat``'s ``sessionId``), so ``conversation:<s>`` talks to
-``travel:<s>`` and, for pages, ``scraping:<s>``.
+A chat session's objects are named by its **session key**, :func:`session_key` of the owner and the
+session id the client sees (``/chat``'s ``sessionId``): ``conversation:<key>`` talks to ``travel:<key>``
+and, for pages, ``scraping:<key>``. The key is a hash, so the same ``sessionId`` sent by two users names
+two unrelated sessions, and nobody can reach (or squat) another user's session by guessing its id.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -33,6 +36,11 @@ KINDS: dict[str, AgentKind] = {
     "session": AgentKind("SESSION_MANAGER", "session"),
 }
 KIND_BY_BINDING = {kind.binding: name for name, kind in KINDS.items()}
+
+
+def session_key(owner: str, session_id: str) -> str:
+    """The key naming the objects of ``owner``'s session ``session_id`` (32 hex characters)."""
+    return hashlib.sha256(f"session\x00{owner}\x00{session_id}".encode()).hexdigest()[:32]
 
 
 def object_name(kind: str, key: str) -> str:

@@ -1,14 +1,23 @@
 """``SessionManager`` (binding SESSION_MANAGER, name ``session:<userId>``): a user's sessions and preferences.
 
-A session record is ``{sessionId, conversationId, createdAt, lastActivity, expiresAt}``; its conversation
-is the ConversationManager ``conversation:<conversationId>`` (the conversation id is the session id).
-A session expires ``SESSION_IDLE_DAYS`` (settings) after its last activity (``expiresAt`` shows when,
-for the current setting); expired sessions are never listed or touched, and are dropped from storage
-whenever the user's object is next written. At most :data:`MAX_SESSIONS` are kept
-(the least recently active go first).
+Storage (one key per session, so touching one session rewrites only its own small record):
 
-Preferences are the user's, shared by all their sessions: a new conversation copies them when it
-starts (the ConversationManager asks :meth:`SessionManager.get_preferences`).
+``s:<sessionId>``
+    ``{sessionId, createdAt, lastActivity, title?}``; ``title`` is the trip's destination, set by the
+    conversation. Views add ``expiresAt`` (``SESSION_IDLE_DAYS`` after the last activity, for the
+    current setting).
+``preferences``
+    The user's preferences, shared by all their sessions: a new conversation copies them when it starts
+    (the ConversationManager asks :meth:`SessionManager.get_preferences`).
+
+A session's objects are named by :func:`~durable_agents.agents.factory.session_key` of the user and the
+session id, so the ids are the user's own namespace: the same id in another user's manager is another
+session. A new session without an id gets a random one (never derived from client input). Expired
+sessions are never listed or touched, and are removed whenever a session is started or ended. At most
+:data:`MAX_SESSIONS` live sessions are kept (starting one more forgets the least recently active).
+
+A user id starting with :data:`ANONYMOUS_PREFIX` (an anonymous caller of the local stack, who owns just
+the one session) has no session manager.
 
 Message types (``handle_message``; the reply is ``type="state"`` with the method's result in ``data``):
 ``start_session`` (content ``{sessionId?, preferences?}``), ``touch_session`` / ``end_session``
@@ -30,6 +39,10 @@ from .models import AgentMessage, AgentResponse, ResponseMetadata
 MAX_SESSIONS = 50
 MAX_PREFERENCES_BYTES = 4096
 MAX_SESSION_ID = 128
+MAX_TITLE_CHARS = 120
+ANONYMOUS_PREFIX = "anonymous:"
+"""User ids of anonymous local callers (``anonymous:<sessionId>``): they own one session and no manager."""
+SESSION_PREFIX = "s:"
 
 
 class SessionManager(BaseAgent):
@@ -41,7 +54,7 @@ class SessionManager(BaseAgent):
     def start_session(
         self, user_id: str, session_id: str | None = None, preferences: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """The live session ``session_id`` (its activity refreshed), or a new one (a new id if none given).
+        """The live session ``session_id`` (its activity refreshed), or a new one (a random id if none given).
 
         ``preferences``, when given, are merged into the user's preferences.
         """
@@ -50,44 +63,48 @@ class SessionManager(BaseAgent):
             _check_session_id(session_id)
         if preferences:
             self._set_preferences(preferences, replace=False)
-        sessions = self._live_sessions(write=True)
+        live = self._live_sessions(write=True)
         now = self.now()
-        record = sessions.get(session_id) if session_id is not None else None
+        record = live.get(session_id) if session_id is not None else None
         if record is None:
-            new_id = session_id or uuid.uuid4().hex
-            record = {
-                "sessionId": new_id,
-                "conversationId": new_id,
-                "createdAt": iso(now),
-                "lastActivity": iso(now),
-                "expiresAt": iso(now + self._idle()),
-            }
-        else:
-            record = {**record, "lastActivity": iso(now), "expiresAt": iso(now + self._idle())}
-        sessions[record["sessionId"]] = record
-        self._save_sessions(sessions)
+            record = {"sessionId": session_id or uuid.uuid4().hex, "createdAt": iso(now)}
+            others = sorted(live.values(), key=lambda r: r["lastActivity"], reverse=True)
+            for old in others[MAX_SESSIONS - 1 :]:
+                self.storage.delete(_key(old["sessionId"]))
+        record = {**_stored(record), "lastActivity": iso(now)}
+        self.storage.put(_key(record["sessionId"]), record)
         self._touch()
-        return record
+        return self._view(record)
 
     @rpc
-    def touch_session(self, session_id: str) -> dict[str, Any]:
-        """Record activity on a live session; :class:`NotFound` if it is unknown, ended or expired."""
-        sessions = self._live_sessions(write=True)
-        record = sessions.get(session_id)
+    def touch_session(self, session_id: str, title: str | None = None) -> dict[str, Any]:
+        """Record activity on a live session (and its ``title``, when given); :class:`NotFound` if it is
+        unknown, ended or expired."""
+        record = self._live(session_id)
         if record is None:
             raise NotFound(f"no live session {session_id!r}")
-        now = self.now()
-        record = {**record, "lastActivity": iso(now), "expiresAt": iso(now + self._idle())}
-        sessions[session_id] = record
-        self._save_sessions(sessions)
+        record = {**_stored(record), "lastActivity": iso(self.now())}
+        if title is not None:
+            record["title"] = _title(title)
+        self.storage.put(_key(session_id), record)
         self._touch()
-        return record
+        return self._view(record)
+
+    @rpc(read_only=True)
+    def get_session(self, session_id: str) -> dict[str, Any]:
+        """The live session ``session_id``; :class:`NotFound` if it is unknown, ended or expired."""
+        record = self._live(session_id)
+        if record is None:
+            raise NotFound(f"no session {session_id!r}")
+        return self._view(record)
 
     @rpc(read_only=True)
     def list_sessions(self) -> list[dict[str, Any]]:
         """The live sessions, most recently active first."""
-        sessions = self._live_sessions(write=False)
-        return sorted(sessions.values(), key=lambda record: record["lastActivity"], reverse=True)
+        live = self._live_sessions(write=False)
+        return sorted(
+            (self._view(record) for record in live.values()), key=lambda r: r["lastActivity"], reverse=True
+        )
 
     @rpc
     def set_preferences(self, prefs: dict[str, Any], replace: bool = False) -> dict[str, Any]:
@@ -103,9 +120,10 @@ class SessionManager(BaseAgent):
     @rpc
     def end_session(self, session_id: str) -> dict[str, Any]:
         """Forget the session; ``ended`` says whether it was live."""
-        sessions = self._live_sessions(write=True)
-        ended = sessions.pop(session_id, None) is not None
-        self._save_sessions(sessions)
+        live = self._live_sessions(write=True)
+        ended = session_id in live
+        if ended:
+            self.storage.delete(_key(session_id))
         self._touch()
         return {"sessionId": session_id, "ended": ended}
 
@@ -156,34 +174,29 @@ class SessionManager(BaseAgent):
     def _idle(self) -> timedelta:
         return timedelta(days=self.env.settings.session_idle_days)
 
+    def _is_live(self, record: dict[str, Any]) -> bool:
+        last = parse_time(record.get("lastActivity"))
+        return last is not None and self.now() < last + self._idle()
+
+    def _live(self, session_id: str) -> dict[str, Any] | None:
+        _check_session_id(session_id)
+        record = self.storage.get(_key(session_id))
+        return record if isinstance(record, dict) and self._is_live(record) else None
+
     def _live_sessions(self, *, write: bool) -> dict[str, dict[str, Any]]:
-        """Sessions not yet expired (``write``: the expired ones are dropped from storage too)."""
-        stored: dict[str, dict[str, Any]] = self.storage.get("sessions") or {}
-        now = self.now()
-        idle = self._idle()
-        live = {}
-        for sid, record in stored.items():
-            last = parse_time(record.get("lastActivity"))
-            if last is not None and now < last + idle:
-                live[sid] = {**record, "expiresAt": iso(last + idle)}
-        if write and len(live) != len(stored):
-            self._save_sessions(live)
+        """Sessions not yet expired (``write``: the expired ones are removed from storage too)."""
+        live: dict[str, dict[str, Any]] = {}
+        for key, record in self.storage.list(prefix=SESSION_PREFIX).items():
+            if self._is_live(record):
+                live[record["sessionId"]] = record
+            elif write:
+                self.storage.delete(key)
         return live
 
-    def _touch(self) -> None:
-        self._live_sessions(write=True)  # every write also drops the expired sessions
-        super()._touch()
-
-    def _save_sessions(self, sessions: dict[str, dict[str, Any]]) -> None:
-        if len(sessions) > MAX_SESSIONS:
-            newest = sorted(sessions.values(), key=lambda record: record["lastActivity"], reverse=True)
-            sessions = {record["sessionId"]: record for record in newest[:MAX_SESSIONS]}
-        if sessions == (self.storage.get("sessions") or {}):
-            return
-        if sessions:
-            self.storage.put("sessions", sessions)
-        else:
-            self.storage.delete("sessions")
+    def _view(self, record: dict[str, Any]) -> dict[str, Any]:
+        last = parse_time(record["lastActivity"])
+        assert last is not None
+        return {**record, "expiresAt": iso(last + self._idle())}
 
     def _set_preferences(self, prefs: dict[str, Any], *, replace: bool) -> dict[str, Any]:
         current = {} if replace else (self.storage.get("preferences") or {})
@@ -197,6 +210,24 @@ class SessionManager(BaseAgent):
         return {**stored, "userId": self.user_id, "sessions": self.list_sessions()}
 
 
+def _key(session_id: str) -> str:
+    return f"{SESSION_PREFIX}{session_id}"
+
+
+def _stored(record: dict[str, Any]) -> dict[str, Any]:
+    """The stored fields of a session record (a view's derived ``expiresAt`` dropped)."""
+    return {k: v for k, v in record.items() if k != "expiresAt"}
+
+
+def _title(title: str) -> str:
+    return " ".join(title.split())[:MAX_TITLE_CHARS]
+
+
 def _check_session_id(session_id: str) -> None:
-    if not session_id or len(session_id) > MAX_SESSION_ID or any(ord(ch) < 32 for ch in session_id):
+    if (
+        not isinstance(session_id, str)
+        or not session_id
+        or len(session_id) > MAX_SESSION_ID
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in session_id)
+    ):
         raise InvalidMessage(f"a session id is 1-{MAX_SESSION_ID} printable characters")

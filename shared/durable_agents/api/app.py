@@ -1,7 +1,12 @@
-"""The API function: ``POST /chat``, ``GET /health`` and the internal ``/agents/{namespace}/{name}/...``.
+"""The API function: ``POST /chat``, the caller's ``/sessions``, ``GET /health`` and the internal
+``/agents/{namespace}/{name}/...`` routes.
 
-``/chat`` goes to the session's ConversationManager, which routes to the TravelAgent. A retried
-request (same ``Idempotency-Key``) returns the recorded response and runs nothing twice.
+``/chat`` goes to the session's ConversationManager, which routes to the TravelAgent. Everything is
+scoped to the caller (see :mod:`durable_agents.api.identity`): a session is found only under its owner,
+a new session's id is random, and an ``Idempotency-Key`` is the caller's own. A retried request (same
+``Idempotency-Key``) returns the recorded response and runs nothing twice; without a key the API makes
+a turn key of its own before any object is called, so retries inside the stack (a Lambda invoke retried
+after a lost response) never run a turn twice either.
 """
 
 from __future__ import annotations
@@ -17,13 +22,23 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ..agents.base import chat_text
-from ..agents.errors import Forbidden, NotFound, UnsupportedMessageType
+from ..agents.errors import NotFound, UnsupportedMessageType
+from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
 from ..config import settings
 from ..runtime import Env, default_env, lambda_invocation
 from ..web import page_response
-from .errors import JSON, ApiError, error_response, map_exception
-from .requests import ChatRequest, caller_identity, check_id, check_name, idempotency_key, json_body
+from .errors import JSON, error_response, map_exception
+from .identity import Caller, resolve_caller, scoped_key
+from .requests import (
+    ChatRequest,
+    TranscriptQuery,
+    check_name,
+    header,
+    require_id,
+    idempotency_key,
+    json_body,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -33,12 +48,13 @@ app = APIGatewayRestResolver()
 ROUTES: dict[str, set[str]] = {
     "/": {"GET"},
     "/chat": {"POST"},
+    "/sessions": {"GET"},
+    "/sessions/{session_id}": {"GET", "DELETE"},
     "/health": {"GET"},
     "/agents/{namespace}/{name}/message": {"POST"},
     "/agents/{namespace}/{name}/state": {"GET"},
     "/agents/{namespace}/{name}/health": {"GET"},
 }
-_SESSION_IDS = uuid.UUID("6f1b7d0e-3c51-4c0b-9a53-2b4f0d5a9e11")
 
 
 def ok(body: dict[str, Any]) -> Response:
@@ -53,6 +69,17 @@ def env() -> Env:
 def page() -> Response:
     """The chat page (:mod:`durable_agents.web`), with this deployment's sign-in settings embedded."""
     return page_response(settings(), app.current_event.headers)
+
+
+def caller(claimed_user: str | None = None) -> Caller:
+    """The caller of the current request (``claimed_user``: a ``userId`` from the body)."""
+    event = app.current_event
+    claimed = header(dict(event.headers or {}), "x-user-id")
+    if claimed is not None:
+        require_id(claimed, "X-User-Id")
+    return resolve_caller(
+        event.raw_event, (claimed_user, claimed), trust_client=env().settings.trust_client_identity
+    )
 
 
 @app.get("/health")
@@ -71,22 +98,68 @@ def health() -> Response:
 def chat() -> Response:
     event = app.current_event
     request = ChatRequest.model_validate(json_body(event.body, is_base64=event.is_base64_encoded))
-    headers = dict(event.headers or {})
-    key = idempotency_key(headers)
-    user = _resolve_user(request, headers, event.raw_event)
-    session_id = request.session_id or _new_session_id(user, key)
-    user = user or f"anonymous:{session_id}"
-    message_id = key or uuid.uuid4().hex
+    who = caller(request.user_id)
+    key = idempotency_key(dict(event.headers or {}))
+    session_id = request.session_id or _open_session(who, key)
+    owner = who.owner_of(session_id)
+    # the turn's key exists before any object is called: a retry anywhere below it runs nothing twice
+    turn = scoped_key(owner, "turn", key) if key is not None else uuid.uuid4().hex
     message = AgentMessage(
-        id=message_id,
+        id=turn,
         type="chat",
         content=request.message,
-        context=AgentContext(session_id=session_id, user_id=user),
+        context=AgentContext(session_id=session_id, user_id=owner),
     )
-    conversation = env().CONVERSATION_MANAGER.get_by_name(f"conversation:{session_id}")
-    response = conversation.call("route_message", message, idempotency_key=_turn_key(user, message_id))
+    conversation = AgentFactory(env()).conversation(session_key(owner, session_id))
+    response = conversation.call("route_message", message, idempotency_key=turn)
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
+
+
+def _open_session(who: Caller, key: str | None) -> str:
+    """A new session for a first turn without ``sessionId``: a random id, opened in the caller's
+    SessionManager exactly once per ``Idempotency-Key`` (a retried first turn finds the same session).
+    An anonymous caller has no SessionManager: the id is just random."""
+    if who.user_id is None:
+        return uuid.uuid4().hex
+    manager = AgentFactory(env()).session_manager(who.user_id)
+    opened_key = scoped_key(who.user_id, "open", key) if key is not None else None
+    record = manager.call("start_session", who.user_id, idempotency_key=opened_key)
+    return str(record["sessionId"])
+
+
+@app.get("/sessions")
+def list_sessions() -> Response:
+    user = caller().require_user()
+    return ok({"sessions": AgentFactory(env()).session_manager(user).list_sessions()})
+
+
+@app.get("/sessions/<session_id>")
+def get_session(session_id: str) -> Response:
+    query = TranscriptQuery.from_params(app.current_event.query_string_parameters)
+    conversation = _owned_conversation(session_id)
+    return ok(conversation.session_view(query.limit, query.before))
+
+
+@app.delete("/sessions/<session_id>")
+def delete_session(session_id: str) -> Response:
+    who = caller()
+    conversation = _owned_conversation(session_id, who)
+    conversation.delete_session()
+    if who.user_id is not None:
+        AgentFactory(env()).session_manager(who.user_id).end_session(session_id)
+    return ok({"sessionId": session_id, "deleted": True})
+
+
+def _owned_conversation(session_id: str, who: Caller | None = None) -> Any:
+    """The conversation of the caller's session ``session_id``, or 404: unknown, expired, or another
+    user's (which, being named under its owner, this caller cannot even address)."""
+    require_id(session_id, "session id")
+    who = who or caller()
+    factory = AgentFactory(env())
+    if who.user_id is not None:
+        factory.session_manager(who.user_id).get_session(session_id)  # NotFound -> 404
+    return factory.conversation(session_key(who.owner_of(session_id), session_id))
 
 
 @app.post("/agents/<namespace>/<name>/message")
@@ -135,39 +208,6 @@ def _check_message(cls: type, message: AgentMessage) -> None:
         )
     if message.type == "chat":
         chat_text(message)
-
-
-def _resolve_user(request: ChatRequest, headers: dict[str, str], event: dict[str, Any]) -> str | None:
-    """The authorizer's identity in AWS; locally ``userId`` or ``X-User-Id``. They must agree."""
-    claimed = {v for v in (request.user_id, _header(headers, "x-user-id")) if v}
-    for value in claimed:
-        check_id(value, "userId")
-    verified = caller_identity(event)
-    if verified is not None:
-        if claimed - {verified}:
-            raise Forbidden("userId does not match the authenticated caller")
-        return verified
-    if len(claimed) > 1:
-        raise ApiError(400, "invalid_request", "userId and X-User-Id disagree")
-    return claimed.pop() if claimed else None
-
-
-def _new_session_id(user: str | None, key: str | None) -> str:
-    """A fresh session id; derived from the Idempotency-Key so that a retried first turn lands in
-    the same session instead of opening a second one."""
-    if key is None:
-        return uuid.uuid4().hex
-    return uuid.uuid5(_SESSION_IDS, f"{user or ''}\x00{key}").hex
-
-
-def _turn_key(user: str, message_id: str) -> str:
-    """The conversation's exactly-once key of a turn: the Idempotency-Key scoped to the caller, so that
-    another user replaying someone's key is checked (and refused) instead of served the recorded answer."""
-    return uuid.uuid5(_SESSION_IDS, f"turn\x00{user}\x00{message_id}").hex
-
-
-def _header(headers: dict[str, str], name: str) -> str | None:
-    return next((v.strip() for k, v in headers.items() if k.lower() == name and v.strip()), None)
 
 
 @app.not_found

@@ -17,11 +17,20 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$")
 
 
 def check_id(value: str, what: str) -> str:
+    """``value`` if it is a valid id (user, session, key); else ``ValueError`` (pydantic validators)."""
     if not _ID.match(value):
         raise ValueError(
             f"{what} must be 1-128 characters of letters, digits and _ . : @ - (starting with a letter or digit)"
         )
     return value
+
+
+def require_id(value: str, what: str) -> str:
+    """:func:`check_id` for ids outside a body (headers, paths): a 400 :class:`ApiError`."""
+    try:
+        return check_id(value, what)
+    except ValueError as error:
+        raise ApiError(400, "invalid_request", str(error)) from None
 
 
 def check_name(name: str) -> str:
@@ -89,16 +98,23 @@ def json_body(raw: str | None, *, is_base64: bool = False) -> dict[str, Any]:
     return body
 
 
-def caller_identity(event: dict[str, Any]) -> str | None:
-    """The user the API Gateway authorizer vouches for (Cognito ``sub``, a Lambda authorizer's
-    ``principalId``, or an IAM caller), if any."""
-    context = event.get("requestContext") or {}
-    authorizer = context.get("authorizer") or {}
-    claims = authorizer.get("claims") or {}
-    for candidate in (claims.get("sub"), authorizer.get("principalId")):
-        if candidate:
-            return str(candidate)
-    return None
+def header(headers: dict[str, str], name: str) -> str | None:
+    """The stripped, non-empty value of header ``name`` (case-insensitive), if any."""
+    return next((v.strip() for k, v in headers.items() if k.lower() == name and v and v.strip()), None)
+
+
+class TranscriptQuery(BaseModel):
+    """``GET /sessions/{id}`` query: ``limit`` turns (1-100, default 20) ``before`` a cursor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=20, ge=1, le=100)
+    before: int | None = Field(default=None, ge=1)
+
+    @classmethod
+    def from_params(cls, params: dict[str, str] | None) -> TranscriptQuery:
+        """From the query string (a ``ValidationError``, i.e. a 400, for anything else in it)."""
+        return cls.model_validate(params or {})
 
 
 def idempotency_key(headers: dict[str, str]) -> str | None:
