@@ -428,6 +428,43 @@ def test_a_new_trip_starts_empty_and_trips_can_be_switched(
     assert page.session_id() == tokyo and len(page.messages()) == 2
 
 
+def test_earlier_messages_are_fetched_with_the_cursor(page: ChatPage, served: Served) -> None:
+    def turn(seq: int) -> dict[str, Any]:
+        role = "user" if seq % 2 else "agent"
+        return {
+            "seq": seq,
+            "role": role,
+            "content": f"turn {seq}",
+            "type": "chat",
+            "timestamp": "2027-01-01T10:00:00Z",
+            "messageId": f"m{seq}",
+        }
+
+    session = {
+        "sessionId": "long-trip",
+        "createdAt": "2027-01-01T10:00:00Z",
+        "lastActivity": "2027-01-01T11:00:00Z",
+        "slots": {},
+        "plan": None,
+    }
+    path = "/sessions/long-trip"
+    with served.proxy.intercept(
+        "GET", path, Canned(200, {**session, "turns": [turn(3), turn(4)], "nextCursor": "c-3"})
+    ):
+        as_user(page, page.user_id() or "", "long-trip")
+        assert [m.text for m in page.messages()] == ["turn 3", "turn 4"] and page.shown("older")
+    with served.proxy.intercept(
+        "GET", path, Canned(200, {**session, "turns": [turn(1), turn(2)], "nextCursor": None})
+    ):
+        page.by_id("older").click()
+        page.wait(lambda _: len(page.messages()) == 4)
+    assert [m.text for m in page.messages()] == ["turn 1", "turn 2", "turn 3", "turn 4"]
+    assert not page.shown("older")
+    older = served.proxy.requests("GET", path)[-1]
+    assert "before=c-3" in older.path and "limit=" in older.path
+    assert page.driver.switch_to.active_element.text.endswith("turn 1")  # focus moves to the first shown
+
+
 # --- errors ------------------------------------------------------------------------------------------
 
 

@@ -400,7 +400,6 @@
     state.busy = busy;
     ui.input.disabled = busy;
     ui.send.disabled = busy;
-    ui.messages.setAttribute("aria-busy", String(busy));
     ui.status.textContent = busy ? "The assistant is working on your trip…" : "";
   }
 
@@ -584,7 +583,7 @@
     setBusy(false);
     setSession(id);
     ui.status.textContent = "Loading the conversation…";
-    ui.messages.setAttribute("aria-busy", "true"); // a restored conversation is not read out as new
+    ui.messages.setAttribute("aria-live", "off"); // a restored conversation is not read out as new
     try {
       const session = await api("GET", `sessions/${encodeURIComponent(id)}?limit=${TURNS_PER_PAGE}`);
       if (view !== state.view) return;
@@ -605,7 +604,7 @@
     } finally {
       if (view === state.view) {
         ui.status.textContent = "";
-        ui.messages.setAttribute("aria-busy", "false");
+        ui.messages.setAttribute("aria-live", "polite");
       }
     }
   }
