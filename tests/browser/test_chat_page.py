@@ -440,7 +440,7 @@ def test_earlier_messages_are_fetched_with_the_cursor(page: ChatPage, served: Se
             "messageId": f"m{seq}",
         }
 
-    session = {
+    session: dict[str, Any] = {
         "sessionId": "long-trip",
         "createdAt": "2027-01-01T10:00:00Z",
         "lastActivity": "2027-01-01T11:00:00Z",
@@ -522,6 +522,19 @@ def test_a_network_failure_is_shown_and_a_retry_runs_the_turn_once(
     page.wait_turn_over(0)
     assert page.error() is None and len(page.messages("agent")) == 1
     assert last_chat(served).header("Idempotency-Key") == dropped.header("Idempotency-Key") is not None
+
+
+def test_a_401_in_local_mode_says_that_no_sign_in_is_set_up(
+    page: ChatPage, served: Served, console: ConsoleCheck
+) -> None:
+    console.expect("status of 401")
+    unauthorized = Canned(401, {"error": {"code": "unauthorized", "message": "sign in"}})
+    with served.proxy.intercept("POST", "/chat", unauthorized):
+        page.send(PARIS)
+    error = page.error()
+    assert error is not None and "no sign-in set up" in error
+    assert page.driver.current_url.startswith(served.url)  # local mode: nowhere to sign in, the page stays
+    assert page.input.is_enabled() and page.input.get_attribute("value") == PARIS
 
 
 # --- keyboard and layout -----------------------------------------------------------------------------

@@ -352,6 +352,8 @@
         return "Could not reach the server. Check your connection, then send again.";
       case 400:
         return `The server did not accept that message${detail}. Change it and send again.`;
+      case 401: // only without a sign-in configured: in Cognito mode a 401 goes to the hosted UI
+        return "This server needs you to sign in, but this page has no sign-in set up (CognitoDomain, CognitoClientId).";
       case 403:
         return "This trip belongs to another user, so it cannot be opened here.";
       case 404:
