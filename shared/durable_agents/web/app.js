@@ -77,7 +77,8 @@
 
   const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
   const list = (value) => (Array.isArray(value) ? value : []);
-  const text = (value) => (typeof value === "string" ? value : typeof value === "number" ? String(value) : "");
+  const text = (value) =>
+    typeof value === "string" ? value : typeof value === "number" ? String(value) : "";
   const count = (value) => (Number.isFinite(value) ? value : null);
 
   function store(kind) {
@@ -138,7 +139,11 @@
     const date = new Date(`${iso}T00:00:00Z`);
     if (Number.isNaN(date.getTime())) return iso;
     return new Intl.DateTimeFormat(undefined, {
-      weekday: "short", day: "numeric", month: "short", year: withYear ? "numeric" : undefined, timeZone: "UTC",
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      year: withYear ? "numeric" : undefined,
+      timeZone: "UTC",
     }).format(date);
   }
 
@@ -233,7 +238,8 @@
     async function redeem(code, state) {
       const saved = JSON.parse(load("session", KEY.pkce) || "null");
       save("session", KEY.pkce, null);
-      if (!saved || saved.state !== state) throw new Error("the sign-in answer does not match this page's request");
+      if (!saved || saved.state !== state)
+        throw new Error("the sign-in answer does not match this page's request");
       const response = await fetch(`${origin}/oauth2/token`, {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -292,9 +298,8 @@
     return identity;
   }
 
-  const identity = isObject(config.auth) && config.auth.type === "cognito"
-    ? cognitoIdentity(config.auth)
-    : localIdentity();
+  const identity =
+    isObject(config.auth) && config.auth.type === "cognito" ? cognitoIdentity(config.auth) : localIdentity();
 
   // --- the API -------------------------------------------------------------------------------------
 
@@ -353,7 +358,10 @@
       case 400:
         return `The server did not accept that message${detail}. Change it and send again.`;
       case 401: // only without a sign-in configured: in Cognito mode a 401 goes to the hosted UI
-        return "This server needs you to sign in, but this page has no sign-in set up (CognitoDomain, CognitoClientId).";
+        return (
+          "This server needs you to sign in, but this page has no sign-in set up " +
+          "(CognitoDomain, CognitoClientId)."
+        );
       case 403:
         return "This trip belongs to another user, so it cannot be opened here.";
       case 404:
@@ -364,7 +372,8 @@
         return "Too many requests just now. Wait a moment, then send again.";
       case 503: {
         const seconds = Number.parseInt(error.retryAfter || "", 10);
-        const wait = Number.isFinite(seconds) && seconds > 0 ? `in ${plural(seconds, "second")}` : "in a moment";
+        const wait =
+          Number.isFinite(seconds) && seconds > 0 ? `in ${plural(seconds, "second")}` : "in a moment";
         return `The assistant is busy right now. Please try again ${wait}.`;
       }
       default:
@@ -429,7 +438,11 @@
       if (index) line.append(", ");
       const name = text(source.name) || "source";
       const url = text(source.url);
-      line.append(/^https?:\/\//i.test(url) ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, name) : name);
+      line.append(
+        /^https?:\/\//i.test(url)
+          ? el("a", { href: url, rel: "noopener noreferrer", target: "_blank" }, name)
+          : name,
+      );
       if (source.offline === true) line.append(el("span", { class: "tag" }, "offline sample data"));
     });
     return line;
@@ -474,8 +487,12 @@
     const item = el(
       "li",
       { class: `msg ${role}`, "data-role": role },
-      el("p", { class: "from" }, role === "user" ? "You" : "Assistant",
-        extra && extra.type === "clarification" ? el("span", { class: "tag" }, "question") : null),
+      el(
+        "p",
+        { class: "from" },
+        role === "user" ? "You" : "Assistant",
+        extra && extra.type === "clarification" ? el("span", { class: "tag" }, "question") : null,
+      ),
       role === "user" ? el("p", { class: "text" }, text(content)) : richText(content),
     );
     if (extra) {
@@ -506,7 +523,9 @@
   function turnItems(turns) {
     return list(turns)
       .filter((turn) => isObject(turn) && (turn.role === "user" || turn.role === "agent"))
-      .map((turn) => messageItem(turn.role, turn.content, turn.role === "agent" ? { type: turn.type } : null));
+      .map((turn) =>
+        messageItem(turn.role, turn.content, turn.role === "agent" ? { type: turn.type } : null),
+      );
   }
 
   async function send() {
@@ -564,7 +583,11 @@
         const when = moment(session.lastActivity);
         const button = el(
           "button",
-          { type: "button", "data-session": session.sessionId, "aria-current": String(session.sessionId === state.sessionId) },
+          {
+            type: "button",
+            "data-session": session.sessionId,
+            "aria-current": String(session.sessionId === state.sessionId),
+          },
           tripLabel(session),
           when ? el("span", { class: "when" }, when) : null,
         );
@@ -614,7 +637,8 @@
   async function olderTurns() {
     if (!state.sessionId || !state.cursor) return;
     const view = state.view;
-    const path = `sessions/${encodeURIComponent(state.sessionId)}?limit=${TURNS_PER_PAGE}&before=${encodeURIComponent(state.cursor)}`;
+    const query = new URLSearchParams({ limit: String(TURNS_PER_PAGE), before: state.cursor });
+    const path = `sessions/${encodeURIComponent(state.sessionId)}?${query}`;
     try {
       const session = await api("GET", path);
       if (view !== state.view) return;
@@ -658,14 +682,19 @@
     const d = isObject(plan && plan.dates) ? plan.dates : null;
     if (d && (d.start || d.end)) {
       const nights = count(d.nights) ? ` (${plural(d.nights, "night")})` : "";
-      return [`${day(d.start)} – ${day(d.end)}${nights}`, d.assumed === true ? el("span", { class: "tag" }, "assumed") : null];
+      return [
+        `${day(d.start)} – ${day(d.end)}${nights}`,
+        d.assumed === true ? el("span", { class: "tag" }, "assumed") : null,
+      ];
     }
     if (slots.departureDate) {
       const end = slots.returnDate ? ` – ${day(slots.returnDate)}` : "";
       return [`${day(slots.departureDate)}${end}`];
     }
     const month = count(slots.month)
-      ? new Intl.DateTimeFormat(undefined, { month: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2000, slots.month - 1, 1)))
+      ? new Intl.DateTimeFormat(undefined, { month: "long", timeZone: "UTC" }).format(
+          new Date(Date.UTC(2000, slots.month - 1, 1)),
+        )
       : "";
     const length = count(slots.durationDays) ? plural(slots.durationDays, "day") : "";
     return [[month, length].filter(Boolean).join(", ")];
@@ -675,14 +704,22 @@
     const slots = isObject(state.slots) ? state.slots : {};
     const plan = isObject(state.plan) ? state.plan : null;
     const stops = list(plan && plan.stops).filter(isObject);
-    const destination = stops.length > 1
-      ? stops.map((stop) => `${text(stop.name)}${count(stop.nights) ? ` (${plural(stop.nights, "night")})` : ""}`).join(" → ")
-      : place(plan && plan.destination) || place(slots.destination);
+    const destination =
+      stops.length > 1
+        ? stops
+            .map(
+              (stop) => `${text(stop.name)}${count(stop.nights) ? ` (${plural(stop.nights, "night")})` : ""}`,
+            )
+            .join(" → ")
+        : place(plan && plan.destination) || place(slots.destination);
     const party = isObject(plan && plan.party) ? plan.party : null;
     const who = party
       ? travellers(party.adults, party.children, party.rooms)
-      : isObject(slots.travellers) ? travellers(slots.travellers.adults, slots.travellers.children) : "";
-    const budget = plan && isObject(plan.budget) && isObject(plan.budget.amount) ? plan.budget.amount : slots.budget;
+      : isObject(slots.travellers)
+        ? travellers(slots.travellers.adults, slots.travellers.children)
+        : "";
+    const budget =
+      plan && isObject(plan.budget) && isObject(plan.budget.amount) ? plan.budget.amount : slots.budget;
     const interests = list(slots.interests).map(text).filter(Boolean).join(", ");
     const facts = [
       ...fact("Destination", destination),
@@ -706,14 +743,20 @@
       ui.budget.hidden = true;
       return;
     }
-    const limit = budget && isObject(budget.amount) && Number.isFinite(budget.amount.amount) ? budget.amount : null;
+    const limit =
+      budget && isObject(budget.amount) && Number.isFinite(budget.amount.amount) ? budget.amount : null;
     ui.budgetText.replaceChildren(`Plan total ${money(total)}`);
     if (limit) {
       ui.budgetText.append(` of a ${money(limit)} budget: `);
       const over = budget.status === "over" || (budget.status !== "fits" && total.amount > limit.amount);
       const by = over ? money(budget.over) : money(budget.remaining);
-      ui.budgetText.append(el("span", { class: over ? "over" : "fits" },
-        over ? `over budget${by ? ` by ${by}` : ""}` : `within budget${by ? `, ${by} left` : ""}`));
+      ui.budgetText.append(
+        el(
+          "span",
+          { class: over ? "over" : "fits" },
+          over ? `over budget${by ? ` by ${by}` : ""}` : `within budget${by ? `, ${by} left` : ""}`,
+        ),
+      );
       ui.budgetMeter.max = Math.max(limit.amount, total.amount);
       ui.budgetMeter.high = limit.amount;
       ui.budgetMeter.optimum = 0;
@@ -737,7 +780,8 @@
     const route = [text(flight.from), text(flight.to)].filter(Boolean).join(" → ");
     const leg = { outbound: "Outbound", return: "Return", between: "Between stops" }[flight.leg] || "";
     const times = [text(flight.depart), text(flight.arrive)].filter(Boolean).join("–");
-    const stops = count(flight.stops) === null ? "" : flight.stops === 0 ? "nonstop" : plural(flight.stops, "stop");
+    const stops =
+      count(flight.stops) === null ? "" : flight.stops === 0 ? "nonstop" : plural(flight.stops, "stop");
     const per = money(flight.pricePerPerson);
     return el(
       "tr",
@@ -750,7 +794,10 @@
 
   function hotelRow(hotel) {
     const rating = Number.isFinite(hotel.rating) ? `rated ${hotel.rating}` : "";
-    const stay = [count(hotel.nights) ? plural(hotel.nights, "night") : "", count(hotel.rooms) ? plural(hotel.rooms, "room") : ""];
+    const stay = [
+      count(hotel.nights) ? plural(hotel.nights, "night") : "",
+      count(hotel.rooms) ? plural(hotel.rooms, "room") : "",
+    ];
     const per = money(hotel.pricePerNight);
     return el(
       "tr",
@@ -770,13 +817,19 @@
       el("span", { class: "sub" }, [day(entry.date, false), text(entry.stop)].filter(Boolean).join(" · ")),
     );
     const activities = items.length
-      ? el("ul", {}, ...items.map((item) => el(
-        "li",
-        {},
-        text(item.name),
-        item.kind ? el("span", { class: "kind" }, ` (${text(item.kind)})`) : null,
-        item.note ? ` — ${text(item.note)}` : null,
-      )))
+      ? el(
+          "ul",
+          {},
+          ...items.map((item) =>
+            el(
+              "li",
+              {},
+              text(item.name),
+              item.kind ? el("span", { class: "kind" }, ` (${text(item.kind)})`) : null,
+              item.note ? ` — ${text(item.note)}` : null,
+            ),
+          ),
+        )
       : null;
     return el("li", {}, heading, activities);
   }
@@ -787,7 +840,10 @@
     ui.planOffline.hidden = plan.offline !== true;
     ui.planSummary.textContent = text(plan.summary);
     ui.planSummary.hidden = !plan.summary;
-    const notes = [isObject(plan.dates) ? text(plan.dates.note) : "", isObject(plan.rates) ? text(plan.rates.note) : ""];
+    const notes = [
+      isObject(plan.dates) ? text(plan.dates.note) : "",
+      isObject(plan.rates) ? text(plan.rates.note) : "",
+    ];
     ui.planNotes.textContent = notes.filter(Boolean).join(" ");
     ui.planNotes.hidden = !ui.planNotes.textContent;
 
