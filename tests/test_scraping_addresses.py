@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 
 import pytest
 
-from durable_agents.scraping import ErrorCode, ScrapeRequest, ScraperState
+from durable_agents.scraping import ErrorCode, ScrapeFailure, Scraper, ScrapeRequest, ScraperState
 from durable_agents.scraping.addresses import AddressGuard, blocked_reason, system_resolver
 from durable_agents.scraping.urls import parse_url
-from tests.support.scraping import FakeResolver, make_scraper, redirect, requested, response, web
+from tests.support.scraping import FakeClock, FakeResolver, make_scraper, redirect, requested, response, web
 
 BLOCKED = [
     "127.0.0.1",
@@ -153,10 +155,42 @@ def test_an_unresolvable_host_is_a_fetch_failure() -> None:
     assert transport.requests == []
 
 
-def test_the_guard_returns_the_checked_addresses() -> None:
-    guard = AddressGuard(FakeResolver({"two.example": ["93.184.216.34", "2606:2800:220:1::1"]}))
-    addresses = guard.check(parse_url("https://two.example/"))
-    assert [str(a) for a in addresses] == ["93.184.216.34", "2606:2800:220:1::1"]
+def test_the_guard_returns_the_checked_addresses_once_each() -> None:
+    answer = ["93.184.216.34", "2606:2800:220:1::1", "93.184.216.34"]
+    guard = AddressGuard(FakeResolver({"two.example": answer}))
+    vetted = guard.vet(parse_url("https://two.example/"), within=1.0)
+    assert [str(a) for a in vetted.addresses] == ["93.184.216.34", "2606:2800:220:1::1"]
+    robots = vetted.on_same_host(parse_url("https://two.example/robots.txt"))
+    assert robots.addresses == vetted.addresses
+    with pytest.raises(ValueError):
+        vetted.on_same_host(parse_url("https://two.example:8443/robots.txt"))
+
+
+def test_a_name_server_that_takes_its_time_cannot_hold_the_scrape() -> None:
+    release = threading.Event()
+
+    def stalling(host: str, port: int) -> list[str]:
+        release.wait(10)  # like a slow authoritative server: getaddrinfo itself has no timeout
+        return ["93.184.216.34"]
+
+    transport = web({"https://slow-dns.example/": "<p>x</p>"})
+    scraper = Scraper(transport, resolver=stalling, clock=FakeClock())
+    started = time.monotonic()
+    try:
+        result = scraper.scrape(ScrapeRequest(url="https://slow-dns.example/", timeout=0.5), ScraperState())
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+    assert result.error is not None and result.error.code is ErrorCode.TIMEOUT
+    assert "slow-dns.example" in result.error.message and transport.requests == []
+    assert 0.45 <= elapsed < 1.1
+
+
+def test_no_lookup_is_started_without_time_left() -> None:
+    resolver = FakeResolver()
+    with pytest.raises(ScrapeFailure) as caught:
+        AddressGuard(resolver).vet(parse_url("https://late.example/"), within=0)
+    assert caught.value.code is ErrorCode.TIMEOUT and resolver.lookups == []
 
 
 def test_the_system_resolver_answers_for_an_ip_literal() -> None:

@@ -1,4 +1,4 @@
-"""Real HTTP: a local ThreadingHTTPServer scraped through UrllibTransport (loopback only, no internet)."""
+"""Real HTTP: a local ThreadingHTTPServer scraped through the PinnedTransport (loopback only, no internet)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from durable_agents.config import settings
-from durable_agents.http import UrllibTransport
-from durable_agents.scraping import ErrorCode, Scraper, ScrapeRequest, ScraperState
+from durable_agents.scraping import ErrorCode, PinnedTransport, Scraper, ScrapeRequest, ScraperState
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Local Guide</title>
 <script>var leak = "SCRIPT";</script></head>
@@ -72,7 +71,7 @@ def server() -> Iterator[tuple[str, list[str]]]:
 @pytest.fixture
 def scraper(monkeypatch: pytest.MonkeyPatch) -> Iterator[Scraper]:
     for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # never used: a proxy would resolve names itself
     monkeypatch.setenv("STATE_TABLE", "unused")
     monkeypatch.setenv("SCRAPER_ALLOW_PRIVATE_NETWORKS", "true")
     settings.cache_clear()
@@ -143,6 +142,6 @@ def test_a_slow_server_times_out(server: tuple[str, list[str]], scraper: Scraper
 
 def test_loopback_is_refused_by_default(server: tuple[str, list[str]]) -> None:
     base, hits = server
-    result = Scraper(UrllibTransport()).scrape(ScrapeRequest(url=f"{base}/page.html"), ScraperState())
+    result = Scraper(PinnedTransport()).scrape(ScrapeRequest(url=f"{base}/page.html"), ScraperState())
     assert result.error is not None and result.error.code is ErrorCode.BLOCKED_ADDRESS
     assert hits == []

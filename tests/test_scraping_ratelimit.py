@@ -10,6 +10,7 @@ from tests.support.scraping import FakeClock, make_scraper, redirect, requested,
 
 A = "https://a.example"
 B = "https://b.example"
+BUDGET = 5.0
 
 
 def robots_entry(crawl_delay: float | None) -> RobotsEntry:
@@ -28,15 +29,15 @@ def test_a_request_too_soon_is_refused_with_retry_after() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock, min_interval=5, max_wait=0.5)
     state = ScraperState()
-    limiter.acquire("a.example", 5, state)
+    limiter.acquire("a.example", 5, state, budget=BUDGET)
     clock.advance(1)
     with pytest.raises(ScrapeFailure) as caught:
-        limiter.acquire("a.example", 5, state)
+        limiter.acquire("a.example", 5, state, budget=BUDGET)
     assert caught.value.code is ErrorCode.RATE_LIMITED
     assert caught.value.retry_after == pytest.approx(4)
     assert state.last_request["a.example"] == clock.now() - 1  # a refused request takes no slot
     clock.advance(4)
-    limiter.acquire("a.example", 5, state)
+    limiter.acquire("a.example", 5, state, budget=BUDGET)
     assert state.last_request["a.example"] == clock.now()
 
 
@@ -44,9 +45,9 @@ def test_a_short_wait_is_taken_instead_of_failing() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock, min_interval=1, max_wait=1)
     state = ScraperState()
-    limiter.acquire("a.example", 1, state)
+    limiter.acquire("a.example", 1, state, budget=BUDGET)
     clock.advance(0.25)
-    limiter.acquire("a.example", 1, state)
+    limiter.acquire("a.example", 1, state, budget=BUDGET)
     assert clock.sleeps == [pytest.approx(0.75)]
 
 
@@ -54,8 +55,31 @@ def test_a_clock_that_went_back_never_waits_longer_than_the_interval() -> None:
     clock = FakeClock()
     limiter = RateLimiter(clock, min_interval=1, max_wait=1)
     state = ScraperState(last_request={"a.example": clock.now() + 1000})
-    limiter.acquire("a.example", 1, state)
+    limiter.acquire("a.example", 1, state, budget=BUDGET)
     assert clock.sleeps == [1]
+
+
+def test_a_wait_longer_than_the_budget_left_is_refused_instead() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(clock, min_interval=1, max_wait=1)
+    state = ScraperState()
+    limiter.acquire("a.example", 1, state, budget=BUDGET)
+    clock.advance(0.25)
+    with pytest.raises(ScrapeFailure) as caught:
+        limiter.acquire("a.example", 1, state, budget=0.5)
+    assert caught.value.code is ErrorCode.RATE_LIMITED
+    assert caught.value.retry_after == pytest.approx(0.75)
+    assert clock.sleeps == []
+
+
+def test_the_scrape_deadline_bounds_the_wait() -> None:
+    transport = web({f"{A}/1": "<p>a1</p>", f"{A}/2": "<p>a2</p>"})
+    scraper, clock, _ = make_scraper(transport, min_interval=1, max_wait=1)
+    state = ScraperState()
+    assert scraper.scrape(ScrapeRequest(url=f"{A}/1"), state).ok
+    limited = scraper.scrape(ScrapeRequest(url=f"{A}/2", timeout=0.5), state)
+    assert limited.error is not None and limited.error.code is ErrorCode.RATE_LIMITED
+    assert clock.sleeps == []
 
 
 def test_negative_settings_are_refused() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from durable_agents.http import USER_AGENT, HttpError, HttpResponse, HttpTimeout, RecordedTransport
+from durable_agents.http import USER_AGENT, HttpError, HttpResponse, HttpTimeout
 from durable_agents.scraping import ErrorCode, RobotsEntry, ScrapeRequest, ScrapeResult, ScraperState
-from durable_agents.scraping.robots import MAX_RULES, is_allowed, parse_robots, product_token
+from durable_agents.scraping.robots import MAX_RULES, is_allowed
+from durable_agents.scraping.robotstxt import parse_robots, product_token
 from durable_agents.scraping.urls import parse_url
-from tests.support.scraping import FakeClock, make_scraper, redirect, requested, response, web
+from tests.support.scraping import FakeClock, RecordedWeb, make_scraper, redirect, requested, response, web
 
 UA = USER_AGENT
 SITE = "https://travel.example"
@@ -41,16 +43,14 @@ def test_disallowed_prefixes_and_everything_else_allowed() -> None:
 
 
 def test_longest_match_wins_and_allow_wins_a_tie() -> None:
-    robots = "\n".join(
-        [
-            "User-agent: *",
-            "Disallow: /",
-            "Allow: /guides/",
-            "Disallow: /guides/drafts/",
-            "Disallow: /tie",
-            "Allow: /tie",
-        ]
-    )
+    robots = """\
+User-agent: *
+Disallow: /
+Allow: /guides/
+Disallow: /guides/drafts/
+Disallow: /tie
+Allow: /tie
+"""
     assert not allowed(robots, "/admin")
     assert allowed(robots, "/guides/rome")  # first-match (urllib's can_fetch) would say no
     assert not allowed(robots, "/guides/drafts/x")
@@ -87,6 +87,59 @@ def test_crawl_delay_and_request_rate_of_the_star_group() -> None:
     assert parse_robots("User-agent: *\nDisallow: /x\n", UA)[1] is None
 
 
+def test_groups_follow_rfc_9309_not_urllib_robotparser() -> None:
+    # a blank line does not end a group (robotparser dropped these rules)
+    assert not allowed("User-agent: *\n\nDisallow: /private\n", "/private/x")
+    # every group naming us is combined, and so is every "*" group (robotparser kept the first only)
+    ours = (
+        "User-agent: durable-agents\nDisallow: /a\n\n"
+        "User-agent: other\nDisallow: /\n\n"
+        "User-agent: durable-agents\nDisallow: /b\n"
+    )
+    assert (allowed(ours, "/a"), allowed(ours, "/b"), allowed(ours, "/c")) == (False, False, True)
+    stars = "User-agent: *\nDisallow: /a\n\nUser-agent: *\nDisallow: /b\n"
+    assert (allowed(stars, "/a"), allowed(stars, "/b")) == (False, False)
+    # a user-agent line right after another one joins the group; after a rule it starts a new one
+    shared = (
+        "User-agent: other\nUser-agent: Durable-Agents/9\nDisallow: /shared\nUser-agent: x\nDisallow: /x\n"
+    )
+    assert not allowed(shared, "/shared") and allowed(shared, "/x")
+    # rules before any user-agent line belong to no group; crawl-delay and sitemap end no group
+    assert allowed("Disallow: /\nUser-agent: *\nDisallow: /other\n", "/page")
+    delayed = (
+        "User-agent: *\nCrawl-delay: 2\nSitemap: https://travel.example/s.xml\n"
+        "User-agent: durable-agents\nDisallow: /d\n"
+    )
+    assert not allowed(delayed, "/d") and parse_robots(delayed, UA)[1] == 2.0
+    # "/*?" is "any URL with a query" (robotparser read it as "/*", everything)
+    assert not allowed("User-agent: *\nDisallow: /*?\n", "/search?q=lisbon")
+    assert allowed("User-agent: *\nDisallow: /*?\n", "/search")
+    # CR line ends, comments, spacing and key case
+    assert not allowed("user-AGENT:*\r  DISALLOW :  /x   # no x\r", "/x/y")
+
+
+def test_crawl_delays_in_any_form_never_break_parsing() -> None:
+    assert parse_robots("User-agent: *\nCrawl-delay: 0.5\n", UA)[1] == 0.5
+    assert parse_robots("User-agent: *\nRequest-rate: 3/1m\n", UA)[1] == 20.0
+    assert parse_robots("User-agent: *\nRequest-rate: 1/2h\n", UA)[1] == 3600.0  # capped
+    for junk in ("\u00b2", "\u0661", "nan", "inf", "-1", "1e9", "", "5 seconds", "0/10", "1/x", "\u00b2/1"):
+        assert parse_robots(f"User-agent: *\nCrawl-delay: {junk}\nRequest-rate: {junk}\n", UA)[1] is None
+    # "²" made urllib.robotparser raise ValueError out of the scrape; now it is just ignored
+    transport = web(
+        {f"{SITE}/x": "<p>ok</p>"}, robots={SITE: "User-agent: *\nCrawl-delay: \u00b2\nDisallow: /p\n"}
+    )
+    result, _ = scrape(transport, f"{SITE}/x", ScraperState())
+    assert result.ok
+
+
+def test_rules_saved_in_the_old_layout_are_refused_not_misread() -> None:
+    # urllib.robotparser's quoting ("%2A" for a wildcard) means a literal "*" now: such a state must not load
+    old = {"policy": "rules", "rules": [{"allow": False, "path": "/%2A.pdf%24"}], "reason": "HTTP 200",
+           "fetched_at": 0, "expires_at": 1}  # fmt: skip
+    with pytest.raises(ValidationError):
+        ScraperState.model_validate({"robots": {SITE: old}})
+
+
 def test_an_empty_or_unrelated_robots_txt_allows_everything() -> None:
     assert allowed("", "/anything")
     assert allowed("# just a comment\nSitemap: https://travel.example/sitemap.xml\n", "/x")
@@ -94,7 +147,7 @@ def test_an_empty_or_unrelated_robots_txt_allows_everything() -> None:
 
 
 def scrape(
-    transport: RecordedTransport, url: str, state: ScraperState, **options: Any
+    transport: RecordedWeb, url: str, state: ScraperState, **options: Any
 ) -> tuple[ScrapeResult, FakeClock]:
     scraper, clock, _ = make_scraper(transport, **options)
     return scraper.scrape(ScrapeRequest(url=url), state), clock
@@ -172,6 +225,17 @@ def test_robots_txt_is_read_as_utf8_whatever_its_declared_charset() -> None:
     blocked = scraper.scrape(ScrapeRequest(url=f"{SITE}/privé/x"), state)
     assert blocked.error is not None and blocked.error.code is ErrorCode.ROBOTS_DISALLOWED
     assert scraper.scrape(ScrapeRequest(url=f"{SITE}/ok"), state).ok
+
+
+def test_a_compressed_robots_txt_cannot_be_read_and_disallows() -> None:
+    gzipped = response(
+        "r", b"\x1f\x8b\x08\x00garbage", content_type="text/plain", headers={"Content-Encoding": "gzip"}
+    )
+    transport = web({f"{SITE}/x": "<p>ok</p>"}, robots={SITE: gzipped})
+    state = ScraperState()
+    result, clock = scrape(transport, f"{SITE}/x", state, robots_error_ttl=120)
+    assert result.error is not None and result.error.code is ErrorCode.ROBOTS_DISALLOWED
+    assert "gzip" in result.error.message and state.robots[SITE].expires_at == clock.now() + 120
 
 
 def test_a_huge_robots_txt_disallows_conservatively() -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from durable_agents.config import settings
 from durable_agents.http import HttpError, HttpResponse, HttpTimeout, RecordedTransport
-from durable_agents.scraping import ErrorCode, Scraper, ScrapeRequest, ScrapeResult, ScraperState
+from durable_agents.scraping import ErrorCode, Scraper, ScrapeRequest, ScrapeResult, ScraperState, ValidUrl
+from durable_agents.scraping.addresses import IPAddress
 from durable_agents.scraping.fetch import MAX_REDIRECTS
 from durable_agents.scraping.scraper import cache_key
 from durable_agents.scraping.urls import parse_url
 from tests.support.scraping import (
     FakeClock,
     FakeResolver,
+    RecordedWeb,
     make_scraper,
     redirect,
     requested,
@@ -95,36 +98,76 @@ def test_a_timeout_is_reported_as_such() -> None:
     assert result.error is not None and result.error.code is ErrorCode.TIMEOUT
 
 
-class SlowTransport:
-    """Wraps a recorded web; each request takes ``delays[url]`` seconds of the fake clock."""
+class SlowWeb(RecordedWeb):
+    """A recorded web where each request takes ``delays[url]`` seconds of the fake clock."""
 
-    def __init__(self, inner: RecordedTransport, clock: FakeClock, delays: dict[str, float]) -> None:
-        self.inner, self.clock, self.delays = inner, clock, delays
-        self.timeouts: list[float] = []
+    def __init__(self, clock: FakeClock, delays: dict[str, float]) -> None:
+        super().__init__()
+        self.clock, self.delays = clock, delays
 
-    def __call__(self, method: str, url: str, **kwargs: Any) -> HttpResponse:
-        self.timeouts.append(kwargs["timeout"])
-        self.clock.advance(self.delays.get(url, 0.0))
-        return self.inner(method, url, **kwargs)
+    def __call__(self, url: ValidUrl, addresses: Sequence[IPAddress], **kwargs: Any) -> HttpResponse:
+        answer = super().__call__(url, addresses, **kwargs)
+        self.clock.advance(self.delays.get(url.url, 0.0))
+        return answer
 
 
 @pytest.mark.parametrize(
-    ("delay_of_a", "ok", "timeouts"), [(1.5, True, [2.0, 2.0, 0.5]), (2.0, False, [2.0, 2.0])]
+    ("delay_of_a", "ok", "timeouts"), [(0.5, True, [2.0, 1.0, 0.5]), (1.0, False, [2.0, 1.0])]
 )
-def test_the_timeout_covers_the_whole_redirect_chain(
+def test_one_deadline_covers_robots_txt_and_the_whole_redirect_chain(
     delay_of_a: float, ok: bool, timeouts: list[float]
 ) -> None:
     clock = FakeClock()
-    recorded = web({f"{SITE}/a": redirect(f"{SITE}/a", "/b"), f"{SITE}/b": "<p>b</p>"})
-    transport = SlowTransport(recorded, clock, {f"{SITE}/robots.txt": 1.0, f"{SITE}/a": delay_of_a})
-    scraper = Scraper(transport, resolver=FakeResolver(), clock=clock)
+    transport = SlowWeb(clock, {f"{SITE}/robots.txt": 1.0, f"{SITE}/a": delay_of_a})
+    transport.add("GET", f"{SITE}/robots.txt", response("r", "User-agent: *\nDisallow:\n"))
+    transport.add("GET", f"{SITE}/a", redirect(f"{SITE}/a", "/b"))
+    transport.add("GET", f"{SITE}/b", response(f"{SITE}/b", "<p>b</p>"))
+    scraper = Scraper(transport, resolver=FakeResolver(), clock=clock, min_interval=0)
     result = scraper.scrape(ScrapeRequest(url=f"{SITE}/a", timeout=2.0), ScraperState())
     assert result.ok is ok
     if not ok:
         assert result.error is not None and result.error.code is ErrorCode.TIMEOUT
-    assert transport.timeouts == pytest.approx(
-        timeouts
-    )  # robots.txt has its own budget; the chain shares one
+        assert f"{SITE}/b" not in requested(transport)
+    assert transport.timeouts == pytest.approx(timeouts)  # each exchange gets only what is left
+
+
+def test_the_rate_limit_wait_counts_against_the_deadline() -> None:
+    clock = FakeClock()
+    transport = SlowWeb(clock, {})
+    for path in ("/robots.txt", "/1", "/2"):
+        transport.add("GET", f"{SITE}{path}", response(f"{SITE}{path}", "User-agent: *\nDisallow:\n"))
+    scraper = Scraper(transport, resolver=FakeResolver(), clock=clock, min_interval=1, max_wait=1)
+    state = ScraperState()
+    assert scraper.scrape(ScrapeRequest(url=f"{SITE}/1"), state).ok
+    clock.advance(0.25)
+    assert scraper.scrape(ScrapeRequest(url=f"{SITE}/2", timeout=2.0), state).ok
+    assert clock.sleeps == [pytest.approx(0.75)]
+    assert transport.timeouts[-1] == pytest.approx(1.25)
+
+
+def test_each_request_goes_to_the_addresses_vetted_for_its_host() -> None:
+    transport = web(
+        {f"{SITE}/go": redirect(f"{SITE}/go", "https://cdn.example/x"), "https://cdn.example/x": "<p>x</p>"}
+    )
+    resolver = FakeResolver({"travel.example": ["93.184.216.34"], "cdn.example": ["2606:4700::1", "1.1.1.1"]})
+    scraper, _, _ = make_scraper(transport, resolver=resolver)
+    assert scraper.scrape(ScrapeRequest(url=f"{SITE}/go"), ScraperState()).ok
+    assert transport.pinned == [
+        (f"{SITE}/robots.txt", ("93.184.216.34",)),
+        (f"{SITE}/go", ("93.184.216.34",)),
+        ("https://cdn.example/robots.txt", ("2606:4700::1", "1.1.1.1")),
+        ("https://cdn.example/x", ("2606:4700::1", "1.1.1.1")),
+    ]
+    assert resolver.lookups == ["travel.example", "cdn.example"]  # once per host, never again to connect
+
+
+def test_a_plain_recorded_transport_is_answered_by_url() -> None:
+    recorded = RecordedTransport()
+    recorded.add("GET", f"{SITE}/robots.txt", response("r", "User-agent: *\nDisallow:\n"))
+    recorded.add("GET", f"{SITE}/p", response(f"{SITE}/p", "<p>recorded</p>"))
+    scraper = Scraper(recorded, resolver=FakeResolver(), clock=FakeClock())
+    assert page_text(scraper.scrape(ScrapeRequest(url=f"{SITE}/p"), ScraperState())) == "recorded"
+    assert [url for _, url, _ in recorded.requests] == [f"{SITE}/robots.txt", f"{SITE}/p"]
 
 
 def test_a_refused_connection_is_a_fetch_failure() -> None:
@@ -148,6 +191,17 @@ def test_retry_after_of_a_429_is_passed_on() -> None:
     scraper, _, _ = make_scraper(transport)
     result = scraper.scrape(ScrapeRequest(url=f"{SITE}/x"), ScraperState())
     assert result.error is not None and (result.error.status, result.error.retry_after) == (429, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("\u00b2", None), ("\u0661\u0662", None), ("soon", None), ("99999999", 3600.0)]
+)
+def test_an_odd_retry_after_is_ignored_or_capped_never_a_crash(header: str, expected: float | None) -> None:
+    # "²" is one Latin-1 byte in a header; str.isdigit() accepts it and float() then raised ValueError
+    transport = web({f"{SITE}/x": response(f"{SITE}/x", "", status=503, headers={"Retry-After": header})})
+    scraper, _, _ = make_scraper(transport)
+    result = scraper.scrape(ScrapeRequest(url=f"{SITE}/x"), ScraperState())
+    assert result.error is not None and (result.error.status, result.error.retry_after) == (503, expected)
 
 
 def test_unsupported_content_through_the_scraper() -> None:
@@ -270,7 +324,7 @@ def test_state_round_trips_through_json() -> None:
     assert set(restored.robots) == {SITE, "https://other.example"}
     assert set(restored.last_request) == {"travel.example", "other.example"}
     # a restored state serves the cache and keeps the limits, in a new scraper without any transport
-    fresh, _, _ = make_scraper(RecordedTransport(), clock=clock, max_wait=0)
+    fresh, _, _ = make_scraper(RecordedWeb(), clock=clock, max_wait=0)
     assert fresh.scrape(ScrapeRequest(url=f"{SITE}/a"), restored).from_cache
     limited = fresh.scrape(ScrapeRequest(url=f"{SITE}/b"), restored)
     assert limited.error is not None and limited.error.code is ErrorCode.RATE_LIMITED

@@ -80,7 +80,8 @@ def test_length_is_bounded() -> None:
         ("https://example.com/caf%C3%A9", "https://example.com/caf%C3%A9"),
         ("https://example.com/café", "https://example.com/caf%C3%A9"),
         ("https://bücher.example/", "https://xn--bcher-kva.example/"),
-        ("http://[::FFFF:1.2.3.4]:8080/", "http://[::ffff:102:304]:8080/"),
+        ("http://[::FFFF:1.2.3.4]:8080/", "http://[::ffff:1.2.3.4]:8080/"),
+        ("http://[::ffff:102:304]/", "http://[::ffff:1.2.3.4]/"),
         ("  https://example.com/trimmed  ", "https://example.com/trimmed"),
     ],
 )

@@ -9,8 +9,9 @@ Message types (both answer ``type="tool_result"``):
     ``{"url", "ok": false, "untrusted": true, "error": {"code", "message", "retryAfter", "status"}}``.
 ``scrape_many``
     ``content={"urls": [...], <the same limits>}``, at most :data:`MAX_URLS` URLs, fetched in order
-    within :data:`TIME_BUDGET_SECONDS` (the rest answer ``code="timeout"``); ``data={"results": [...],
-    "untrusted": true}``.
+    within :data:`TIME_BUDGET_SECONDS` in all: each page's timeout is cut to what is left of it, and
+    once less than :data:`MIN_SCRAPE_SECONDS` is left the rest answer ``code="timeout"`` unfetched;
+    ``data={"results": [...], "untrusted": true}``.
 
 Everything a page says is third-party data: each page carries ``untrusted: true`` and the scraping
 library's trust note, and the response's ``content`` names the URLs only, never page text.
@@ -20,14 +21,14 @@ persisted after every message, so politeness and caching hold across turns and p
 are kept small (the runtime records each one for exactly-once replies): page text defaults to
 :data:`DEFAULT_TEXT_CHARS` and is capped at :data:`MAX_TEXT_CHARS` per message.
 
-Transport and ``allow_private_networks`` come from the settings; tests set
+The transport connects only to addresses the scraper has vetted (no DNS rebinding) and ends every
+exchange by the scrape's deadline; ``allow_private_networks`` comes from the settings. Tests set
 :attr:`ScrapingAgent.transport` and :attr:`ScrapingAgent.scraper_options` (resolver, clock, limits).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import BaseAgent, content_dict, handles
@@ -35,11 +36,13 @@ from .errors import InvalidMessage
 from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
 
 if TYPE_CHECKING:
-    from ..http import HttpTransport
-    from ..scraping import ScrapeRequest, ScrapeResult, Scraper, ScraperState
+    from ..http import RecordedTransport
+    from ..scraping import Scraper, ScrapeRequest, ScrapeResult, ScraperState, ScrapeTransport
 
 MAX_URLS = 5
 TIME_BUDGET_SECONDS = 20.0
+MIN_SCRAPE_SECONDS = 1.0
+"""No page is started with less of the budget left (robots.txt cut short is cached as unreachable)."""
 DEFAULT_TEXT_CHARS = 2000
 MAX_TEXT_CHARS = 6000
 """Page text per message: one page gets up to this much; ``scrape_many`` shares it among its pages."""
@@ -59,25 +62,25 @@ _LIMITS = {
 }
 
 _network_lock = threading.Lock()
-_network: HttpTransport | None = None
+_network: ScrapeTransport | None = None
 
 
-def network_transport() -> HttpTransport:
-    """The process-wide real-network transport."""
+def network_transport() -> ScrapeTransport:
+    """The process-wide real-network transport (one TLS context, loaded on first https use)."""
     global _network
     with _network_lock:
         if _network is None:
-            from ..http import UrllibTransport
+            from ..scraping import PinnedTransport
 
-            _network = UrllibTransport()
+            _network = PinnedTransport()
         return _network
 
 
 class ScrapingAgent(BaseAgent):
     """Polite, safe page fetching with persisted scraper state (see the module documentation)."""
 
-    transport: ClassVar[HttpTransport | None] = None
-    """Injected transport; ``None`` = the real network."""
+    transport: ClassVar[ScrapeTransport | RecordedTransport | None] = None
+    """Injected transport (a :class:`RecordedTransport` answers by URL); ``None`` = the real network."""
     scraper_options: ClassVar[dict[str, Any]] = {}
     """Extra :class:`Scraper` options (``resolver``, ``clock``, ``min_interval``, ...), for tests."""
 
@@ -156,19 +159,23 @@ class ScrapingAgent(BaseAgent):
             raise InvalidMessage(f"invalid scrape limits: {error}") from None
 
     def _run(self, requests: list[ScrapeRequest]) -> list[ScrapeResult]:
-        from ..scraping import ScrapeError, ScrapeResult
+        from ..scraping import Deadline, ErrorCode, ScrapeError, ScrapeResult
 
         state = self._state_value()
         before = state.model_dump(mode="json")
         scraper = self.scraper()
-        started = time.monotonic()
+        budget = Deadline.after(scraper.clock, TIME_BUDGET_SECONDS)
         results: list[ScrapeResult] = []
         for request in requests:
-            if time.monotonic() - started > TIME_BUDGET_SECONDS:
-                error = ScrapeError(code="timeout", message="skipped: this message's time budget was used up")
+            left = budget.remaining()
+            if left < MIN_SCRAPE_SECONDS:
+                error = ScrapeError(
+                    code=ErrorCode.TIMEOUT, message="skipped: this message's time budget was used up"
+                )
                 results.append(ScrapeResult(ok=False, error=error))
                 continue
-            results.append(scraper.scrape(request, state))
+            bounded = request.model_copy(update={"timeout": min(request.timeout, left)})
+            results.append(scraper.scrape(bounded, state))
         after = state.model_dump(mode="json")
         if after != before:
             self.storage.put(STATE_KEY, after)

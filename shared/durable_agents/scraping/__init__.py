@@ -10,24 +10,20 @@ Use :class:`Scraper` with a :class:`ScraperState` the caller persists (a durable
         result.error.code  # an ErrorCode; result.error.retry_after for rate_limited
 
 What it guarantees: only http(s) URLs without credentials; no request to loopback, private,
-link-local, multicast, reserved or metadata addresses (each redirect hop re-checked); robots.txt
-honoured, crawl-delay included; one request per host per interval; bounded body size, time, text,
-links and state size; every page marked ``untrusted``.
+link-local, multicast, reserved or metadata addresses, and no connection anywhere but the addresses
+that were vetted (each host resolved once, each redirect hop re-vetted, no second lookup to rebind);
+robots.txt honoured (RFC 9309 matching in linear time), crawl-delay included; one request per host
+per interval; one total deadline per scrape that no slow or trickling server can stretch; bounded
+headers, body, text, links and state size; every page marked ``untrusted``.
 
 Known limits:
 
-* DNS rebinding: the scraper resolves and vets a host, then the transport resolves it again to
-  connect; a name whose answer changes in between is not caught (the transport would have to connect
-  to the vetted address). Likewise, through an HTTP proxy from the environment, the proxy resolves
-  names itself.
-* The transport's timeout bounds each socket operation, so a server trickling bytes can stretch one
-  exchange; the scraper's deadline applies between exchanges.
-* Only GET, identity encoding (compressed bodies are refused), no cookies, no JavaScript.
+* Only GET, identity encoding (compressed bodies are refused), no cookies, no JavaScript, no proxies.
 * Rate limits live in the caller's state: two callers with separate states do not share them.
 """
 
-from .addresses import Resolver, system_resolver
-from .clock import Clock, SystemClock
+from .addresses import Resolver, Vetted, system_resolver
+from .clock import Clock, Deadline, SystemClock
 from .errors import ErrorCode, ScrapeFailure
 from .models import (
     TRUST_NOTE,
@@ -41,14 +37,17 @@ from .models import (
     ScraperState,
 )
 from .scraper import Scraper
+from .transport import PinnedTransport, ScrapeTransport
 from .urls import ValidUrl, parse_url
 
 __all__ = [
     "TRUST_NOTE",
     "Clock",
+    "Deadline",
     "ErrorCode",
     "Page",
     "PageCacheEntry",
+    "PinnedTransport",
     "Resolver",
     "RobotsEntry",
     "RobotsRule",
@@ -56,10 +55,12 @@ __all__ = [
     "ScrapeFailure",
     "ScrapeRequest",
     "ScrapeResult",
+    "ScrapeTransport",
     "Scraper",
     "ScraperState",
     "SystemClock",
     "ValidUrl",
+    "Vetted",
     "parse_url",
     "system_resolver",
 ]

@@ -7,16 +7,21 @@ reserved, unspecified or otherwise not globally routable, including IPv4 address
 ``allow_private_networks=True`` (tests against a local server only) lifts those checks, except for
 cloud metadata endpoints, which stay refused whatever the setting: they hand out credentials.
 
-The check runs before every request the scraper makes (robots.txt, the page, each redirect hop). The
-transport resolves the name again when it connects, so a DNS answer that changes between the two
-(DNS rebinding) is not caught here; see the package documentation.
+:meth:`AddressGuard.vet` runs before every request the scraper makes to a new host (the page's host,
+each redirect hop), within what is left of the scrape's deadline (a slow name server cannot hold a
+scrape either), and returns a :class:`Vetted` URL: the URL with the addresses just approved. The
+transport connects to those addresses and never resolves the name again, so a DNS answer that
+changes after the check (DNS rebinding: public first, then ``127.0.0.1``) cannot redirect the
+connection; robots.txt of the same origin is fetched from the same addresses.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from .errors import ErrorCode, ScrapeFailure
 from .urls import ValidUrl
@@ -60,6 +65,20 @@ def blocked_reason(address: IPAddress, *, allow_private_networks: bool = False) 
     return None
 
 
+@dataclass(frozen=True)
+class Vetted:
+    """A URL and the addresses its host resolved to when the guard approved them: connect only to these."""
+
+    url: ValidUrl
+    addresses: tuple[IPAddress, ...]
+
+    def on_same_host(self, url: ValidUrl) -> Vetted:
+        """``url`` (same host and port, e.g. the origin's robots.txt) with these same addresses."""
+        if (url.host, url.port) != (self.url.host, self.url.port):
+            raise ValueError(f"{url} is not on {self.url.host}:{self.url.port}")
+        return Vetted(url=url, addresses=self.addresses)
+
+
 class AddressGuard:
     """Resolves hosts and refuses non-public addresses (see the module documentation)."""
 
@@ -67,24 +86,27 @@ class AddressGuard:
         self._resolve = resolver or system_resolver
         self._allow_private_networks = allow_private_networks
 
-    def check(self, url: ValidUrl) -> list[IPAddress]:
-        """The host's addresses, all allowed; raise ``blocked_address`` or ``fetch_failed`` otherwise."""
-        addresses = self._addresses(url)
+    def vet(self, url: ValidUrl, *, within: float) -> Vetted:
+        """``url`` with its host's addresses, all allowed, resolved within ``within`` seconds.
+
+        Raises ``blocked_address``, ``fetch_failed`` (no such name), or ``timeout``.
+        """
+        addresses = self._addresses(url, within)
         for address in addresses:
             reason = blocked_reason(address, allow_private_networks=self._allow_private_networks)
             if reason:
                 raise ScrapeFailure(
                     ErrorCode.BLOCKED_ADDRESS, f"{url.host} is {_shown(address)}, {reason}: not fetched"
                 )
-        return addresses
+        return Vetted(url=url, addresses=tuple(dict.fromkeys(addresses)))
 
-    def _addresses(self, url: ValidUrl) -> list[IPAddress]:
+    def _addresses(self, url: ValidUrl, within: float) -> list[IPAddress]:
         try:
             return [ipaddress.ip_address(url.host)]
         except ValueError:
             pass
         try:
-            resolved = self._resolve(url.host, url.port)
+            resolved = self._lookup(url.host, url.port, within)
         except (OSError, UnicodeError) as error:
             raise ScrapeFailure(ErrorCode.FETCH_FAILED, f"could not resolve {url.host}: {error}") from None
         try:
@@ -94,6 +116,31 @@ class AddressGuard:
         if not addresses:
             raise ScrapeFailure(ErrorCode.FETCH_FAILED, f"could not resolve {url.host}: no addresses")
         return addresses
+
+    def _lookup(self, host: str, port: int, within: float) -> Sequence[str]:
+        """The resolver's answer, given up on after ``within`` seconds.
+
+        ``getaddrinfo`` takes no timeout, and a name server (the attacker's own, for the attacker's
+        name) may take its time: the lookup runs in a daemon thread that is abandoned when it is late.
+        """
+        if within <= 0:
+            raise ScrapeFailure(ErrorCode.TIMEOUT, f"no time left to resolve {host}")
+        outcome: list[Sequence[str] | Exception] = []
+        done = threading.Event()
+
+        def resolve() -> None:
+            try:
+                outcome.append(self._resolve(host, port))
+            except Exception as error:  # noqa: BLE001 - raised again in the caller's thread, below
+                outcome.append(error)
+            done.set()
+
+        threading.Thread(target=resolve, name=f"resolve {host}", daemon=True).start()
+        if not done.wait(within):
+            raise ScrapeFailure(ErrorCode.TIMEOUT, f"{host} did not resolve within {within:.3g}s")
+        if isinstance(outcome[0], Exception):
+            raise outcome[0]
+        return outcome[0]
 
 
 def _shown(address: IPAddress) -> str:

@@ -38,7 +38,10 @@ class ScrapeRequest(BaseModel):
     url: str = Field(description="Absolute http(s) URL; validated by the scraper (invalid_url otherwise).")
     max_bytes: int = Field(default=MiB, gt=0, le=8 * MiB, description="Largest body accepted, in bytes.")
     timeout: float = Field(
-        default=5.0, gt=0, le=30, description="Seconds for the page's exchanges, redirects included."
+        default=5.0,
+        gt=0,
+        le=30,
+        description="Seconds for the whole scrape: robots.txt, any rate-limit wait, the page, its redirects.",
     )
     selector_hints: tuple[str, ...] = Field(
         default=(),
@@ -113,10 +116,10 @@ class ScrapeResult(BaseModel):
 
 
 class RobotsRule(BaseModel):
-    """One Allow/Disallow line of the robots.txt group that applies to us (path percent-encoded)."""
+    """One Allow/Disallow line of the robots.txt groups that apply to us."""
 
     allow: bool
-    path: str
+    pattern: str = Field(description="The rule's path, normalised; see durable_agents.scraping.robotsmatch.")
 
 
 RobotsPolicyKind = Literal["rules", "allow_all", "disallow_all"]

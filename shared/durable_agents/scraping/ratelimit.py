@@ -3,9 +3,10 @@
 The interval for a host is ``max(min_interval, crawl-delay)`` (the crawl delay from the origin's
 robots.txt, ``Request-rate`` included), capped at :data:`MAX_REQUEST_INTERVAL`. Hosts are independent.
 
-When a request comes too early the limiter waits, but only up to ``max_wait`` seconds (a short wait is
-cheaper than a round trip through the caller); beyond that it raises ``rate_limited`` with
-``retry_after``, so a durable object never sleeps through its lease: the caller reschedules instead.
+When a request comes too early the limiter waits, but only up to ``max_wait`` seconds and never past
+the scrape's deadline (a short wait is cheaper than a round trip through the caller); beyond that it
+raises ``rate_limited`` with ``retry_after``, so a durable object never sleeps through its lease: the
+caller reschedules instead.
 Only requests for pages count; robots.txt fetches do not.
 """
 
@@ -30,13 +31,13 @@ class RateLimiter:
         """Seconds between two requests to a host whose origin has ``robots``."""
         return min(max(self._min_interval, robots.crawl_delay or 0.0), MAX_REQUEST_INTERVAL)
 
-    def acquire(self, host: str, interval: float, state: ScraperState) -> None:
-        """Take ``host``'s next slot, waiting up to ``max_wait``; raise ``rate_limited`` if it is further."""
+    def acquire(self, host: str, interval: float, state: ScraperState, *, budget: float) -> None:
+        """Take ``host``'s next slot, waiting at most ``max_wait`` and ``budget``; else rate_limited."""
         now = self._clock.now()
         last = state.last_request.get(host)
         if last is not None:
             wait = min(last + interval - now, interval)  # a clock that went back never waits longer
-            if wait > self._max_wait:
+            if wait > min(self._max_wait, budget):
                 raise ScrapeFailure(
                     ErrorCode.RATE_LIMITED,
                     f"{host} allows one request every {interval:g}s; try again in {wait:.2f}s",

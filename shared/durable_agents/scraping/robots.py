@@ -2,30 +2,28 @@
 
 How an origin's robots.txt turns into a policy:
 
-* 2xx: parsed with ``urllib.robotparser``; the group naming our product token (the user agent up to
-  its first ``/``, case-insensitively) applies, else the ``*`` group, else nothing is disallowed.
-  Paths are matched the RFC 9309 way (longest matching rule wins, Allow on a tie, ``*`` and a final
-  ``$`` as wildcards), not with ``RobotFileParser.can_fetch``, which takes the first match and knows no
-  wildcards. ``Crawl-delay`` and ``Request-rate`` of that group become the origin's crawl delay.
+* 2xx: parsed by :mod:`.robotstxt` (the groups naming our product token, else the ``*`` groups) and
+  matched by :mod:`.robotsmatch` (RFC 9309: longest match wins, Allow on a tie, ``*`` and a final
+  ``$`` as wildcards, in linear time). ``Crawl-delay`` and ``Request-rate`` of those groups become
+  the origin's crawl delay. A body that is compressed (we ask for ``identity``) cannot be read:
+  everything disallowed, as for an unreachable file.
 * 404 and other 4xx: no robots.txt, everything allowed. 401/403: everything disallowed.
 * 429, 5xx, timeouts, network errors, a body over 512 KiB, a redirect to a blocked address: everything
   disallowed (conservative), cached for a shorter time so the origin is asked again soon.
 
-Redirects of robots.txt are followed (up to 5, each hop vetted), as RFC 9309 asks.
+Redirects of robots.txt are followed (up to 5, each hop vetted), as RFC 9309 asks. The fetch shares
+the scrape's deadline and goes to the addresses the page's host was just vetted at.
 """
 
 from __future__ import annotations
 
-import re
-import urllib.robotparser
-from functools import lru_cache
-from typing import Any
-from urllib.parse import quote, unquote
-
-from .clock import Clock
+from .addresses import Vetted
+from .clock import Clock, Deadline
 from .errors import ErrorCode, ScrapeFailure
 from .fetch import Fetcher
-from .models import MAX_REQUEST_INTERVAL, RobotsEntry, RobotsPolicyKind, RobotsRule, ScraperState
+from .models import RobotsEntry, RobotsPolicyKind, RobotsRule, ScraperState
+from .robotsmatch import allowed
+from .robotstxt import parse_robots, product_token
 from .urls import ValidUrl, parse_url
 
 ROBOTS_MAX_BYTES = 512 * 1024
@@ -35,45 +33,11 @@ MAX_RULES = 500
 _ACCEPT = "text/plain, */*;q=0.1"
 
 
-def product_token(user_agent: str) -> str:
-    """The name robots.txt groups match: ``durable-agents/0.1 (+...)`` -> ``durable-agents``."""
-    return user_agent.split("/", 1)[0].strip().lower()
-
-
-def parse_robots(text: str, user_agent: str) -> tuple[list[RobotsRule], float | None]:
-    """The rules and crawl delay (seconds, capped) that a robots.txt body sets for ``user_agent``."""
-    parser = urllib.robotparser.RobotFileParser()
-    parser.parse(text.splitlines())
-    # The parsed groups: ``entries`` and ``default_entry`` (the ``*`` group) are not in the documented
-    # API, nor in typeshed, but have been RobotFileParser's data model since Python 2.
-    entries: list[Any] = parser.entries  # type: ignore[attr-defined]
-    default_entry: Any = parser.default_entry  # type: ignore[attr-defined]
-    token = product_token(user_agent)
-    groups = [entry for entry in entries if token in {product_token(a) for a in entry.useragents}]
-    if not groups and default_entry is not None:
-        groups = [default_entry]
-    rules = [RobotsRule(allow=line.allowance, path=line.path) for group in groups for line in group.rulelines]
-    delays = [float(group.delay) for group in groups if group.delay is not None]
-    delays += [
-        group.req_rate.seconds / group.req_rate.requests
-        for group in groups
-        if group.req_rate is not None and group.req_rate.requests > 0
-    ]
-    crawl_delay = min(max(delays), MAX_REQUEST_INTERVAL) if delays else None
-    return rules, crawl_delay
-
-
 def is_allowed(entry: RobotsEntry, url: ValidUrl) -> bool:
-    """Whether ``entry`` lets us fetch ``url`` (longest match wins; Allow wins a tie)."""
+    """Whether ``entry`` lets us fetch ``url``."""
     if entry.policy != "rules":
         return entry.policy == "allow_all"
-    path = quote(unquote(url.target))
-    best: tuple[int, bool] | None = None
-    for rule in entry.rules:
-        candidate = (len(rule.path), rule.allow)  # longer wins; on a tie True > False, so Allow wins
-        if (best is None or candidate > best) and _pattern(rule.path).match(path):
-            best = candidate
-    return True if best is None else best[1]
+    return allowed(entry.rules, url.target)
 
 
 class RobotsPolicy:
@@ -88,12 +52,10 @@ class RobotsPolicy:
         self._ttl = ttl
         self._error_ttl = error_ttl
 
-    def check(self, url: ValidUrl, state: ScraperState, *, timeout: float) -> RobotsEntry:
-        """The origin's policy, which allows ``url``; raise ``robots_disallowed`` otherwise.
-
-        ``url``'s host must just have passed the address guard: its robots.txt is on the same host.
-        """
-        entry = self.entry_for(url, state, timeout=timeout)
+    def check(self, target: Vetted, state: ScraperState, *, deadline: Deadline) -> RobotsEntry:
+        """The origin's policy, which allows ``target``; raise ``robots_disallowed`` otherwise."""
+        url = target.url
+        entry = self.entry_for(target, state, deadline=deadline)
         if entry.policy == "disallow_all":
             raise ScrapeFailure(ErrorCode.ROBOTS_DISALLOWED, f"robots.txt of {url.origin}: {entry.reason}")
         if not is_allowed(entry, url):
@@ -103,24 +65,25 @@ class RobotsPolicy:
             )
         return entry
 
-    def entry_for(self, url: ValidUrl, state: ScraperState, *, timeout: float) -> RobotsEntry:
+    def entry_for(self, target: Vetted, state: ScraperState, *, deadline: Deadline) -> RobotsEntry:
         """The origin's cached policy, or a freshly fetched one (stored in ``state``)."""
-        cached = state.fresh_robots(url.origin, self._clock.now())
+        origin = target.url.origin
+        cached = state.fresh_robots(origin, self._clock.now())
         if cached is not None:
             return cached
-        entry = self._fetch(url, timeout=timeout)
-        state.robots[url.origin] = entry
+        entry = self._fetch(target.on_same_host(parse_url(f"{origin}/robots.txt")), deadline=deadline)
+        state.robots[origin] = entry
         return entry
 
-    def _fetch(self, url: ValidUrl, *, timeout: float) -> RobotsEntry:
-        robots_url = parse_url(f"{url.origin}/robots.txt")
+    def _fetch(self, robots: Vetted, *, deadline: Deadline) -> RobotsEntry:
         try:
-            fetched = self._fetcher.get(
-                robots_url, max_bytes=ROBOTS_MAX_BYTES, timeout=timeout, accept=_ACCEPT, vetted=True
-            )
+            fetched = self._fetcher.get(robots, deadline=deadline, max_bytes=ROBOTS_MAX_BYTES, accept=_ACCEPT)
         except ScrapeFailure as failure:
             return self._entry("disallow_all", f"robots.txt unavailable ({failure.message})", error=True)
         status = fetched.response.status
+        encoding = fetched.response.header("content-encoding").strip().lower()
+        if fetched.response.ok and encoding not in ("", "identity"):
+            return self._entry("disallow_all", f"robots.txt unreadable ({encoding} body)", error=True)
         if fetched.response.ok:
             text = fetched.response.body.decode("utf-8", errors="replace")  # RFC 9309: always UTF-8
             rules, crawl_delay = parse_robots(text, self._user_agent)
@@ -154,12 +117,3 @@ class RobotsPolicy:
             fetched_at=now,
             expires_at=now + ttl,
         )
-
-
-@lru_cache(maxsize=1024)
-def _pattern(path: str) -> re.Pattern[str]:
-    """A rule path (percent-encoded by robotparser: ``*`` is ``%2A``, ``$`` is ``%24``) as a regex."""
-    anchored = path.endswith("%24")
-    body = path[: -len("%24")] if anchored else path
-    regex = ".*".join(re.escape(part) for part in body.split("%2A"))
-    return re.compile(regex + ("$" if anchored else ""))

@@ -4,14 +4,18 @@
 
 1. validate and normalise the URL (``invalid_url``);
 2. cache lookup: a fresh page is returned with ``from_cache=True`` and no request at all;
-3. the host's addresses (``blocked_address``, ``fetch_failed`` when it does not resolve), then the
-   origin's robots.txt, from the state or fetched (``robots_disallowed``);
+3. the host's addresses, resolved once and vetted (``blocked_address``, ``fetch_failed`` when it does
+   not resolve, ``timeout`` when it resolves too slowly): every request to this host connects to
+   exactly these; then the origin's robots.txt, from the state or fetched (``robots_disallowed``);
 4. the host's rate limit: a short wait, or ``rate_limited`` with ``retry_after`` (see :mod:`.ratelimit`);
-5. GET with the request's size and time limits, following up to 5 redirects; each hop's address is
-   vetted, and a hop to another origin passes that origin's robots.txt and its host's rate limit
+5. GET with the request's size limit, following up to 5 redirects; each hop's addresses are vetted,
+   and a hop to another origin passes that origin's robots.txt and its host's rate limit
    (``blocked_address``, ``timeout``, ``too_large``, ``fetch_failed``, ``http_error``);
 6. extraction (``unsupported_content``) into a :class:`Page` marked untrusted;
 7. cache store; then the state is pruned to its bounds, whatever the outcome.
+
+Steps 3 to 5 share one deadline, ``request.timeout`` seconds from the start: each name lookup,
+robots.txt, the wait and every exchange get only what is left of it (``timeout`` once it has passed).
 
 The scraper holds no state of its own between calls: pass the same :class:`ScraperState` (persisted
 anywhere) to every call. It is not safe to use one state from two threads at once.
@@ -23,16 +27,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..config import settings
-from ..http import USER_AGENT, HttpResponse, HttpTransport, UrllibTransport
-from .addresses import AddressGuard, Resolver
-from .clock import Clock, SystemClock
+from ..http import USER_AGENT, HttpResponse, RecordedTransport
+from .addresses import AddressGuard, Resolver, Vetted
+from .clock import Clock, Deadline, SystemClock
 from .errors import ErrorCode, ScrapeFailure
 from .extract import extract
 from .fetch import Fetcher
 from .hints import parse_selector
-from .models import Page, PageCacheEntry, ScrapeRequest, ScrapeResult, ScraperState
+from .models import MAX_REQUEST_INTERVAL, Page, PageCacheEntry, ScrapeRequest, ScrapeResult, ScraperState
 from .ratelimit import RateLimiter
 from .robots import RobotsPolicy
+from .transport import PinnedTransport, ScrapeTransport, scrape_transport
 from .urls import ValidUrl, parse_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
@@ -49,7 +54,7 @@ class Scraper:
 
     def __init__(
         self,
-        transport: HttpTransport,
+        transport: ScrapeTransport | RecordedTransport,
         *,
         allow_private_networks: bool = False,
         resolver: Resolver | None = None,
@@ -64,7 +69,7 @@ class Scraper:
     ) -> None:
         self._clock = clock or SystemClock()
         self._guard = AddressGuard(resolver, allow_private_networks=allow_private_networks)
-        self._fetcher = Fetcher(transport, self._guard, self._clock, user_agent=user_agent)
+        self._fetcher = Fetcher(scrape_transport(transport), self._guard, user_agent=user_agent)
         self._robots = RobotsPolicy(
             self._fetcher, self._clock, user_agent=user_agent, ttl=robots_ttl, error_ttl=robots_error_ttl
         )
@@ -73,13 +78,20 @@ class Scraper:
         self._max_state_bytes = max_state_bytes
 
     @classmethod
-    def from_settings(cls, transport: HttpTransport | None = None, **options: Any) -> Scraper:
+    def from_settings(
+        cls, transport: ScrapeTransport | RecordedTransport | None = None, **options: Any
+    ) -> Scraper:
         """A scraper for this process: the real network by default, private networks per :func:`settings`."""
         return cls(
-            transport or UrllibTransport(),
+            transport or PinnedTransport(),
             allow_private_networks=settings().scraper_allow_private_networks,
             **options,
         )
+
+    @property
+    def clock(self) -> Clock:
+        """The clock its deadlines, rate limits and expiries are measured on."""
+        return self._clock
 
     def scrape(self, request: ScrapeRequest, state: ScraperState) -> ScrapeResult:
         """Fetch and extract ``request.url``, reading and updating ``state``; never raises for a bad page."""
@@ -97,25 +109,27 @@ class Scraper:
         if cached is not None:
             return ScrapeResult.success(cached, from_cache=True)
 
-        self._guard.check(target)
-        robots = self._robots.check(target, state, timeout=request.timeout)
-        self._limiter.acquire(target.host, self._limiter.interval(robots), state)
+        deadline = Deadline.after(self._clock, request.timeout)
+        vetted = self._guard.vet(target, within=deadline.remaining())
+        robots = self._robots.check(vetted, state, deadline=deadline)
+        self._limiter.acquire(target.host, self._limiter.interval(robots), state, budget=deadline.remaining())
         contacted = {target.host}
 
-        def before_redirect(url: ValidUrl, seconds_left: float) -> None:
-            hop_robots = self._robots.check(url, state, timeout=seconds_left)
-            if url.host in contacted:
-                self._limiter.record(url.host, state)
+        def before_redirect(hop: Vetted, deadline: Deadline) -> None:
+            host = hop.url.host
+            hop_robots = self._robots.check(hop, state, deadline=deadline)
+            if host in contacted:
+                self._limiter.record(host, state)
             else:
-                self._limiter.acquire(url.host, self._limiter.interval(hop_robots), state)
-                contacted.add(url.host)
+                interval = self._limiter.interval(hop_robots)
+                self._limiter.acquire(host, interval, state, budget=deadline.remaining())
+                contacted.add(host)
 
         fetched = self._fetcher.get(
-            target,
+            vetted,
+            deadline=deadline,
             max_bytes=request.max_bytes,
-            timeout=request.timeout,
             accept=ACCEPT,
-            vetted=True,
             before_redirect=before_redirect,
         )
         if not fetched.response.ok:
@@ -152,10 +166,21 @@ def cache_key(url: ValidUrl, request: ScrapeRequest) -> str:
 
 
 def _status_failure(url: ValidUrl, response: HttpResponse) -> ScrapeFailure:
-    retry_after = response.header("retry-after").strip()
     return ScrapeFailure(
         ErrorCode.HTTP_ERROR,
         f"{url} answered HTTP {response.status}",
         status=response.status,
-        retry_after=float(retry_after) if retry_after.isdigit() else None,
+        retry_after=retry_after_seconds(response.header("retry-after")),
     )
+
+
+def retry_after_seconds(header: str) -> float | None:
+    """A ``Retry-After`` in seconds (ASCII digits only, capped at an hour); ``None`` for anything else.
+
+    ``str.isdigit`` alone is not enough: it accepts ``²`` (a Latin-1 header byte), which ``float``
+    refuses.
+    """
+    value = header.strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return min(float(value), MAX_REQUEST_INTERVAL)

@@ -46,6 +46,11 @@ class ValidUrl:
         """``scheme://host[:port]``: the scope of a robots.txt file."""
         return _origin(self.scheme, self.host, self.port)
 
+    @property
+    def authority(self) -> str:
+        """``host[:port]`` as the ``Host`` header carries it (IPv6 in brackets, default port left out)."""
+        return self.origin.split("://", 1)[1]
+
     def __str__(self) -> str:
         return self.url
 
@@ -106,6 +111,8 @@ def _normalise_host(host: str) -> str:
             raise _invalid(f"'{host}' is not a valid IPv6 address") from None
         if address.scope_id:
             raise _invalid("IPv6 zone identifiers are not allowed")
+        if address.ipv4_mapped is not None:  # one spelling on every Python (3.13 changed str())
+            return f"::ffff:{address.ipv4_mapped}"
         return address.compressed
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
