@@ -146,6 +146,7 @@ def test_no_string_in_the_config_can_end_its_script_element() -> None:
         ("auth.example.com; script-src *", "abc123"),  # would inject a CSP directive
         ("https://auth.example.com/login", "abc123"),  # a path, not an origin
         ("javascript:alert(1)", "abc123"),
+        ("myapp", "abc123"),  # a UserPoolDomain's Ref (the prefix), not the hosted UI's host name
         ("auth.example.com", "abc 123"),
         ("auth.example.com", "a" * 129),
     ],
@@ -158,6 +159,7 @@ def test_bad_sign_in_settings_are_refused(domain: str, client_id: str) -> None:
 def test_settings_accept_a_host_or_an_origin() -> None:
     for value, expected in [
         ("auth.example.com", "https://auth.example.com"),
+        ("myapp.auth.eu-west-1.amazoncognito.com", "https://myapp.auth.eu-west-1.amazoncognito.com"),
         ("https://auth.example.com/", "https://auth.example.com"),
         (" http://127.0.0.1:8421 ", "http://127.0.0.1:8421"),
     ]:

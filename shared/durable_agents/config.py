@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 BINDING_PREFIX = "BINDING_"
 """``BINDING_<NAME>=<module>:<Class>`` declares a namespace binding, like a wrangler durable_objects entry."""
 
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -71,8 +71,9 @@ class Settings(BaseModel):
     )
     cognito_domain: str = Field(
         default="",
-        description="The user pool's hosted UI domain (auth.example.com, or an origin such as "
-        "https://auth.example.com) the chat page signs in through; empty = local mode (X-User-Id).",
+        description="The host name of the user pool's hosted UI (myapp.auth.us-east-1.amazoncognito.com, "
+        "auth.example.com, or an origin such as https://auth.example.com) the chat page signs in through; "
+        "empty = local mode (X-User-Id).",
     )
     cognito_client_id: str = Field(
         default="",
@@ -82,13 +83,17 @@ class Settings(BaseModel):
     @field_validator("cognito_domain")
     @classmethod
     def _cognito_origin(cls, value: str) -> str:
-        """``auth.example.com`` -> ``https://auth.example.com``; a value that is no bare origin is refused
-        (it goes into the page's Content-Security-Policy)."""
+        """``auth.example.com`` -> ``https://auth.example.com``. Refused: anything but an origin (the value
+        goes into the page's Content-Security-Policy) and a bare domain prefix (``myapp``: the ``Ref`` of
+        an ``AWS::Cognito::UserPoolDomain``, not a host name)."""
         value = value.strip().rstrip("/")
         if value and "://" not in value:
             value = f"https://{value}"
         if value and not _ORIGIN.match(value):
-            raise ValueError("COGNITO_DOMAIN must be a host name or an origin (https://host[:port])")
+            raise ValueError(
+                "COGNITO_DOMAIN must be the hosted UI's full host name "
+                "(myapp.auth.<region>.amazoncognito.com) or an origin (https://host[:port])"
+            )
         return value
 
     @field_validator("cognito_client_id")
