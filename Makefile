@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run test soak bench lint-template build clean
+.PHONY: run test browser-test soak bench lint-template build clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,18 @@ run: $(STAMP)  ## serve the local stack on http://127.0.0.1:$(PORT)
 
 test: $(STAMP)  ## the whole test suite (quick versions of the soak tests included)
 	$(PY) -m pytest
+
+# The chat page in headless Chromium: Debian's chromium + chromium-driver (installed with apt when
+# missing, with a font), Selenium from requirements-dev.txt. Fails, never skips, when the browser cannot run.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser-test: $(STAMP)  ## the chat page's tests in a real browser (installs chromium with apt if needed)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-liberation; \
+	fi
+	BROWSER_TESTS=required $(PY) -m pytest tests/browser tests/test_web_page.py
 
 soak: $(STAMP)  ## the long load and fault runs
 	SOAK=1 $(PY) -m pytest -m soak

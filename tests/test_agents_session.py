@@ -48,8 +48,9 @@ def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None
     stub = sessions(agent_env)
     first = stub.start_session("alice")
     assert set(first) == {"sessionId", "createdAt", "lastActivity", "expiresAt"}
-    assert len(first["sessionId"]) == 32 and first["sessionId"] != stub.start_session("alice")["sessionId"]
-    stub.end_session(stub.list_sessions()[0]["sessionId"])
+    another = stub.start_session("alice")
+    assert len(first["sessionId"]) == 32 and first["sessionId"] != another["sessionId"]
+    stub.end_session(another["sessionId"])
     assert datetime.fromisoformat(first["expiresAt"]) - clock.now == timedelta(days=7)
 
     clock.advance(hours=1)

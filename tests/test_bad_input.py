@@ -106,7 +106,7 @@ CASES: list[Case] = [
     Case("unknown_route", "GET", "/nope", None, 404, "not_found"),
     Case("unknown_agent_route", "GET", f"{AGENT}/secrets", None, 404, "not_found"),
     Case("partial_agent_route", "GET", "/agents/TRAVEL_AGENT", None, 404, "not_found"),
-    Case("root", "GET", "/", None, 404, "not_found"),
+    Case("post_root", "POST", "/", b"{}", 405, "method_not_allowed"),  # GET / is the chat page
     # --- namespaces and names --------------------------------------------------------------------------
     Case("unknown_namespace", "GET", "/agents/NOPE/x:1/state", None, 404),
     Case("lowercase_namespace", "GET", "/agents/travel_agent/travel:s1/state", None, 404),

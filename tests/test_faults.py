@@ -447,7 +447,7 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
         travel_agent_hooks.tool_registry = BrokenRegistry(default_tool_registry(default_env().settings))
     else:
         travel_agent_hooks.language_model = BrokenModel(broken)
-    reply = client.chat("from Boston, 3 days in June, 2 adults", session=session, user=user, key="broken-1")
+    reply = client.chat("What's the weather like there in June?", session=session, user=user, key="broken-1")
     assert reply.status == 502, reply.body[:300]
     text = reply.body.decode()
     assert set(reply.json()["error"]) == {"code", "message"} and reply.json()["error"]["message"]
@@ -456,7 +456,7 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
 
     travel_agent_hooks.language_model = None
     travel_agent_hooks.tool_registry = None
-    again = client.chat("from Boston, 3 days in June, 2 adults", session=session, user=user, key="broken-1")
+    again = client.chat("What's the weather like there in June?", session=session, user=user, key="broken-1")
     assert again.status == 200  # the same turn, retried once the model is back, is answered and recorded once
     history = client.transcript(session, user)
     assert [e["messageId"] for e in history if e["role"] == "user"] == [

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
-import airportsdata
 import pytest
 
 from durable_agents.llm.countries import COUNTRIES, country_name
 from durable_agents.llm.destinations import DESTINATIONS
-from durable_agents.llm.gazetteer import gazetteer, normalize
+from durable_agents.llm.gazetteer import AIRPORTS_FILE, gazetteer, normalize, read_airports
+from durable_agents.llm.regions import REGIONS
+from durable_agents.tools import places
+
+ROOT = Path(__file__).parents[1]
 
 
 @pytest.mark.parametrize(
@@ -63,12 +67,54 @@ def test_fallback_skips_heliports_and_air_bases() -> None:
     assert place is not None and place.iata == "ANC"  # not Elmendorf AFB or Merrill Field
 
 
-@pytest.mark.parametrize("table", [DESTINATIONS, COUNTRIES])
+@pytest.mark.parametrize("table", [DESTINATIONS, COUNTRIES, REGIONS])
 def test_every_curated_airport_exists(table: str) -> None:
-    airports = airportsdata.load("IATA")
-    codes = [line.split("|")[2 if table is COUNTRIES else 1] for line in table.strip().splitlines()]
-    assert len(codes) > 90
+    airports = read_airports()
+    codes = [line.split("|")[1 if table is DESTINATIONS else 2] for line in table.strip().splitlines()]
+    assert len(codes) > 25
     assert [code for code in codes if code not in airports] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "iata", "region"),
+    [
+        ("Birmingham, Alabama", "BHM", "Alabama"),
+        ("Birmingham, UK", "BHX", "England"),
+        ("Portland, Maine", "PWM", "Maine"),
+        ("Portland, OR", "PDX", "Oregon"),
+        ("Paris, TX", "PRX", "Texas"),
+        ("London, Ontario", "YXU", "Ontario"),
+        ("Springfield, Illinois", "SPI", "Illinois"),
+    ],
+)
+def test_a_qualifier_picks_the_place_in_that_state_or_country(name: str, iata: str, region: str) -> None:
+    place = gazetteer().lookup(name)
+    assert place is not None and (place.iata, place.region) == (iata, region)
+
+
+def test_countries_and_regions_lead_to_concrete_places() -> None:
+    index = gazetteer()
+    greece, amalfi = index.lookup("Greece"), index.lookup("the Amalfi coast")
+    assert greece is not None and greece.kind == "country"
+    assert [stop.name for stop in index.stops_for(greece)][:2] == ["Athens", "Santorini"]
+    assert amalfi is not None and amalfi.kind == "region" and amalfi.iata == "NAP"
+    assert [stop.name for stop in index.stops_for(amalfi)] == ["Sorrento", "Positano", "Amalfi"]
+
+
+def test_the_tools_resolve_places_through_the_same_gazetteer() -> None:
+    maine = places.locate("Portland, Maine")
+    assert maine is not None and maine.iata == "PWM" and maine.tier == 2  # from the country
+    assert places.locate("Paris") is not None and places.locate("Paris").iata == "PAR"  # the city code
+
+
+@pytest.mark.skipif(importlib.util.find_spec("airportsdata") is None, reason="airportsdata is dev-only")
+def test_the_committed_airport_table_is_what_the_build_script_makes() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import build_airports
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert AIRPORTS_FILE.read_text(encoding="utf-8") == build_airports.build()
 
 
 def test_country_names() -> None:
@@ -94,3 +140,19 @@ def test_importing_the_package_loads_no_data_and_no_boto3() -> None:
         env={"PYTHONPATH": str(Path(__file__).parents[1] / "shared")},
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_resolving_places_never_loads_airportsdata() -> None:
+    code = (
+        "import sys; from durable_agents.llm.gazetteer import gazetteer;"
+        "from durable_agents.tools import places;"
+        "gazetteer().lookup('Paris'); places.locate('Bozeman'); print('airportsdata' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(Path(__file__).parents[1] / "shared")},
+    )
+    assert result.stdout.strip() == "False"

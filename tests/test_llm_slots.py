@@ -99,7 +99,6 @@ def test_json_is_camel_case_and_round_trips() -> None:
     "bad",
     [
         {"month": 13},
-        {"interests": ["skydiving"]},
         {"budget": {"amount": 5, "currency": "dollars"}},
         {"destination": {"name": "X", "iata": "cdg"}},
     ],
@@ -107,6 +106,21 @@ def test_json_is_camel_case_and_round_trips() -> None:
 def test_invalid_slots_are_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         TravelSlots.model_validate(bad)
+
+
+def test_out_of_range_values_are_clamped_or_dropped_not_refused() -> None:
+    slots = TravelSlots.model_validate(
+        {
+            "interests": ["skydiving", "food", "food"],
+            "travellers": {"adults": 52, "children": -1},
+            "budget": {"amount": 1e12, "currency": "USD"},
+            "destination": {"name": "X" * 500},
+        }
+    )
+    assert slots.interests == ["food"]
+    assert slots.travellers == Travellers(adults=20, children=0)
+    assert slots.budget is not None and slots.budget.amount == 10_000_000
+    assert slots.destination is not None and len(slots.destination.name) == 80
 
 
 def test_descriptions() -> None:

@@ -42,7 +42,8 @@ ENVIRONMENT = {
     "STATE_TABLE", "OBJECT_RETENTION_DAYS", "SESSION_IDLE_DAYS", "OBJECT_HOST_FUNCTION", "COORDINATION_STATE_MACHINE_ARN",
     "LEASE_SECONDS", "LEASE_MARGIN_SECONDS", "BUSY_WAIT_SECONDS", "LLM_PROVIDER", "BEDROCK_MODEL_ID",
     "TOOL_PROVIDER", "TOOL_TIMEOUT_SECONDS", "TOOL_SECRETS_PARAMETER", "SCRAPER_ALLOW_PRIVATE_NETWORKS",
-    "TRUST_CLIENT_IDENTITY", "IDEMPOTENCY_HOURS", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", *BINDINGS,
+    "TRUST_CLIENT_IDENTITY", "IDEMPOTENCY_HOURS", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID",
+    "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", *BINDINGS,
 }
 DATA_ACTIONS = {
     "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
@@ -114,6 +115,7 @@ def test_the_layer_is_the_shared_package_built_for_python_313_arm64() -> None:
 
 def test_every_route_of_the_http_contract_with_its_auth() -> None:
     assert {(route.method, route.path, route.auth, route.function) for route in TEMPLATE.routes} == {
+        ("GET", "/", "NONE", "ApiFunction"),
         ("POST", "/chat", "NONE", "ApiFunction"),
         ("GET", "/sessions", "NONE", "ApiFunction"),
         ("GET", "/sessions/{session_id}", "NONE", "ApiFunction"),

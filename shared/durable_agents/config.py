@@ -9,14 +9,18 @@ the template declares a binding no class answers to. Read settings with :func:`s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 BINDING_PREFIX = "BINDING_"
 """``BINDING_<NAME>=<module>:<Class>`` declares a namespace binding, like a wrangler durable_objects entry."""
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+(?::[0-9]{1,5})?$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 class Settings(BaseModel):
@@ -65,6 +69,46 @@ class Settings(BaseModel):
     scraper_allow_private_networks: bool = Field(
         default=False, description="Let the scraper fetch loopback/private addresses (tests only)."
     )
+    cognito_domain: str = Field(
+        default="",
+        description="The host name of the user pool's hosted UI (myapp.auth.us-east-1.amazoncognito.com, "
+        "auth.example.com, or an origin such as https://auth.example.com) the chat page signs in through; "
+        "empty = local mode (X-User-Id).",
+    )
+    cognito_client_id: str = Field(
+        default="",
+        description="The user pool app client the chat page signs in with (authorization code + PKCE).",
+    )
+
+    @field_validator("cognito_domain")
+    @classmethod
+    def _cognito_origin(cls, value: str) -> str:
+        """``auth.example.com`` -> ``https://auth.example.com``. Refused: anything but an origin (the value
+        goes into the page's Content-Security-Policy) and a bare domain prefix (``myapp``: the ``Ref`` of
+        an ``AWS::Cognito::UserPoolDomain``, not a host name)."""
+        value = value.strip().rstrip("/")
+        if value and "://" not in value:
+            value = f"https://{value}"
+        if value and not _ORIGIN.match(value):
+            raise ValueError(
+                "COGNITO_DOMAIN must be the hosted UI's full host name "
+                "(myapp.auth.<region>.amazoncognito.com) or an origin (https://host[:port])"
+            )
+        return value
+
+    @field_validator("cognito_client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _CLIENT_ID.match(value):
+            raise ValueError("COGNITO_CLIENT_ID must be 1-128 letters, digits, '_' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _cognito_complete(self) -> Settings:
+        if bool(self.cognito_domain) != bool(self.cognito_client_id):
+            raise ValueError("COGNITO_DOMAIN and COGNITO_CLIENT_ID are set together or not at all")
+        return self
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:

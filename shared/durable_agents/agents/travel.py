@@ -3,22 +3,26 @@
 Message types:
 
 ``chat``
-    One turn: extract the intent and the slots the message states (given the known slots and today's
-    date in UTC) -> merge them into the conversation's slots (persisted) -> plan tool calls -> run them
-    in parallel (``settings.tool_timeout_seconds``; a failed or slow tool leaves the others' results) ->
-    compose the reply. The response is ``type="answer"`` with ``content``, ``confidence``, ``sources``
-    (one per tool that answered, its offline flag kept) and ``metadata{intent, toolsUsed, timestamp,
-    failedTools, cached}``; ``data`` holds ``slots``, ``missing`` and a per-tool ``tools`` summary.
+    One turn: extract the intent and the slots the message states (given the known slots, what the agent
+    last asked and today's date in UTC) -> merge them into the conversation's slots -> answer:
 
-    It is ``type="clarification"`` instead when the agent needs more to plan:
+    - a trip (``plan_trip``, ``update_details``) with a destination: a :class:`~..llm.plan.TripPlan`
+      (day-by-day itinerary, outbound and return flights, hotel nights x price for the party, the total
+      against the budget), built from the tools in parallel. Dates, party and origin the user did not
+      give are assumed and said so; ``data.missing`` lists them (``origin``, ``dates``, ``travellers``)
+      and the reply ends with one question (``type="clarification"``). A small change to an existing
+      plan ("make it 3 adults", "bump the budget to 1800") gets a short answer saying what changed;
+    - follow-ups about the trip in hand: ``cheaper`` (one step cheaper hotels, the cheapest flights),
+      ``budget_check``, ``show_plan`` (the whole plan again), ``food``, ``transport``, and ``weather`` /
+      ``attractions`` / ``find_flights`` / ``find_hotels`` for the trip's stops and dates;
+    - ``suggest`` (an open request: "somewhere warm in December under 2000 euros"): ranked suggestions
+      with reasons; "the first one" (or a suggestion's name) then picks one;
+    - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination.
 
-    - no destination for a trip intent: nothing is looked up, the reply asks where to go;
-    - a trip plan (``plan_trip`` / ``update_details``) with a destination but without the origin, the
-      dates (a date, month or duration) or the number of travellers: the agent still answers with
-      what it can look up now (weather, things to do, hotels when dates are known) and ends with one
-      question listing the missing details; ``data.missing`` names them (``origin``, ``dates``,
-      ``travellers``);
-    - a single-tool request whose required slot is missing (flights without an origin, ...).
+    The response is ``type="answer"`` (or ``"clarification"``) with ``content``, ``confidence``,
+    ``sources`` (one per provider that answered, its offline flag kept) and ``metadata{intent,
+    toolsUsed, timestamp, failedTools}``; ``data`` holds ``slots``, ``missing``, ``tools`` (per-call
+    summary) and ``plan`` (the current plan whenever there is one, updated on each change).
 
 ``tool_call``
     ``content={"tool": name, "arguments": {...}}`` runs that one tool: ``type="tool_result"`` with
@@ -26,15 +30,15 @@ Message types:
     a tool failure is an ``ok: false`` result, not an error.
 
 ``state_query``
-    ``type="state"``: a summary of the trip so far, ``data={"slots", "missing", "historyLength"}``.
+    ``type="state"``: a summary of the trip so far, ``data={"slots", "missing", "plan"}``.
 
-Response cache: a chat answer is kept (at most :data:`CACHE_ENTRIES` entries, :data:`CACHE_TTL_SECONDS`
-each, one storage key per entry plus a small index) under the normalised question, the slots before the
-turn and today's date. The same question asked with the same slots is answered from it without any
-model or tool call (``metadata.cached = true``). Any slot change empties the cache. Only complete
-answers that used tools and left the slots as they were are cached: a turn where a tool failed,
-that asked for details, that changed the slots or that looked nothing up is recomputed next time
-(so the second identical question after a slot change is the first one served from the cache).
+What it stores (each a small key of its own): ``slots``, ``plan`` (the current plan, a few KB),
+``dialog`` (what was last asked, the suggestions last shown, the chosen hotel level and flights),
+``preferences`` and ``meta``. No transcript: the ConversationManager keeps the conversation's, so chat
+turns are not recorded in this object's history. No response cache: an answer is a write billed by its
+size, and a conversation rarely repeats the same question with the same trip, so a cache costs more
+writes than the tool calls it would save (offline tools are cheap; live ones are called only when the
+trip changes or the user asks).
 
 The language model and the tool registry come from the settings, created once per process; tests
 set :attr:`TravelAgent.language_model` / :attr:`TravelAgent.tool_registry` to inject their own.
@@ -42,28 +46,28 @@ set :attr:`TravelAgent.language_model` / :attr:`TravelAgent.tool_registry` to in
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import re
 import threading
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .base import BaseAgent, chat_text, content_dict, handles, iso, json_size, parse_time
+from .base import BaseAgent, chat_text, content_dict, handles, json_size
 from .errors import InvalidMessage
 from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..llm import Extraction, LanguageModel, TravelSlots
+    from ..llm import Extraction, LanguageModel, Place, TravelSlots
+    from ..llm.models import Intent
     from ..llm.models import ToolResult as ComposeToolResult
+    from ..llm.plan import TripPlan
+    from ..llm.trip import Choices
     from ..tools import ToolRegistry
     from ..tools import ToolResult as RegistryToolResult
 
-CACHE_ENTRIES = 20
-CACHE_TTL_SECONDS = 900.0
-CACHE_ENTRY_BYTES = 16 * 1024
-"""A larger answer is not cached (it would not stay inline in the object's state)."""
+logger = logging.getLogger(__name__)
 
 TRIP_DETAILS = ("origin", "dates", "travellers")
 """What a full trip plan needs besides the destination (asked for in one clarifying question)."""
@@ -75,7 +79,19 @@ _ASK = {
     "travellers": "how many people are travelling",
 }
 _TRIP_INTENTS = {"plan_trip", "update_details"}
-_NEEDS_DESTINATION = {"plan_trip", "update_details", "find_flights", "find_hotels", "weather", "attractions"}
+_PLAN_FOLLOW_UPS = {"cheaper", "budget_check", "show_plan"}
+_NEEDS_DESTINATION = {
+    "plan_trip", "update_details", "find_flights", "find_hotels", "weather", "attractions", "food",
+    "transport", "cheaper", "budget_check", "show_plan",
+}  # fmt: skip
+_PICK = re.compile(
+    r"\b(?:the\s+)?(?P<which>first|second|third|fourth|fifth|last|top|1st|2nd|3rd|4th|5th)\s+(?:one|option|idea|"
+    r"suggestion|choice|place)\b|\b(?:option|number|no\.?|#)\s*(?P<number>[1-5])\b"
+)
+_ORDINALS = {"first": 0, "top": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3,
+             "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
+MAX_FOLLOW_UP_STOPS = 3
 
 _lock = threading.Lock()
 _registries: dict[tuple[str, str, float], ToolRegistry] = {}
@@ -99,9 +115,49 @@ def default_language_model(settings: Settings) -> LanguageModel:
     return get_language_model(settings)
 
 
-def normalize_question(text: str) -> str:
-    """Lower case, single spaces, no surrounding punctuation: the cache's notion of "the same question"."""
-    return " ".join(re.sub(r"[^\w\s€$£¥%.,:/-]", " ", text.casefold()).split()).strip(" .,:")
+@dataclass
+class Dialog:
+    """The compact dialog state kept between turns (storage key ``dialog``)."""
+
+    asked: list[str] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    hotel: str = "mid-range"
+    flight: str = "best"
+
+    @classmethod
+    def load(cls, stored: Any) -> Dialog:
+        data = stored if isinstance(stored, dict) else {}
+        return cls(
+            asked=[str(item) for item in data.get("asked", [])][:4],
+            suggestions=[str(item)[:80] for item in data.get("suggestions", [])][:5],
+            hotel=str(data.get("hotel", "mid-range")),
+            flight=str(data.get("flight", "best")),
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "asked": self.asked,
+            "suggestions": self.suggestions,
+            "hotel": self.hotel,
+            "flight": self.flight,
+        }
+
+    def choices(self) -> Choices:
+        from ..llm.trip import HOTEL_LEVELS, Choices
+
+        hotel = self.hotel if self.hotel in HOTEL_LEVELS else "mid-range"
+        return Choices(hotel, "cheapest" if self.flight == "cheapest" else "best")  # type: ignore[arg-type]
+
+
+@dataclass
+class Turn:
+    """What one chat turn produced, before it becomes an :class:`AgentResponse`."""
+
+    kind: str
+    content: str
+    results: list[RegistryToolResult] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    confidence: float | None = None
 
 
 class TravelAgent(BaseAgent):
@@ -135,67 +191,28 @@ class TravelAgent(BaseAgent):
 
     # --- message handlers -------------------------------------------------------------------------------
 
-    @handles("chat")
+    @handles("chat", record=False)
     def _chat(self, message: AgentMessage) -> AgentResponse:
-        from ..llm import ComposeRequest
-
         text = chat_text(message)
         self._take_preferences(message)
-        known = self._slots()
-        today = self.today()
-        cache_key = self._cache_key(text, known, today)
-        cached = self._cached(cache_key)
-        if cached is not None:
-            return cached
-
-        extraction = self.model.extract(text, known=known, today=today)
+        known, dialog, today = self._slots(), Dialog.load(self.storage.get("dialog")), self.today()
+        stored = self.storage.get("plan")
+        before = self._load_plan(stored)
+        extraction, focus = self._focus(self._extract(text, known, today, dialog), known, before)
         slots = self._seed_interests(known.merge(extraction.slots))
-        slots_changed = slots != known
-        if slots_changed:
+        if slots != known:
             self._save_slots(slots)
-            self._clear_cache()
-        intent = extraction.intent.value
-        if intent in _NEEDS_DESTINATION and slots.destination is None:
-            content = self.model.compose(
-                ComposeRequest(
-                    message=text,
-                    intent=extraction.intent,
-                    slots=slots,
-                    missing=slots.missing(extraction.intent),
-                )
-            )
-            return self._response(
-                "clarification",
-                content,
-                extraction,
-                slots,
-                results=[],
-                missing=["destination"],
-                confidence=0.6,
-            )
-
-        calls = self.model.plan(extraction, slots)
-        results = self._run_tools([(call.tool, call.arguments) for call in calls])
-        trip_missing = self._trip_missing(slots) if intent in _TRIP_INTENTS else []
-        tool_missing = [] if calls or intent in _TRIP_INTENTS else list(slots.missing(extraction.intent))
-        compose_results = [self._for_compose(result) for result in results]
-        content = self.model.compose(
-            ComposeRequest(
-                message=text,
-                intent=extraction.intent,
-                slots=slots,
-                missing=tool_missing,
-                tool_results=compose_results,
-            )
-        )
-        if trip_missing:
-            content = content.rstrip() + "\n\n" + self._question(slots, trip_missing)
-        missing = trip_missing or tool_missing
-        kind = "clarification" if missing else "answer"
-        response = self._response(kind, content, extraction, slots, results=results, missing=missing)
-        if kind == "answer" and not slots_changed and results and all(result.ok for result in results):
-            self._cache(cache_key, response)  # keyed by the slots before the turn: only valid if unchanged
-        return response
+        if (slots.destination, slots.stops) != (known.destination, known.stops):
+            dialog.hotel, dialog.flight = "mid-range", "best"  # a new trip starts from the usual choices
+        turn, plan = self._answer(text, extraction, slots, known, before, dialog, focus)
+        if extraction.warnings:
+            turn.content = " ".join(extraction.warnings) + "\n\n" + turn.content
+        if plan is not None and plan.to_json() != stored:
+            self.storage.put("plan", plan.to_json())
+        dialog.asked = list(turn.missing)
+        if dialog.dump() != self.storage.get("dialog"):
+            self.storage.put("dialog", dialog.dump())
+        return self._response(turn, extraction, slots, plan)
 
     @handles("tool_call")
     def _tool_call(self, message: AgentMessage) -> AgentResponse:
@@ -238,10 +255,11 @@ class TravelAgent(BaseAgent):
         slots = self._slots()
         missing = self._all_missing(slots)
         summary = self._summary(slots)
-        if summary:
-            content = f"Here's what I have so far: {summary}."
-        else:
-            content = "I don't know anything about your trip yet."
+        content = (
+            f"Here's what I have so far: {summary}."
+            if summary
+            else "I don't know anything about your trip yet."
+        )
         if missing:
             content += " Still needed: " + self._join([_ASK[item] for item in missing]) + "."
         return AgentResponse(
@@ -251,9 +269,308 @@ class TravelAgent(BaseAgent):
             data={
                 "slots": slots.model_dump(mode="json", by_alias=True, exclude_none=True),
                 "missing": missing,
-                "historyLength": len(self.storage.history),
+                "plan": self.storage.get("plan"),
             },
         )
+
+    # --- reading the message ------------------------------------------------------------------------------
+
+    def _extract(self, text: str, known: TravelSlots, today: date, dialog: Dialog) -> Extraction:
+        """The model's reading of ``text``; a pick among the last suggestions becomes the destination."""
+        from pydantic import ValidationError
+
+        from ..llm import Extraction
+        from ..llm.gazetteer import gazetteer
+        from ..llm.models import Intent
+
+        try:
+            extraction = self.model.extract(text, known=known, today=today, asked=tuple(dialog.asked))
+        except (ValidationError, ValueError) as error:  # a provider's bad output must not fail the turn
+            logger.warning("extraction failed, treating the message as unknown: %s", error)
+            return Extraction(intent=Intent.UNKNOWN, confidence=0.2)
+        match = _PICK.search(text.lower())
+        if dialog.suggestions and match is not None and extraction.slots.destination is None:
+            index = _ORDINALS.get(match["which"] or "", int(match["number"] or 1) - 1)
+            name = (
+                dialog.suggestions[index]
+                if -len(dialog.suggestions) <= index < len(dialog.suggestions)
+                else None
+            )
+            place = gazetteer().lookup(name) if name else None
+            if place is not None:
+                slots = extraction.slots.model_copy(update={"destination": place})
+                return extraction.model_copy(
+                    update={"slots": slots, "intent": Intent.PLAN_TRIP, "confidence": 0.85}
+                )
+        return extraction
+
+    @staticmethod
+    def _focus(
+        extraction: Extraction, known: TravelSlots, before: TripPlan | None
+    ) -> tuple[Extraction, Place | None]:
+        """A follow-up about one place of the trip in hand ("what's worth seeing in Kyoto?" on a Japan trip)
+        answers about that place and leaves the trip's destination as it is; details added while asking
+        for flights or hotels for a planned trip update the plan."""
+        from ..llm.models import Intent
+
+        intent, mentioned = extraction.intent, extraction.slots.destination
+        if before is None:
+            return extraction, None
+        same_place = (
+            mentioned is None or known.destination is None or mentioned.name == known.destination.name
+        )
+        if (
+            intent in (Intent.FIND_FLIGHTS, Intent.FIND_HOTELS)
+            and not extraction.slots.is_empty()
+            and same_place
+        ):
+            return extraction.model_copy(update={"intent": Intent.UPDATE_DETAILS}), None
+        follow_up = intent in (
+            Intent.ATTRACTIONS,
+            Intent.FOOD,
+            Intent.TRANSPORT,
+            Intent.WEATHER,
+            Intent.FIND_HOTELS,
+        )
+        if not follow_up or mentioned is None or known.destination is None:
+            return extraction, None
+        stops = {stop.name for stop in before.stops}
+        region = known.destination.kind != "city" and mentioned.country == known.destination.country
+        if mentioned.name not in stops and not region:
+            return extraction, None
+        slots = extraction.slots.model_copy(update={"destination": None, "stops": []})
+        return extraction.model_copy(update={"slots": slots}), mentioned
+
+    # --- answering ------------------------------------------------------------------------------------------
+
+    def _answer(
+        self,
+        text: str,
+        extraction: Extraction,
+        slots: TravelSlots,
+        known: TravelSlots,
+        before: TripPlan | None,
+        dialog: Dialog,
+        focus: Place | None = None,
+    ) -> tuple[Turn, TripPlan | None]:
+        from ..llm import replies
+        from ..llm.models import Intent
+
+        intent = extraction.intent
+        if intent is Intent.GREETING or intent is Intent.SEARCH:
+            return self._single_tool(text, extraction, slots), before
+        if intent is Intent.SUGGEST:
+            return self._suggest(text, slots, dialog), before
+        if intent.value in _NEEDS_DESTINATION and slots.destination is None:
+            return self._ask_destination(text, extraction, slots), before
+        if slots.destination is None:
+            return Turn("answer", self._compose(text, intent, slots)), before
+        changed = slots != known
+        trip_intent = intent.value in _TRIP_INTENTS or intent.value in _PLAN_FOLLOW_UPS
+        if intent is Intent.CHEAPER:
+            return self._cheaper(text, slots, before, dialog)
+        if not trip_intent:
+            plan = self._build(slots, dialog)[0] if before is not None and changed else before
+            cities = [focus.name] if focus is not None else self._stops(slots, plan)
+            if intent is Intent.FOOD:
+                return self._food(cities), plan
+            if intent is Intent.TRANSPORT:
+                return self._transport(cities), plan
+            asked = (
+                slots.model_copy(update={"destination": focus, "stops": []}) if focus is not None else slots
+            )
+            return self._single_tool(text, extraction, asked), plan
+        results: list[RegistryToolResult] = []
+        if before is not None and not changed and intent is not Intent.PLAN_TRIP:
+            plan = before
+        else:
+            plan, results = self._build(slots, dialog)
+        if plan is None:
+            return Turn(
+                "answer", "I couldn't put a plan together right now; please try again in a moment.", results
+            ), before
+        missing = self._trip_missing(slots)
+        if intent is Intent.BUDGET_CHECK:
+            content = replies.budget_text(plan)
+        elif (
+            intent is Intent.UPDATE_DETAILS
+            and before is not None
+            and self._small_change(before, plan, dialog)
+        ):
+            content = replies.changes_text(plan, before, replies.describe_changes(before, plan))
+        else:
+            content = replies.plan_text(plan)
+        if missing:
+            content = content.rstrip() + "\n\n" + self._question(slots, missing)
+        return Turn("clarification" if missing else "answer", content, results, missing), plan
+
+    @staticmethod
+    def _small_change(before: TripPlan, plan: TripPlan, dialog: Dialog) -> bool:
+        """A change to a complete plan of the same trip ("make it 3 adults"): answered with what changed.
+
+        New stops, or details that complete a plan made on assumptions, get the whole plan instead.
+        """
+        from ..llm.replies import describe_changes
+
+        same_trip = [stop.name for stop in before.stops] == [stop.name for stop in plan.stops]
+        return same_trip and not dialog.asked and len(describe_changes(before, plan)) <= 3
+
+    def _build(self, slots: TravelSlots, dialog: Dialog) -> tuple[TripPlan | None, list[RegistryToolResult]]:
+        """A fresh plan for ``slots`` with the dialog's choices (``None`` when it cannot be built)."""
+        from ..llm import trip
+
+        frame = trip.frame(slots, self.today())
+        if frame is None:
+            return None, []
+        calls = trip.calls(frame)
+        results = self._run_tools([(call.tool, call.arguments) for call in calls])
+        try:
+            plan = trip.assemble(frame, [self._for_compose(r) for r in results], dialog.choices())
+        except (ValueError, KeyError, TypeError):
+            logger.exception("could not assemble a plan")
+            return None, results
+        return plan, results
+
+    def _cheaper(
+        self, text: str, slots: TravelSlots, before: TripPlan | None, dialog: Dialog
+    ) -> tuple[Turn, TripPlan | None]:
+        from ..llm import replies
+
+        if before is None:
+            plan, results = self._build(slots, dialog)
+            if plan is None:
+                return Turn("answer", "I couldn't put a plan together right now; please try again."), None
+            before = plan
+        else:
+            results = []
+        step = dialog.choices().cheaper()
+        if step is None:
+            return Turn("answer", replies.cheapest_already_text(before), results), before
+        dialog.hotel, dialog.flight = step.hotel, step.flight
+        plan, more = self._build(slots, dialog)
+        if plan is None:
+            return Turn(
+                "answer", "I couldn't price cheaper options right now; please try again.", results + more
+            ), before
+        if plan.costs.total.amount >= before.costs.total.amount:
+            step = dialog.choices().cheaper()
+            if step is not None:
+                dialog.hotel, dialog.flight = step.hotel, step.flight
+                plan, more = self._build(slots, dialog)
+                plan = plan or before
+        if plan.costs.total.amount >= before.costs.total.amount:
+            return Turn("answer", replies.cheapest_already_text(plan), results + more), plan
+        return Turn("answer", replies.cheaper_text(plan, before, dialog.hotel), results + more), plan
+
+    def _suggest(self, text: str, slots: TravelSlots, dialog: Dialog) -> Turn:
+        from ..llm import replies
+        from ..llm.suggest import suggest
+
+        found = suggest(text, slots, self.today())
+        dialog.suggestions = [suggestion.place.name for suggestion in found]
+        month = found[0].month if found else (slots.month or self.today().month)
+        return Turn("answer", replies.suggestions_text(found, month), confidence=0.8)
+
+    def _stops(self, slots: TravelSlots, plan: TripPlan | None) -> list[str]:
+        if plan is not None:
+            return [stop.name for stop in plan.stops][:MAX_FOLLOW_UP_STOPS]
+        from ..llm.gazetteer import gazetteer
+
+        if slots.stops:
+            return [stop.name for stop in slots.stops][:MAX_FOLLOW_UP_STOPS]
+        assert slots.destination is not None
+        return [place.name for place in gazetteer().stops_for(slots.destination)][:MAX_FOLLOW_UP_STOPS]
+
+    def _food(self, cities: list[str]) -> Turn:
+        from ..llm import replies
+        from ..llm.local import local_facts
+
+        results = self._run_tools(
+            [("attractions", {"city": city, "interests": ["food"], "limit": 8}) for city in cities]
+        )
+        lines = []
+        for city, result in zip(cities, results, strict=True):
+            entries = (
+                (result.data or {}).get("attractions", [])
+                if result.ok and isinstance(result.data, dict)
+                else []
+            )
+            notes = (
+                (result.data or {}).get("notes", []) if result.ok and isinstance(result.data, dict) else []
+            )
+            generic = any("generic" in str(note) for note in notes)
+            places = [
+                f"{entry['name']}: {entry.get('description') or ''}".rstrip(": ")
+                for entry in entries
+                if isinstance(entry, dict) and entry.get("category") == "food" and not generic
+            ][:3]
+            facts = local_facts(city)
+            lines.append((city, places, facts[2] if facts else None))
+        offline = any(self._offline(result) for result in results)
+        return Turn("answer", replies.food_text(lines, offline), results)
+
+    def _transport(self, cities: list[str]) -> Turn:
+        from ..llm import replies
+        from ..llm.local import local_facts
+
+        return Turn(
+            "answer", replies.transport_text([(city, local_facts(city)) for city in cities]), confidence=0.7
+        )
+
+    def _single_tool(self, text: str, extraction: Extraction, slots: TravelSlots) -> Turn:
+        """Greeting, search, weather, attractions, flights or hotels: the model's tool plan and wording."""
+        from ..llm import ComposeRequest
+        from ..llm.gazetteer import gazetteer
+        from ..llm.trip import frame
+
+        dated, notes = slots, []
+        trip = frame(slots, self.today()) if slots.destination is not None else None
+        if trip is not None:
+            first = trip.stops[0].place
+            dated = slots.model_copy(update={"destination": first, "stops": []})
+            dated_tool = extraction.intent.value in ("find_flights", "find_hotels", "weather")
+            if slots.departure_date is None and dated_tool:
+                update = {"departure_date": trip.start, "duration_days": trip.nights, "month": None}
+                dated = dated.model_copy(update=update).normalized()
+                notes.append(trip.date_note or "")
+            if slots.destination is not None and slots.destination.kind != "city":
+                others = ", ".join(p.name for p in gazetteer().stops_for(slots.destination)[1:4])
+                notes.append(
+                    f"for {slots.destination.name} I used {first.name}"
+                    + (f" (also: {others})" if others else "")
+                )
+        calls = self.model.plan(extraction, dated)
+        results = self._run_tools([(call.tool, call.arguments) for call in calls])
+        missing: list[str] = [] if calls else list(slots.missing(extraction.intent))
+        content = self.model.compose(
+            ComposeRequest(
+                message=text,
+                intent=extraction.intent,
+                slots=dated,
+                missing=missing,  # type: ignore[arg-type]
+                tool_results=[self._for_compose(result) for result in results],
+            )
+        )
+        notes = [note for note in notes if note]
+        if notes:
+            content = content.rstrip() + "\n\n(" + "; ".join(notes) + ".)"
+        kind = "clarification" if missing else "answer"
+        return Turn(kind, content, results, missing)
+
+    def _ask_destination(self, text: str, extraction: Extraction, slots: TravelSlots) -> Turn:
+        from ..llm import ComposeRequest
+
+        content = self.model.compose(
+            ComposeRequest(
+                message=text, intent=extraction.intent, slots=slots, missing=slots.missing(extraction.intent)
+            )
+        )
+        return Turn("clarification", content, missing=["destination"], confidence=0.6)
+
+    def _compose(self, text: str, intent: Intent, slots: TravelSlots) -> str:
+        from ..llm import ComposeRequest
+
+        return self.model.compose(ComposeRequest(message=text, intent=intent, slots=slots))
 
     # --- slots and preferences --------------------------------------------------------------------------
 
@@ -261,6 +578,19 @@ class TravelAgent(BaseAgent):
         from ..llm import TravelSlots
 
         return TravelSlots.model_validate(self.storage.get("slots") or {})
+
+    @staticmethod
+    def _load_plan(stored: Any) -> TripPlan | None:
+        from pydantic import ValidationError
+
+        from ..llm.plan import TripPlan
+
+        if not isinstance(stored, dict):
+            return None
+        try:
+            return TripPlan.model_validate(stored)
+        except ValidationError:
+            return None  # a plan stored by an older layout is rebuilt on the next trip turn
 
     def _save_slots(self, slots: TravelSlots) -> None:
         self.storage.put("slots", slots.model_dump(mode="json", by_alias=True, exclude_none=True))
@@ -274,8 +604,6 @@ class TravelAgent(BaseAgent):
             checked = TravelSlots.model_validate(slots).normalized()
         except ValidationError as error:
             raise InvalidMessage(f"invalid extractedSlots: {error.errors()[0]['msg']}") from None
-        if checked != self._slots():
-            self._clear_cache()
         return checked.model_dump(mode="json", by_alias=True, exclude_none=True)
 
     def _take_preferences(self, message: AgentMessage) -> None:
@@ -330,64 +658,58 @@ class TravelAgent(BaseAgent):
 
     @staticmethod
     def _sources(results: list[RegistryToolResult]) -> list[Source]:
-        sources = []
+        sources: dict[str, Source] = {}
         for result in results:
             if result.ok and result.source is not None:
                 source = result.source
-                sources.append(
-                    Source(
-                        name=f"{result.tool}:{source.name}",
-                        url=source.url,
-                        offline=source.offline,
-                        note=source.note or None,
-                    )
+                name = f"{result.tool}:{source.name}"
+                sources.setdefault(
+                    name, Source(name=name, url=source.url, offline=source.offline, note=source.note or None)
                 )
-        return sources
+        return list(sources.values())
 
     # --- responses --------------------------------------------------------------------------------------
 
     def _response(
-        self,
-        kind: str,
-        content: str,
-        extraction: Extraction,
-        slots: TravelSlots,
-        *,
-        results: list[RegistryToolResult],
-        missing: list[str],
-        confidence: float | None = None,
+        self, turn: Turn, extraction: Extraction, slots: TravelSlots, plan: TripPlan | None
     ) -> AgentResponse:
-        failed = [result.tool for result in results if not result.ok]
+        results = turn.results
+        failed = sorted({result.tool for result in results if not result.ok})
+        confidence = turn.confidence
         if confidence is None:
             confidence = extraction.confidence
             if results:
-                confidence *= 0.5 + 0.5 * (len(results) - len(failed)) / len(results)
-            if missing:
+                confidence *= 0.5 + 0.5 * sum(result.ok for result in results) / len(results)
+            if turn.missing:
                 confidence *= 0.8
         return AgentResponse(
-            type=kind,  # type: ignore[arg-type]
-            content=content,
+            type=turn.kind,  # type: ignore[arg-type]
+            content=turn.content,
             confidence=round(min(max(confidence, 0.0), 1.0), 3),
             sources=self._sources(results),
             metadata=ResponseMetadata(
                 intent=extraction.intent.value,
-                tools_used=[result.tool for result in results],
+                tools_used=list(dict.fromkeys(result.tool for result in results)),
                 timestamp=self.now(),
                 failedTools=failed,
-                cached=False,
             ),
             data={
                 "slots": slots.model_dump(mode="json", by_alias=True, exclude_none=True),
-                "missing": missing,
-                "tools": [self._tool_summary(result) for result in results],
+                "missing": turn.missing,
+                "tools": self._tool_summaries(results),
+                "plan": plan.to_json() if plan is not None else None,
             },
         )
 
-    def _tool_summary(self, result: RegistryToolResult) -> dict[str, Any]:
-        summary: dict[str, Any] = {"tool": result.tool, "ok": result.ok, "offline": self._offline(result)}
-        if result.error:
-            summary["error"] = result.error
-        return summary
+    def _tool_summaries(self, results: list[RegistryToolResult]) -> list[dict[str, Any]]:
+        summaries: list[dict[str, Any]] = []
+        for result in results:
+            summary: dict[str, Any] = {"tool": result.tool, "ok": result.ok, "offline": self._offline(result)}
+            if result.error:
+                summary["error"] = result.error
+            if summary not in summaries:
+                summaries.append(summary)
+        return summaries
 
     def _question(self, slots: TravelSlots, missing: list[str]) -> str:
         where = slots.destination.name if slots.destination is not None else "your destination"
@@ -401,10 +723,12 @@ class TravelAgent(BaseAgent):
     @staticmethod
     def _summary(slots: TravelSlots) -> str:
         facts = []
-        if slots.destination is not None:
-            facts.append(f"destination {slots.destination.name}")
+        if slots.stops:
+            facts.append("stops " + ", ".join(stop.name for stop in slots.stops))
+        elif slots.destination is not None:
+            facts.append(f"destination {slots.destination.label()}")
         if slots.origin is not None:
-            facts.append(f"from {slots.origin.name}")
+            facts.append(f"from {slots.origin.label()}")
         if slots.departure_date is not None:
             end = slots.trip_end()
             facts.append(f"{slots.departure_date.isoformat()}" + (f" to {end.isoformat()}" if end else ""))
@@ -419,54 +743,3 @@ class TravelAgent(BaseAgent):
         if slots.interests:
             facts.append("interests: " + ", ".join(slots.interests))
         return ", ".join(facts)
-
-    # --- response cache ---------------------------------------------------------------------------------
-    # ``cache_index`` (small, inline): {key: {"at": iso, "exp": iso}}; ``cache:<key>``: one answer each.
-
-    def _cache_key(self, text: str, slots: TravelSlots, today: date) -> str:
-        material = json.dumps(
-            {
-                "q": normalize_question(text),
-                "slots": slots.model_dump(mode="json", exclude_none=True),
-                "today": today.isoformat(),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-    def _cached(self, key: str) -> AgentResponse | None:
-        index = self.storage.get("cache_index") or {}
-        entry = index.get(key)
-        expires = parse_time(entry.get("exp")) if isinstance(entry, dict) else None
-        if expires is None or expires <= self.now():
-            return None
-        stored = self.storage.get(f"cache:{key}")
-        if stored is None:
-            return None
-        response = AgentResponse.model_validate(stored)
-        metadata = response.metadata.model_dump(mode="json", by_alias=True)
-        metadata.update({"cached": True, "cachedAt": metadata.get("timestamp"), "timestamp": iso(self.now())})
-        return response.model_copy(update={"metadata": ResponseMetadata.model_validate(metadata)})
-
-    def _cache(self, key: str, response: AgentResponse) -> None:
-        stored = response.to_json()
-        if json_size(stored) > CACHE_ENTRY_BYTES:
-            return
-        now = self.now()
-        index = dict(self.storage.get("cache_index") or {})
-        index = {k: v for k, v in index.items() if (parse_time(v.get("exp")) or now) > now}
-        index[key] = {"at": iso(now), "exp": iso(now + timedelta(seconds=CACHE_TTL_SECONDS))}
-        dropped = set(self.storage.get("cache_index") or {}) - set(index)
-        if len(index) > CACHE_ENTRIES:
-            for old in sorted(index, key=lambda k: index[k]["at"])[: len(index) - CACHE_ENTRIES]:
-                del index[old]
-                dropped.add(old)
-        if dropped:
-            self.storage.delete([f"cache:{k}" for k in dropped])
-        self.storage.put({"cache_index": index, f"cache:{key}": stored})
-
-    def _clear_cache(self) -> None:
-        index = self.storage.get("cache_index") or {}
-        if index:
-            self.storage.delete(["cache_index", *(f"cache:{k}" for k in index)])

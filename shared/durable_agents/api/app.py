@@ -25,7 +25,9 @@ from ..agents.base import chat_text
 from ..agents.errors import NotFound, UnsupportedMessageType
 from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
+from ..config import settings
 from ..runtime import Env, default_env, lambda_invocation
+from ..web import page_response
 from .errors import JSON, error_response, map_exception
 from .identity import Caller, resolve_caller, scoped_key
 from .requests import (
@@ -44,6 +46,7 @@ metrics = Metrics()
 app = APIGatewayRestResolver()
 
 ROUTES: dict[str, set[str]] = {
+    "/": {"GET"},
     "/chat": {"POST"},
     "/sessions": {"GET"},
     "/sessions/{session_id}": {"GET", "DELETE"},
@@ -60,6 +63,12 @@ def ok(body: dict[str, Any]) -> Response:
 
 def env() -> Env:
     return default_env()
+
+
+@app.get("/")
+def page() -> Response:
+    """The chat page (:mod:`durable_agents.web`), with this deployment's sign-in settings embedded."""
+    return page_response(settings(), app.current_event.headers)
 
 
 def caller(claimed_user: str | None = None) -> Caller:

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 class LanguageModel(Protocol):
     """Extraction, planning and wording for the travel agent."""
 
-    def extract(self, message: str, *, known: TravelSlots, today: date) -> Extraction:
-        """The intent of ``message`` and the slots it states (only those), given the ``known`` slots."""
+    def extract(
+        self, message: str, *, known: TravelSlots, today: date, asked: tuple[str, ...] = ()
+    ) -> Extraction:
+        """The intent of ``message`` and the slots it states (only those), given the ``known`` slots and
+        what the agent ``asked`` for last (``origin``, ``dates``, ...: a bare answer fills that)."""
         ...
 
     def plan(self, extraction: Extraction, slots: TravelSlots) -> list[PlannedCall]:

@@ -188,6 +188,9 @@ def _trip(request: ComposeRequest, destination: Place) -> str:
         lines.extend(
             f"- {line}" for line in (_render(result.data) if result.data else None) or ["No results."]
         )
+        data_notes = result.data.get("notes") if isinstance(result.data, dict) else None
+        if isinstance(data_notes, list):
+            lines.extend(f"- ({clean(note, 120)})" for note in data_notes[:2])
         if result.note:
             lines.append(f"- ({clean(result.note, 120)})")
     lines.extend(_footer(request))

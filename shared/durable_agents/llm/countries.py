@@ -11,8 +11,6 @@ from functools import lru_cache
 COUNTRIES = """
 US|United States|JFK|usa,u.s.a.,=US,=U.S.,united states of america,america,the states|
 GB|United Kingdom|LHR|uk,u.k.,britain,great britain,england|
-GB|Scotland|EDI||
-GB|Wales|CWL||
 IE|Ireland|DUB||
 FR|France|CDG||
 IT|Italy|FCO|italia|

@@ -8,6 +8,10 @@ next weekend" = that Saturday, "next week" = its Monday, "in two weeks", "3 days
 ("in May", "next month", "early July"); and durations ("5 days", "a week", "two weeks", "3 nights",
 "10-day", "a fortnight", "a long weekend" = 3, "a weekend" = 2, "a few days" = 3).
 
+Parts of a month are a start and a length: "the first two weeks of August" (August 1, 14 days), "the
+second week of July" (July 8, 7 days), "the last week of May" (May 25, 7 days), "the first half of
+September" (September 1, 15 days), "the first 10 days of October".
+
 A date without a year is its next occurrence (today counts); a date with a year in the past is ignored.
 """
 
@@ -94,15 +98,22 @@ _IN_PERIOD = re.compile(
     rf"\b(?:in\s+(?P<n>{COUNT_OR_ARTICLE})[\s-]+(?P<unit>days?|weeks?|months?)\b"
     rf"|(?P<n2>{COUNT_OR_ARTICLE})[\s-]+(?P<unit2>days?|weeks?|months?)\s+from\s+(?:now|today)\b)"
 )
+_PART_OF_MONTH = re.compile(
+    r"\b(?:the\s+)?(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|last|final|latter)\s+"
+    rf"(?:(?P<n>{COUNT_OR_ARTICLE})\s+)?(?P<unit>weeks?|days?|half|fortnight)\s+(?:of|in)\s+"
+    + _MONTH.format(name="month")
+    + _YEAR.format(name="year")
+)
+_ORDINAL_WEEK = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
 _RELATIVE_MONTH = re.compile(r"\b(?P<which>this|next)\s+month\b")
 _MONTH_CUE = (
-    r"(?P<cue>in|during|for|until|till|by|this|next|of|early|mid|late|around|throughout|through|"
+    r"(?P<cue>in|during|for|until|till|by|this|next|of|early|mid|late|around|throughout|through|to|"
     r"(?:the\s+)?(?:end|beginning|middle)\s+of)"
 )
 _MONTH_ONLY = _pattern(r"\b(?:" + _MONTH_CUE + r"[\s-]+)?{month}{year}")
 _DURATIONS = (
     (re.compile(r"\blong[\s-]weekends?\b"), 3),
-    (re.compile(r"\b(?:a|the|one)\s+weekend\b|\bweekend\s+(?:trip|getaway|break|away)\b"), 2),
+    (re.compile(r"\b(?:a|the|one)\s+(?:\w+\s+)?weekend\b|\bweekend\s+(?:trip|getaway|break|away|in)\b"), 2),
     (re.compile(r"\bweek[\s-]long\b"), 7),
     (re.compile(r"\b(?:a\s+)?few\s+days\b"), 3),
 )
@@ -211,7 +222,7 @@ def _relative(scanner: Scanner, today: date) -> list[tuple[int, int, date]]:
 
 def read_dates(scanner: Scanner, today: date) -> DateFacts:
     """Claim every date, month and duration phrase in ``scanner`` and resolve them."""
-    departure: date | None = None
+    departure, duration = _part_of_month(scanner, today)
     return_: date | None = None
     for pattern in _SAME_MONTH_RANGES:
         for match in scanner.finditer(pattern):
@@ -247,8 +258,36 @@ def read_dates(scanner: Scanner, today: date) -> DateFacts:
 
     travel_month = _read_month(scanner, today) if departure is None else None
     return DateFacts(
-        departure=departure, return_=return_, month=travel_month, duration_days=_read_duration(scanner)
+        departure=departure,
+        return_=return_,
+        month=travel_month,
+        duration_days=duration or _read_duration(scanner),
     )
+
+
+def _part_of_month(scanner: Scanner, today: date) -> tuple[date | None, int | None]:
+    """The start and length of "the first two weeks of August" and the like (claimed as dates)."""
+    for match in scanner.finditer(_PART_OF_MONTH):
+        month, given_year = MONTHS[match["month"]], _year(match["year"])
+        for year in [given_year] if given_year else [today.year, today.year + 1]:
+            start, days = _part(year, month, match)
+            if start >= today:
+                scanner.claim("dates", match.start(), match.end())
+                return start, days
+    return None, None
+
+
+def _part(year: int, month: int, match: re.Match[str]) -> tuple[date, int]:
+    length = monthrange(year, month)[1]
+    unit, which = match["unit"].rstrip("s"), match["which"]
+    count = (parse_count(match["n"]) if match["n"] else None) or 1
+    last = which in ("last", "final", "latter")
+    if unit == "half":
+        start_day, days = (16, length - 15) if last or which in ("second", "2nd") else (1, 15)
+    else:
+        days = count * {"day": 1, "week": 7, "fortnight": 14}[unit]
+        start_day = max(1, length - days + 1) if last else 1 + 7 * _ORDINAL_WEEK.get(which, 0)
+    return date(year, month, min(start_day, length)), min(days, 366)
 
 
 def _read_month(scanner: Scanner, today: date) -> int | None:

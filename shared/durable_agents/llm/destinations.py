@@ -35,9 +35,9 @@ Phoenix|PHX||
 San Diego|SAN||
 Nashville|BNA||
 New Orleans|MSY|nola|
-Honolulu|HNL|oahu,waikiki,hawaii|
+Honolulu|HNL|oahu,waikiki|
 Maui|OGG||
-Anchorage|ANC|alaska|
+Anchorage|ANC||
 Salt Lake City|SLC|salt lake|
 Minneapolis|MSP||
 Detroit|DTW||
@@ -73,7 +73,7 @@ Banff|YYC||
 Quebec City|YQB|quebec|
 Ottawa|YOW||
 Mexico City|MEX|cdmx|
-Cancun|CUN|cancún,riviera maya,playa del carmen|
+Cancun|CUN|cancún,playa del carmen|
 Tulum|TQO||
 Puerto Vallarta|PVR||
 Los Cabos|SJD|cabo,cabo san lucas|
@@ -102,9 +102,9 @@ Paris|CDG||
 Rome|FCO|roma|
 Milan|MXP|milano|
 Venice|VCE|venezia|
-Florence|FLR|firenze,tuscany|
-Naples|NAP|napoli,amalfi,amalfi coast,positano,capri|
-Palermo|PMO|sicily|
+Florence|FLR|firenze|
+Naples|NAP|napoli,capri|
+Palermo|PMO||
 Catania|CTA||
 Bologna|BLQ||
 Pisa|PSA||
@@ -115,14 +115,14 @@ Madrid|MAD||
 Barcelona|BCN||
 Seville|SVQ|sevilla|
 Valencia|VLC||
-Malaga|AGP|málaga,costa del sol|
+Malaga|AGP|málaga|
 Granada|GRX||
 Ibiza|IBZ||
 Mallorca|PMI|majorca,palma de mallorca|
-Tenerife|TFS|canary islands|
+Tenerife|TFS||
 Lisbon|LIS|lisboa|
 Porto|OPO|oporto|
-Faro|FAO|algarve|
+Faro|FAO||
 Madeira|FNC|funchal|
 Berlin|BER||
 Munich|MUC|münchen,muenchen|
@@ -135,7 +135,7 @@ Rotterdam|RTM||
 Brussels|BRU|bruxelles,bruges|
 Vienna|VIE|wien|
 Salzburg|SZG||
-Zurich|ZRH|zürich,interlaken|
+Zurich|ZRH|zürich|
 Geneva|GVA|genève|
 Prague|PRG|praha|
 Budapest|BUD||
@@ -207,7 +207,7 @@ Jeddah|JED||
 Tokyo|HND||
 Kyoto|KIX||
 Osaka|KIX||
-Sapporo|CTS|hokkaido|
+Sapporo|CTS||
 Okinawa|OKA|naha|
 Hiroshima|HIJ||
 Seoul|ICN||
@@ -246,7 +246,7 @@ Jaipur|JAI||
 Bangalore|BLR|bengaluru|
 Chennai|MAA|madras|
 Kolkata|CCU|calcutta|
-Kochi|COK|cochin,kerala|
+Kochi|COK|cochin|
 Colombo|CMB||
 Almaty|ALA||
 Tashkent|TAS||
@@ -261,11 +261,29 @@ Perth|PER||
 Cairns|CNS|great barrier reef|
 Adelaide|ADL||
 Gold Coast|OOL||
-Hobart|HBA|tasmania|
+Hobart|HBA||
 Auckland|AKL||
 Queenstown|ZQN||
 Wellington|WLG||
 Christchurch|CHC||
 Tahiti|PPT|papeete|
 Bora Bora|BOB||
+Inverness|INV||
+Cardiff|CWL||
+Nuremberg|NUE|nürnberg|
+Udaipur|UDR||
+Jodhpur|JDH||
+Merida|MID|mérida|
+El Calafate|FTE||
+Ushuaia|USH||
+Bariloche|BRC|san carlos de bariloche|
+Fairbanks|FAI||
+Juneau|JNU||
+Gran Canaria|LPA|las palmas|
+Lanzarote|ACE||
+Menorca|MAH|minorca|
+Hvar|SPU||
+Kona|KOA||
+Lucerne|ZRH|luzern|
+Interlaken|BRN||
 """

@@ -1,39 +1,56 @@
-"""Places by name: curated destinations and countries, then every city with an airport.
+"""The one place index: curated destinations, regions and countries, then every city with an airport.
 
-Built once per process on first use from the maintained ``airportsdata`` package (about 7,900 airports
-with IATA codes). A name resolves, in order, to a curated destination (:mod:`.destinations`), a country
-(:mod:`.countries`), or the database's city of that name, choosing the most likely commercial airport:
-international airports first, then those with a real ICAO code, never heliports, seaplane bases, air
-bases or stations. Nothing is loaded at import time.
+The airports come from ``airports.tsv`` beside this module (built from ``airportsdata`` by
+``scripts/build_airports.py``; one airport a line: IATA, city, subdivision, country, lat, lon, score,
+elevation in metres).
+Reading it takes a few milliseconds, once per process, on first use; nothing is read at import time.
+The travel tools resolve places through this index too (:mod:`durable_agents.tools.places`).
+
+A name resolves, in order, to a curated destination (:mod:`.destinations`), a region
+(:mod:`.regions`), a country (:mod:`.countries`), or the database's city of that name (its best-scored
+airport: international airports first, then those with a real ICAO code). A qualifier ("Birmingham,
+Alabama", "London Ontario", "Paris TX", "Birmingham UK") picks, among every place of that name, the
+one in that state, province, region or country (:meth:`Gazetteer.qualified`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from pathlib import Path
+from typing import Literal, NamedTuple
 
 from .countries import COUNTRIES
 from .destinations import DESTINATIONS
 from .models import Place
+from .regions import REGIONS
 
-EntryKind = Literal["destination", "country", "city"]
-
-_NOT_A_COMMERCIAL_AIRPORT = re.compile(
-    r"heliport|seaplane|air ?base|\bafb\b|\bnas\b|\bmcas\b|air force|army|naval|military|station|railway|"
-    r"\brail\b|\bbus\b|ferry|harbou?r|ranch|airstrip|\bstrip\b|private",
-    re.IGNORECASE,
-)
-
+EntryKind = Literal["destination", "region", "country", "city"]
+AIRPORTS_FILE = Path(__file__).with_name("airports.tsv")
 
 _DROPPED = re.compile(r"[.'’]")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
-_INTERNATIONAL = re.compile(r"international|intl|intcntl", re.IGNORECASE)
-_ICAO = re.compile(r"[A-Z]{4}")
 _CITY_PARTS = re.compile(r"\s*[/,]\s*|\s+-\s+")
+_ABBREVIATIONS = {
+    "al": "alabama", "ak": "alaska", "az": "arizona", "ar": "arkansas", "ca": "california",
+    "co": "colorado", "ct": "connecticut", "de": "delaware", "fl": "florida", "ga": "georgia",
+    "hi": "hawaii", "id": "idaho", "il": "illinois", "in": "indiana", "ia": "iowa", "ks": "kansas",
+    "ky": "kentucky", "la": "louisiana", "me": "maine", "md": "maryland", "ma": "massachusetts",
+    "mi": "michigan", "mn": "minnesota", "ms": "mississippi", "mo": "missouri", "mt": "montana",
+    "ne": "nebraska", "nv": "nevada", "nh": "new hampshire", "nj": "new jersey", "nm": "new mexico",
+    "ny": "new york", "nc": "north carolina", "nd": "north dakota", "oh": "ohio", "ok": "oklahoma",
+    "or": "oregon", "pa": "pennsylvania", "ri": "rhode island", "sc": "south carolina",
+    "sd": "south dakota", "tn": "tennessee", "tx": "texas", "ut": "utah", "vt": "vermont",
+    "va": "virginia", "wa": "washington", "wv": "west virginia", "wi": "wisconsin", "wy": "wyoming",
+    "on": "ontario", "qc": "quebec", "bc": "british columbia", "ab": "alberta", "ns": "nova scotia",
+    "nb": "new brunswick", "mb": "manitoba", "sk": "saskatchewan", "nl": "newfoundland and labrador",
+    "nsw": "new south wales", "vic": "victoria", "qld": "queensland",
+}  # fmt: skip
+"""US state, Canadian province and Australian state abbreviations, as qualifiers."""
+_STATES = frozenset(_ABBREVIATIONS.values())
+_COUNTRY_WORDS = {"uk": "GB", "england": "GB", "britain": "GB", "usa": "US", "us": "US", "america": "US"}
 
 
 def normalize(name: str) -> str:
@@ -43,6 +60,19 @@ def normalize(name: str) -> str:
         name = "".join(char for char in decomposed if not unicodedata.combining(char))
     cleaned = _DROPPED.sub("", name.lower().replace("&", " and "))
     return _SEPARATORS.sub(" ", cleaned).strip()
+
+
+class Airport(NamedTuple):
+    """One row of ``airports.tsv``."""
+
+    iata: str
+    city: str
+    region: str
+    country: str
+    lat: float
+    lon: float
+    score: int
+    elevation_m: int
 
 
 @dataclass(frozen=True)
@@ -57,17 +87,16 @@ class Entry:
     """The only spelling (case included) that counts, for aliases like "LA" or "US"."""
 
 
-def _airport_score(airport: Mapping[str, Any]) -> int:
-    """How likely this is a city's main commercial airport (negative: not a commercial airport)."""
-    name = str(airport["name"])
-    if _NOT_A_COMMERCIAL_AIRPORT.search(name):
-        return -10
-    score = 4 if _INTERNATIONAL.search(name) else 0
-    if _ICAO.fullmatch(str(airport["icao"])):
-        score += 2
-    if str(airport["city"]).lower() in name.lower():
-        score += 1
-    return score
+def read_airports(path: Path = AIRPORTS_FILE) -> dict[str, Airport]:
+    """The airport table, by IATA code."""
+    airports: dict[str, Airport] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            iata, city, region, country, lat, lon, score, elevation = line.split("\t")
+            airports[iata] = Airport(
+                iata, city, region, country, float(lat), float(lon), int(score), int(elevation)
+            )
+    return airports
 
 
 def _city_names(city: str) -> list[str]:
@@ -86,45 +115,68 @@ def _city_names(city: str) -> list[str]:
 class Gazetteer:
     """The place index. Use :func:`gazetteer` for the process-wide instance."""
 
-    def __init__(self, airports: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, airports: dict[str, Airport]) -> None:
         self._airports = airports
         self._entries: dict[str, list[Entry]] = {}
         self._airport_names: dict[str, str] = {}
-        self._cities: dict[str, tuple[str, str]] = {}
-        self._city_entries: dict[str, list[Entry]] = {}
-        self._add_table(DESTINATIONS, kind="destination")
-        self._add_table(COUNTRIES, kind="country")
-        self._add_cities()
+        self._stops: dict[str, list[Place]] = {}
+        self._by_country: dict[str, list[Place]] = {}
+        self._add_destinations()
+        self._add_regions()
+        self._add_countries()
+        self._cities: dict[str, list[str]] = {}
+        self._region_gateways: dict[str, str] = {}
+        for iata, airport in airports.items():
+            for key in _city_names(airport.city):
+                self._cities.setdefault(key, []).append(iata)
+        for codes in self._cities.values():
+            codes.sort(key=lambda code: (airports[code].score, code), reverse=True)
         self.max_words = max(len(key.split()) for key in [*self._entries, *self._cities])
 
-    def _add_table(self, table: str, *, kind: EntryKind) -> None:
-        for line in table.strip().splitlines():
-            fields = line.split("|")
-            if kind == "country":
-                _, name, iata, aliases, flags = fields
-                place = self._place(iata, name=name, city=None)
-            else:
-                name, iata, aliases, flags = fields
-                self._airport_names.setdefault(iata, name)
-                place = self._place(iata, name=name, city=name)
-            guarded = flags == "guarded"
-            for alias in [name, *filter(None, aliases.split(","))]:
-                exact = alias[1:] if alias.startswith("=") else None
-                entry = Entry(place=place, kind=kind, guarded=guarded, exact=exact)
-                self._entries.setdefault(normalize(exact or alias), []).append(entry)
+    # --- building ---------------------------------------------------------------------------------------
 
-    def _add_cities(self) -> None:
-        best: dict[str, tuple[int, str, str]] = {}
-        for iata, airport in self._airports.items():
-            score = _airport_score(airport)
-            if score < 0:
-                continue
-            city = str(airport["city"])
-            for key in _city_names(city):
-                if key not in self._entries and (key not in best or (score, iata) > best[key][:2]):
-                    best[key] = (score, iata, city)
-        for key, (_, iata, city) in best.items():
-            self._cities[key] = (iata, city if normalize(city) == key else key.title())
+    def _add(self, key: str, entry: Entry) -> None:
+        self._entries.setdefault(normalize(key), []).append(entry)
+
+    def _aliases(self, place: Place, kind: EntryKind, names: list[str], *, guarded: bool = False) -> None:
+        for alias in names:
+            exact = alias[1:] if alias.startswith("=") else None
+            self._add(exact or alias, Entry(place=place, kind=kind, guarded=guarded, exact=exact))
+
+    def _add_destinations(self) -> None:
+        for line in DESTINATIONS.strip().splitlines():
+            name, iata, aliases, flags = line.split("|")
+            self._airport_names.setdefault(iata, name)
+            place = self._place(iata, name=name, city=name)
+            self._by_country.setdefault(place.country or "", []).append(place)
+            self._aliases(
+                place, "destination", [name, *filter(None, aliases.split(","))], guarded=bool(flags)
+            )
+
+    def _add_regions(self) -> None:
+        for line in REGIONS.strip().splitlines():
+            name, country, iata, stops, aliases = line.split("|")
+            place = self._place(iata, name=name, city=None).model_copy(update={"kind": "region"})
+            self._stops[name] = [self._stop(stop, country) for stop in stops.split(";")]
+            self._aliases(place, "region", [name, *filter(None, aliases.split(","))])
+
+    def _add_countries(self) -> None:
+        for line in COUNTRIES.strip().splitlines():
+            _, name, iata, aliases, flags = line.split("|")
+            place = self._place(iata, name=name, city=None).model_copy(update={"kind": "country"})
+            self._aliases(place, "country", [name, *filter(None, aliases.split(","))], guarded=bool(flags))
+
+    def _stop(self, text: str, country: str) -> Place:
+        name, _, where = text.partition("@")
+        if where:
+            lat, lon = (float(part) for part in where.split(","))
+            return Place(name=name, city=name, country=country, lat=lat, lon=lon)
+        found = next(
+            (e.place for e in self._entries.get(normalize(name), []) if e.kind == "destination"), None
+        )
+        if found is None:
+            raise ValueError(f"region stop {name!r} is not a curated destination")
+        return found
 
     def _place(self, iata: str, *, name: str, city: str | None) -> Place:
         airport = self._airports[iata]
@@ -132,43 +184,131 @@ class Gazetteer:
             name=name,
             iata=iata,
             city=city,
-            country=str(airport["country"]),
-            lat=float(airport["lat"]),
-            lon=float(airport["lon"]),
+            country=airport.country,
+            region=(airport.region or None) if city is not None and airport.country in ("US", "CA") else None,
+            lat=airport.lat,
+            lon=airport.lon,
         )
 
+    def _city_place(self, iata: str) -> Place:
+        airport = self._airports[iata]
+        return self._place(iata, name=airport.city, city=airport.city).model_copy(
+            update={"region": airport.region or None}
+        )
+
+    # --- lookups ----------------------------------------------------------------------------------------
+
     def entries(self, key: str) -> list[Entry]:
-        """The entries for a normalized name: curated ones, else the database's city."""
+        """The entries for a normalized name: curated ones, else the database's best city of that name."""
         if key in self._entries:
             return self._entries[key]
-        if key not in self._cities:
+        codes = self._cities.get(key)
+        if not codes:
             return []
-        if key not in self._city_entries:
-            iata, name = self._cities[key]
-            self._city_entries[key] = [Entry(place=self._place(iata, name=name, city=name), kind="city")]
-        return self._city_entries[key]
+        return [Entry(place=self._city_place(codes[0]), kind="city")]
+
+    def is_city_name(self, key: str) -> bool:
+        """Whether some airport's city has this normalized name (curated names included)."""
+        return key in self._cities or key in self._entries
+
+    def qualified(self, key: str, qualifier: str) -> Place | None:
+        """The place named ``key`` in the state, province, region or country ``qualifier`` names.
+
+        ``None`` when ``qualifier`` names none of the places of that name (it is then not a qualifier).
+        """
+        wanted = normalize(qualifier)
+        wanted = _ABBREVIATIONS.get(wanted, wanted)
+        country = _COUNTRY_WORDS.get(wanted) or self._country_code(wanted)
+        for entry in self._entries.get(key, []):
+            place = entry.place
+            if entry.kind == "destination" and (
+                normalize(place.region or "") == wanted or (country and place.country == country)
+            ):
+                return place
+        for code in self._cities.get(key, []):
+            airport = self._airports[code]
+            if normalize(airport.region) == wanted or (country and airport.country == country):
+                return self._city_place(code)
+        gateway = self._gateways().get(wanted) if wanted in _STATES else None
+        if gateway is not None:  # "Cambridge, Massachusetts": a town without an airport, flown to via Boston
+            airport = self._airports[gateway]
+            name = " ".join(word.capitalize() for word in key.split())
+            return self._place(gateway, name=name, city=name).model_copy(update={"region": airport.region})
+        return None
+
+    def _gateways(self) -> dict[str, str]:
+        """Each state's or province's best-scored airport, by normalized name (built on first use)."""
+        if not self._region_gateways:
+            for code, airport in self._airports.items():
+                key = normalize(airport.region)
+                best = self._region_gateways.get(key)
+                if best is None or (airport.score, code) > (self._airports[best].score, best):
+                    self._region_gateways[key] = code
+        return self._region_gateways
+
+    def is_major(self, iata: str) -> bool:
+        """An international airport (a lower-case code is taken as one only then: "from jfk")."""
+        airport = self._airports.get(iata.upper())
+        return airport is not None and airport.score >= 6
+
+    def _country_code(self, key: str) -> str | None:
+        entry = next((e for e in self._entries.get(key, []) if e.kind == "country"), None)
+        return entry.place.country if entry is not None else None
 
     def airport(self, iata: str) -> Place | None:
         """The place an airport code stands for, named after its destination ("ORY" -> Paris)."""
-        airport = self._airports.get(iata.upper())
+        code = iata.upper()
+        airport = self._airports.get(code)
         if airport is None:
             return None
-        name = self._airport_names.get(iata.upper()) or str(airport["city"]) or str(airport["name"])
-        return self._place(iata.upper(), name=name, city=name)
+        name = self._airport_names.get(code)
+        if name is None:
+            return self._city_place(code)
+        return self._place(code, name=name, city=name)
+
+    def elevation(self, iata: str | None) -> int:
+        """The airport's elevation in metres (0 when unknown): the offline climate model cools with height."""
+        airport = self._airports.get(iata or "")
+        return airport.elevation_m if airport is not None else 0
 
     def lookup(self, name: str) -> Place | None:
-        """Resolve a free-text place name or IATA code (case-insensitive, accents ignored)."""
-        for entry in self.entries(normalize(name)):
-            if entry.exact is None or entry.exact == name.strip():
+        """Resolve a free-text place name or IATA code (case-insensitive, accents ignored).
+
+        "Name, Qualifier" ("Portland, Maine", "Paris, TX") is resolved with :meth:`qualified`.
+        """
+        text = name.strip()
+        head, comma, tail = text.partition(",")
+        if comma and tail.strip():
+            found = self.qualified(normalize(head), tail)
+            if found is not None:
+                return found
+            text = head.strip()
+        key = normalize(text)
+        for entry in self.entries(key) or self.entries(key.removeprefix("the ")):
+            if entry.exact is None or entry.exact == text:
                 return entry.place
-        if re.fullmatch(r"[A-Za-z]{3}", name.strip()):
-            return self.airport(name.strip())
+        if re.fullmatch(r"[A-Za-z]{3}", text):
+            return self.airport(text)
         return None
+
+    def stops_for(self, place: Place) -> list[Place]:
+        """The towns a trip to a country or region stays in, most visited first (a city: itself)."""
+        if place.kind == "region":
+            return list(self._stops.get(place.name, [place]))
+        if place.kind == "country":
+            return list(self._by_country.get(place.country or "", [])[:4]) or [place]
+        return [place]
+
+    def destinations(self) -> list[Place]:
+        """Every curated destination city (the candidates for open suggestions)."""
+        return [place for places in self._by_country.values() for place in places]
+
+    def curated_names(self) -> list[str]:
+        """Every normalized curated name (for spelling correction)."""
+        return list(self._entries)
 
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The process-wide gazetteer, built on first call (loads ``airportsdata``)."""
-    import airportsdata
-
-    return Gazetteer(airportsdata.load("IATA"))
+    """The process-wide gazetteer, built on first call (reads ``airports.tsv``)."""
+    return Gazetteer(read_airports())

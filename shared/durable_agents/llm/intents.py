@@ -1,6 +1,9 @@
 """What a message asks for, from its cue words and the slots it states.
 
-In order: a bare greeting or thanks; an explicit planning verb ("plan", "itinerary"); the one tool named
+In order: a bare greeting or thanks; the follow-ups about the trip in hand (show the plan again,
+something cheaper, does it fit the budget); an open request without a destination ("somewhere warm
+in December": suggestions); food and getting around; an explicit planning verb ("plan", "itinerary");
+a correction ("no, ...", "not X"); the one tool named
 (flights, hotels, weather, things to do; two or more named means a whole trip); a general travel
 question (visas, currency, safety, "best time to visit"); trip words ("trip", "vacation", "visit");
 then a message that only states details (an update when something is already known or a change word
@@ -20,6 +23,38 @@ _GREETING = re.compile(
     r"|^\W*(?:what\s+can\s+you\s+do|who\s+are\s+you|help)\W*$"
 )
 _GREETING_START = re.compile(r"^\W*(?:hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening))\b\W*")
+_SHOW_PLAN = re.compile(
+    r"\b(?:show|see|give|send|print|display|repeat|recap|summari[sz]e)\b.{0,25}\b(?:plan|itinerary|trip|"
+    r"everything|it all)\b|\bwhat(?:'s| is)\s+the\s+(?:full\s+|whole\s+)?(?:plan|itinerary)\b|"
+    r"\b(?:full|whole|complete)\s+(?:plan|itinerary)\s+(?:again|please)\b"
+)
+_CHEAPER = re.compile(
+    r"\b(?:cheaper|cheapest|less\s+expensive|too\s+(?:expensive|pricey|much)|lower\s+(?:the\s+)?(?:cost|price)|"
+    r"save\s+(?:some\s+)?money|more\s+affordable|budget\s+option|cut\s+(?:the\s+)?costs?)\b"
+)
+_BUDGET_CHECK = re.compile(
+    r"\b(?:within|in|under|over|fit|fits|exceed\w*|blow\w*|stay\w*\s+in)\s+(?:the\s+|our\s+|my\s+)?budget\b|"
+    r"\bhow\s+much\b.{0,30}\b(?:cost|total|spend|be|is\s+it|altogether)\b|"
+    r"\bwhat(?:'s| is| does)\s+(?:the|it|that)\s+"
+    r"(?:total|cost|come\s+to)\b|\bcan\s+(?:we|i)\s+afford\b|\btotal\s+cost\b|\bhow\s+much\s+(?:is\s+)?(?:left|over)\b"
+)
+_SUGGEST = re.compile(
+    r"\b(?:somewhere|anywhere|some\s+place|someplace|where\s+(?:should|could|can|shall)\s+(?:i|we)\s+(?:go|travel|head)|"
+    r"where(?:'s| is)\s+(?:warm|hot|sunny|cheap|nice|good)|suggest\w*|ideas?\s+for|any\s+ideas|"
+    r"recommend\s+(?:a|some)\s+"
+    r"(?:place|destination|city|beach)|destination\s+ideas|where\s+to\s+go)\b"
+)
+_FOOD = re.compile(
+    r"\b(?:where\s+(?:should|can|could|do|shall)\s+(?:we|i)\s+(?:eat|dine|have\s+(?:dinner|lunch))|restaurants?|"
+    r"places?\s+to\s+eat|local\s+(?:food|dishes|cuisine|specialit(?:y|ies))|what\s+(?:should|to)\s+(?:we\s+|i\s+)?eat|"
+    r"(?:good|best)\s+(?:food|tapas|sushi|pizza|pasta)|eat(?:ing)?\s+out|foodie\s+spots?|dinner\s+spots?|street\s+food\s+where)\b"
+)
+_TRANSPORT = re.compile(
+    r"\b(?:get(?:ting)?\s+around|get\s+from\s+the\s+airport|from\s+the\s+airport\s+to|airport\s+transfers?|"
+    r"public\s+transport(?:ation)?|metro|subway|underground|tube|trams?|buses|bus\s+pass|taxis?|uber|"
+    r"transit|travel\s+pass|how\s+(?:do|can|should|would)\s+(?:we|i)\s+get\s+(?:there|from|into|to\s+the\s+"
+    r"(?:city|centre|center|hotel|old\s+town)))\b"
+)
 _PLAN_VERB = re.compile(r"\b(?:plan|planning|itinerary|itineraries|organi[sz]e)\b")
 _TOOLS: dict[Intent, re.Pattern[str]] = {
     Intent.WEATHER: re.compile(
@@ -37,7 +72,9 @@ _TOOLS: dict[Intent, re.Pattern[str]] = {
     Intent.ATTRACTIONS: re.compile(
         r"\b(?:things\s+to\s+do|what\s+to\s+(?:do|see)|attractions?|sights|sightseeing|must[- ]sees?|"
         r"landmarks?|activities|tours?|places\s+to\s+(?:visit|see|go)|worth\s+(?:visiting|seeing)|"
-        r"what\s+(?:is\s+there|can\s+(?:i|we))\s+(?:to\s+)?(?:do|see)|"
+        r"what\s+(?:is\s+there|can\s+(?:i|we)|should\s+(?:i|we)|could\s+(?:i|we))\s+(?:to\s+)?(?:do|see)|"
+        r"what(?:'s|\s+is)\s+there\s+to\s+(?:do|see)|"
+        r"tell\s+me\s+about|"
         r"(?:best|good|top|recommend\w*)\s+(?:\w+\s+)?(?:museums|restaurants|beaches|bars|galleries|parks|spots))\b"
     ),
 }
@@ -48,10 +85,12 @@ _SEARCH = re.compile(
 )
 _TRIP = re.compile(
     r"\b(?:trip|trips|vacation|vacay|holidays?|getaway|travel(?:l?ing)?|visit(?:ing)?|go\s+to|going\s+to|"
-    r"head(?:ing)?\s+to|honeymoon|journey|escape|break)\b"
+    r"head(?:ing)?\s+to|honeymoon|journey|escape|break|thinking\s+(?:of|about)|considering|"
+    r"(?:i'd|we'd|i|we)\s+(?:would\s+)?(?:like|love|want)\s+to)\b"
 )
 _CHANGE = re.compile(
-    r"\b(?:make\s+it|change|actually|instead|update|switch|rather|correction|also|now|add)\b"
+    r"\b(?:make\s+it|change|actually|instead|update|switch|rather|correction|also|now|add|bump|raise|"
+    r"increase|lower|reduce|move|not|no|sorry|meant)\b"
 )
 _QUESTION = re.compile(r"\?\s*$|^\W*(?:what|which|who|where|when|why|how|is|are|do|does|can|should)\b")
 _FILLER = re.compile(
@@ -61,14 +100,38 @@ _FILLER = re.compile(
 )
 
 
-def classify(text: str, slots: TravelSlots, known: TravelSlots) -> tuple[Intent, float]:
-    """The intent of lower-cased ``text`` and a confidence, given the slots it states and those known."""
+def classify(
+    text: str, slots: TravelSlots, known: TravelSlots, *, correction: bool = False
+) -> tuple[Intent, float]:
+    """The intent of lower-cased ``text`` and a confidence, given the slots it states and those known.
+
+    ``correction``: the message corrects an earlier detail ("not Dallas", "no, ..."): it updates the
+    trip unless it asks for something else.
+    """
     if _GREETING.match(text):
         return Intent.GREETING, 0.95
     body = _GREETING_START.sub("", text)
+    if _SHOW_PLAN.search(body):
+        return Intent.SHOW_PLAN, 0.9
+    if _CHEAPER.search(body) and slots.destination is None:
+        return Intent.CHEAPER, 0.85
+    if _BUDGET_CHECK.search(body) and (slots.budget is None or _QUESTION.search(body)):
+        return Intent.BUDGET_CHECK, 0.85  # "is that within budget? we have 6000 dollars" too
+    if _SUGGEST.search(body) and slots.destination is None and not slots.stops:
+        return Intent.SUGGEST, 0.85
+    if _FOOD.search(body):
+        return Intent.FOOD, 0.85
+    if _TRANSPORT.search(body):
+        return Intent.TRANSPORT, 0.85
     if _PLAN_VERB.search(body):
         return Intent.PLAN_TRIP, 0.9
+    if (correction or _CORRECTION_START.match(body)) and not slots.is_empty():
+        return Intent.UPDATE_DETAILS, 0.85
     named = [intent for intent, pattern in _TOOLS.items() if pattern.search(body)]
+    if slots.stops and named in ([], [Intent.FIND_FLIGHTS]):
+        return Intent.PLAN_TRIP, 0.85  # "fly from Boston to Paris then on to Rome": a multi-city trip
+    if named == [Intent.ATTRACTIONS] and _trip_details(slots) and not _WHAT_TO_DO.search(body):
+        return Intent.PLAN_TRIP, 0.8  # "museums and food in Vienna for 3 days": a trip with interests
     if len(named) == 1:
         return named[0], 0.9
     if named:
@@ -77,6 +140,15 @@ def classify(text: str, slots: TravelSlots, known: TravelSlots) -> tuple[Intent,
         return Intent.SEARCH, 0.75
     if _TRIP.search(body):
         return Intent.PLAN_TRIP, 0.8
+    if _is_route(slots) and _CODE_ROUTE.search(body) and not _CHANGE.search(body):
+        return Intent.FIND_FLIGHTS, 0.75  # "lax to ord", "JFK to LHR next friday"
+    if (
+        slots.interests
+        and slots.destination is not None
+        and not _trip_details(slots)
+        and not _CHANGE.search(body)
+    ):
+        return Intent.ATTRACTIONS, 0.75  # "art galleries in Florence"
     if not slots.is_empty():
         if _CHANGE.search(body) or not known.is_empty():
             return Intent.UPDATE_DETAILS, 0.8
@@ -86,6 +158,31 @@ def classify(text: str, slots: TravelSlots, known: TravelSlots) -> tuple[Intent,
     if _QUESTION.search(body):
         return Intent.SEARCH, 0.5
     return Intent.UNKNOWN, 0.2
+
+
+_WHAT_TO_DO = re.compile(r"\b(?:things\s+to\s+do|what\s+to\s+(?:do|see)|attractions?|sights|must[- ]sees?)\b")
+
+
+_CODE_ROUTE = re.compile(r"\b[a-z]{3}\s*(?:to|-|->)\s*[a-z]{3}\b")
+_CORRECTION_START = re.compile(r"^\W*(?:no|nope|actually|sorry|correction|wait|oops)\b")
+
+
+def _is_route(slots: TravelSlots) -> bool:
+    """Only an origin, a destination and perhaps a date: a question about flights."""
+    return (
+        slots.origin is not None
+        and slots.destination is not None
+        and slots.budget is None
+        and slots.duration_days is None
+        and slots.travellers is None
+        and not slots.interests
+        and slots.return_date is None
+    )
+
+
+def _trip_details(slots: TravelSlots) -> bool:
+    """Dates, a length, travellers or a budget: a trip, not only a question about a place."""
+    return slots.has_dates() or slots.travellers is not None or slots.budget is not None
 
 
 def search_query(message: str) -> str:

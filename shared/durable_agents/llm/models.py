@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
@@ -37,6 +37,30 @@ Interest = Literal[
 
 INTERESTS: tuple[Interest, ...] = get_args(Interest)
 
+PlaceKind = Literal["city", "country", "region"]
+
+MAX_NAME = 80
+"""Longest place name kept (names go into prompts and answers: no unbounded text)."""
+MAX_PARTY = 20
+"""Most travellers of each kind a plan is made for (larger counts are clamped, and the user told)."""
+MAX_BUDGET = 10_000_000
+"""Largest budget amount kept."""
+MAX_STOPS = 6
+MAX_INTERESTS = 8
+
+
+def clip_text(value: Any, limit: int) -> Any:
+    """A string cut to ``limit`` characters (other values unchanged)."""
+    return value[:limit].strip() if isinstance(value, str) and len(value) > limit else value
+
+
+def clamp(value: Any, low: int, high: int) -> Any:
+    """An int-like value clamped to ``[low, high]`` (other values unchanged, for the validator to judge)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return min(max(int(value), low), high)
+
+
 ToolName = Literal["weather", "flights", "hotels", "attractions", "search"]
 """The tools the travel agent can call."""
 
@@ -54,12 +78,31 @@ class Place(_Model):
     ``lat``/``lon`` are those of the airport in ``iata``, a close-enough point for weather and maps.
     """
 
-    name: str = Field(min_length=1, description="Display name, e.g. 'Paris' or 'Japan'.")
+    name: str = Field(min_length=1, max_length=MAX_NAME, description="Display name, e.g. 'Paris' or 'Japan'.")
     iata: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Main airport, e.g. 'CDG'.")
-    city: str | None = Field(default=None, description="City name; null for a country.")
+    city: str | None = Field(default=None, max_length=MAX_NAME, description="City name; null for a country.")
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+    region: str | None = Field(
+        default=None, max_length=MAX_NAME, description="State, province or region, e.g. 'Maine'."
+    )
+    kind: PlaceKind = Field(default="city", description="A city, or a country or region to pick towns in.")
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("name", "city", "region", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return clip_text(value, MAX_NAME)
+
+    def label(self) -> str:
+        """The name with its state or region when it has one: 'Portland, Maine'."""
+        return f"{self.name}, {self.region}" if self.region and self.region not in self.name else self.name
+
+
+class Stop(Place):
+    """One place of a multi-stop trip, with the nights spent there when the user said."""
+
+    nights: int | None = Field(default=None, ge=1, le=60)
 
 
 class Travellers(_Model):
@@ -68,8 +111,18 @@ class Travellers(_Model):
     "4 people" sets ``adults=4, children=0``: a total with no children mentioned counts everyone as adult.
     """
 
-    adults: int | None = Field(default=None, ge=1, le=50)
-    children: int | None = Field(default=None, ge=0, le=50)
+    adults: int | None = Field(default=None, ge=1, le=MAX_PARTY)
+    children: int | None = Field(default=None, ge=0, le=MAX_PARTY)
+
+    @field_validator("adults", mode="before")
+    @classmethod
+    def _adults(cls, value: Any) -> Any:
+        return clamp(value, 1, MAX_PARTY)
+
+    @field_validator("children", mode="before")
+    @classmethod
+    def _children(cls, value: Any) -> Any:
+        return clamp(value, 0, MAX_PARTY)
 
     @property
     def total(self) -> int:
@@ -93,8 +146,15 @@ class Travellers(_Model):
 class Money(_Model):
     """An amount in an ISO 4217 currency (a budget is the trip's total spend cap)."""
 
-    amount: float = Field(gt=0)
+    amount: float = Field(gt=0, le=MAX_BUDGET)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > MAX_BUDGET:
+            return MAX_BUDGET
+        return value
 
     def describe(self) -> str:
         amount = f"{self.amount:,.0f}" if self.amount == int(self.amount) else f"{self.amount:,.2f}"
@@ -116,6 +176,18 @@ class Intent(StrEnum):
     """Hello, thanks, goodbye."""
     UPDATE_DETAILS = "update_details"
     """The message only adds or changes trip details ("make it 4 people")."""
+    SUGGEST = "suggest"
+    """An open request without a destination ("somewhere warm in December"): ranked suggestions."""
+    CHEAPER = "cheaper"
+    """A follow-up asking for cheaper choices for the trip in hand."""
+    BUDGET_CHECK = "budget_check"
+    """A follow-up asking whether the plan fits the budget, or what it costs."""
+    FOOD = "food"
+    """Where and what to eat at the destination."""
+    TRANSPORT = "transport"
+    """Getting around the destination (and from its airport)."""
+    SHOW_PLAN = "show_plan"
+    """Show the whole current plan again."""
     UNKNOWN = "unknown"
 
 
@@ -132,7 +204,24 @@ class TravelSlots(_Model):
     )
     travellers: Travellers | None = None
     budget: Money | None = None
-    interests: list[Interest] = Field(default_factory=list)
+    interests: list[Interest] = Field(default_factory=list, max_length=MAX_INTERESTS)
+    stops: list[Stop] = Field(
+        default_factory=list,
+        max_length=MAX_STOPS,
+        description="A multi-city trip's places in order (empty for one destination; else the first).",
+    )
+
+    @field_validator("interests", mode="before")
+    @classmethod
+    def _interests(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in dict.fromkeys(value) if item in INTERESTS][:MAX_INTERESTS]
+        return value
+
+    @field_validator("stops", mode="before")
+    @classmethod
+    def _stops(cls, value: Any) -> Any:
+        return value[:MAX_STOPS] if isinstance(value, list) else value
 
     def is_empty(self) -> bool:
         return self == TravelSlots()
@@ -154,6 +243,8 @@ class TravelSlots(_Model):
             Intent.FIND_HOTELS: ("destination", "dates"),
             Intent.WEATHER: ("destination",),
             Intent.ATTRACTIONS: ("destination",),
+            Intent.FOOD: ("destination",),
+            Intent.TRANSPORT: ("destination",),
         }
         present: dict[MissingSlot, bool] = {
             "destination": self.destination is not None,
@@ -182,6 +273,11 @@ class TravelSlots(_Model):
             value = getattr(update, name)
             if value is not None:
                 setattr(merged, name, value.model_copy())
+        if update.stops:
+            merged.stops = [stop.model_copy() for stop in update.stops]
+            merged.destination = Place.model_validate(update.stops[0].model_dump(exclude={"nights"}))
+        elif update.destination is not None:
+            merged.stops = []
         if update.travellers is not None:
             merged.travellers = (self.travellers or Travellers()).merge(update.travellers)
         merged.interests = list(dict.fromkeys([*self.interests, *update.interests]))
@@ -201,12 +297,15 @@ class TravelSlots(_Model):
         return merged.normalized(keep_length=update.duration_days is None)
 
     def normalized(self, *, keep_length: bool = True) -> TravelSlots:
-        """Derive what follows from the dates: duration from a date range, return from a duration.
+        """Derive what follows from the dates: duration from a date range (or from the nights of every
+        stop of a multi-city trip), return from a duration.
 
         With ``keep_length`` a known duration wins over a stale return date (a moved departure keeps
         the trip's length); a return date before the departure is dropped.
         """
         slots = self.model_copy()
+        if slots.stops and all(stop.nights for stop in slots.stops) and slots.return_date is None:
+            slots.duration_days = min(sum(stop.nights or 0 for stop in slots.stops), 366)
         dep, ret = slots.departure_date, slots.return_date
         if dep is not None and ret is not None and ret <= dep:
             slots.return_date = ret = None
@@ -238,6 +337,9 @@ class Extraction(_Model):
         default=None, description="For a search intent: the question to look up, without filler words."
     )
     spans: SkipJsonSchema[list[Span]] = Field(default_factory=list)
+    warnings: SkipJsonSchema[list[str]] = Field(
+        default_factory=list, description="Values clamped or ignored, to tell the user about."
+    )
 
 
 class PlannedCall(_Model):

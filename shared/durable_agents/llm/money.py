@@ -1,7 +1,8 @@
 """Budgets: "$3000", "3000 USD", "€2,500", "under 1500 euros", "budget of 2k GBP", "3 grand".
 
 An amount counts as the budget when it carries a currency (symbol, ISO code or word), is in "grand",
-or follows a budget cue ("budget", "spend", "up to"). Without a currency the budget is in US dollars.
+or follows a budget cue ("budget", "spend", "up to", "budget to"). Without a currency the budget is in
+the conversation's currency so far, else US dollars.
 When several amounts appear, the one after "budget" wins, else the largest (a total beats a per-item
 cap).
 """
@@ -30,7 +31,7 @@ WORDS: dict[str, str] = {
     "rand": "ZAR", "won": "KRW",
 }  # fmt: skip
 
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,.]*\d)"
 _WORD_AMOUNT = rf"(?P<words>{COUNT})"
 _SCALE = r"(?:\s*(?P<scale>k|thousand|grand|m|million)\b)?"
 _SYMBOL = (
@@ -45,7 +46,8 @@ _UNIT = (
     + r"(?![a-z])"
 )
 _CUE = (
-    r"(?P<cue>budget(?:\s+(?:is|of|at|around|about))?|spend(?:ing)?|up\s+to|under|below|max(?:imum)?|"
+    r"(?P<cue>budget(?:\s+(?:is\s+now|is|of|at|around|about|to|now))?|spend(?:ing)?|up\s+to|under|below|"
+    r"max(?:imum)?|"
     r"no\s+more\s+than|less\s+than|at\s+most|around|about|total\s+of)"
 )
 
@@ -57,14 +59,18 @@ _PATTERNS = (
     re.compile(rf"(?:{_CUE}\s*:?\s*)?\b(?P<code>{'|'.join(CODES)})\s?{_AMOUNT}{_SCALE}"),
     re.compile(rf"(?:{_CUE}\s*:?\s*)?\b{_AMOUNT}\s*(?P<scale>grand)\b"),
     re.compile(
-        rf"{_CUE}\s*:?\s*{_AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|people|persons|adults|kids|%))"
+        rf"{_CUE}\s*:?\s*{_AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|months?|people|persons|adults|kids|"
+        r"children|travell?ers|guests|stops|hours?|minutes?|km|miles|%|°|degrees))"
     ),
 )
 _SCALES = {"k": 1_000, "thousand": 1_000, "grand": 1_000, "m": 1_000_000, "million": 1_000_000}
 
 
-def read_budget(scanner: Scanner) -> Money | None:
-    """Claim every money amount in ``scanner`` and return the budget among them."""
+def read_budget(scanner: Scanner, default_currency: str = "USD") -> Money | None:
+    """Claim every money amount in ``scanner`` and return the budget among them.
+
+    An amount without a currency is in ``default_currency`` (the known budget's, in a conversation).
+    """
     found: list[tuple[bool, float, str]] = []
     for pattern in _PATTERNS:
         for match in scanner.finditer(pattern):
@@ -79,7 +85,7 @@ def read_budget(scanner: Scanner) -> Money | None:
             if groups.get("cue") is None and currency is None and groups.get("scale") != "grand":
                 continue
             is_budget_cue = (groups.get("cue") or "").startswith(("budget", "spend"))
-            found.append((is_budget_cue, amount, currency or "USD"))
+            found.append((is_budget_cue, amount, currency or default_currency))
             scanner.claim("budget", match.start(), match.end())
     if not found:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .models import Travellers
+from .models import MAX_PARTY, Travellers
 from .numbers import COUNT, COUNT_OR_ARTICLE, parse_count
 from .text import Scanner
 
@@ -24,6 +24,7 @@ _CHILDREN = re.compile(
     rf"\b{_N}\s+(?:(?:young|little|small)\s+)?(?:kids?|children|child|toddlers?|babies|baby|infants?|"
     r"teens|teenagers?|sons?|daughters?|little ones)\b"
 )
+_CHILDREN_OF_TOTAL = re.compile(rf"\b{_N}\s+of\s+(?:them|us|whom)\s+(?:are\s+|being\s+)?(?:kids|children)\b")
 _SOLO = re.compile(r"\b(?:solo|alone|by myself|just me|on my own|single traveller|single traveler)\b")
 _COUPLE = re.compile(
     r"\b(?:honeymoon|we(?:'re| are) a couple|as a couple|for a couple|couples? (?:trip|getaway))\b"
@@ -50,15 +51,27 @@ _WITH_COMPANION = re.compile(
 _WITH_CHILD = re.compile(r"\b(?:me|i|myself)\s*(?:and|&|\+)\s*my\s+(?:son|daughter|kid|child|baby)\b")
 
 
-def read_travellers(scanner: Scanner) -> Travellers | None:
-    """Claim every traveller phrase in ``scanner`` and return who travels, or ``None``."""
+def read_travellers(scanner: Scanner) -> tuple[Travellers | None, bool]:
+    """Claim every traveller phrase in ``scanner``; return who travels (or ``None``) and whether a count
+    was over :data:`~.models.MAX_PARTY` (and so clamped to it)."""
+    travellers = _read(scanner)
+    if travellers is None:
+        return None, False
+    adults, children = travellers
+    clamped = max(adults or 0, children or 0) > MAX_PARTY
+    return Travellers(adults=adults, children=children), clamped
+
+
+def _read(scanner: Scanner) -> tuple[int | None, int | None] | None:
     adults = _count(scanner, _ADULTS, "travellers")
     children = _count(scanner, _CHILDREN, "travellers")
+    if children is None:
+        children = _count(scanner, _CHILDREN_OF_TOTAL, "travellers")
     for match in scanner.finditer(_FAMILY):
         size = parse_count(match["n"]) or 0
         if size >= 2:
             scanner.claim("travellers", match.start(), match.end())
-            return Travellers(adults=min(size, 2), children=max(size - 2, 0))
+            return min(size, 2), max(size - 2, 0)
     total = None
     for pattern in _TOTALS:
         total = total or _count(scanner, pattern, "travellers")
@@ -70,14 +83,14 @@ def read_travellers(scanner: Scanner) -> Travellers | None:
         children = children if children is not None else party_children
     if adults is None and children is None:
         return None
-    return Travellers(adults=adults, children=children)
+    return adults, children
 
 
 def _count(scanner: Scanner, pattern: re.Pattern[str], slot: str) -> int | None:
     found: int | None = None
     for match in scanner.finditer(pattern):
         value = parse_count(match["n"])
-        if value is not None and 0 < value <= 50:
+        if value is not None and 0 < value <= 999:
             found = (found or 0) + value
             scanner.claim(slot, match.start(), match.end())
     return found

@@ -189,7 +189,7 @@ class OfflineFlights:
             notes.append("location unknown: distance guessed")
         travellers = params.adults + _CHILD_FARE * params.children
         trip = 1.85 if params.return_date else 1.0
-        base_fare = _fare_eur(distance) * _SEASON.get(departure.month, 1.0) * travellers * trip
+        base_fare = fare_eur(distance) * _SEASON.get(departure.month, 1.0) * travellers * trip
         origin_code = origin.iata if origin and origin.iata else params.origin.upper()
         destination_code = (
             destination.iata if destination and destination.iata else params.destination.upper()
@@ -238,7 +238,7 @@ class OfflineFlights:
         return Reply(data=search, source=offline_source())
 
 
-def _fare_eur(distance_km: float) -> float:
+def fare_eur(distance_km: float) -> float:
     """One adult, one way, economy: short hops cost more per kilometre than long hauls."""
     return 45 + 0.09 * distance_km if distance_km < 1500 else 110 + 0.055 * distance_km
 

@@ -196,11 +196,13 @@ class OfflineHotels:
         if place is None or place.tier is None:
             notes.append(f"price level of {params.city!r} unknown: generic estimate")
         tier = place.tier if place is not None and place.tier is not None else UNKNOWN_TIER
+        if place is not None and place.tier is not None and place.name not in places.CITY_TIERS:
+            notes.append(f"price level of {place.name} estimated from its country")
         name = place.name if place is not None else params.city
         rooms = math.ceil(params.guests / _GUESTS_PER_ROOM)
         if rooms > 1:
             notes.append(f"priced as {rooms} rooms for {params.guests} guests")
-        season = _season(check_in, place.latitude if place is not None else 45.0)
+        season = season_factor(check_in, place.latitude if place is not None else 45.0)
         rng = seeded(NAME, params.model_dump_json(), check_in)
         offers: list[HotelOffer] = []
         for category, factor, names in _CATEGORIES:
@@ -241,7 +243,7 @@ class OfflineHotels:
         return Reply(data=search, source=offline_source())
 
 
-def _season(day: dt.date, latitude: float) -> float:
+def season_factor(day: dt.date, latitude: float) -> float:
     """Peak summer and the Christmas weeks cost more; the low season less."""
     summer = (6, 7, 8) if latitude >= 0 else (12, 1, 2)
     if day.month in summer:

@@ -1,8 +1,10 @@
-"""Where places are: a small gazetteer of popular cities, plus every airport from ``airportsdata``.
+"""Where places are, for the tools: the one gazetteer (:mod:`durable_agents.llm.gazetteer`) plus prices.
 
-The gazetteer gives the offline providers coordinates, an IATA *city* code (PAR, LON, NYC: what Amadeus
-wants for hotel and flight searches) and a price tier; ``airportsdata`` (loaded lazily, once) resolves
-airport codes and less common cities to coordinates.
+A tool resolves a city name or an IATA code through the gazetteer (curated destinations, regions,
+countries, every city with an airport; "Portland, Maine" picks Maine's) and gets a :class:`Place` with
+coordinates, a code for Amadeus (an IATA *city* code where a metropolitan area has one: PAR, LON, NYC;
+else the airport's) and a price tier for the offline estimates: the city's own where known, else its
+country's. Nothing is loaded at import time; the gazetteer reads its table on first use.
 """
 
 from __future__ import annotations
@@ -11,11 +13,6 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from airportsdata import Airport
 
 IATA_CODE = re.compile(r"^[A-Za-z]{3}$")
 
@@ -30,67 +27,39 @@ class Place:
     longitude: float
     iata: str | None = None
     tier: int | None = None
+    elevation_m: int = 0
 
 
-CITIES: tuple[Place, ...] = (
-    Place("Paris", "FR", 48.8566, 2.3522, "PAR", 1),
-    Place("London", "GB", 51.5074, -0.1278, "LON", 1),
-    Place("New York", "US", 40.7128, -74.0060, "NYC", 1),
-    Place("Tokyo", "JP", 35.6762, 139.6503, "TYO", 2),
-    Place("Rome", "IT", 41.9028, 12.4964, "ROM", 2),
-    Place("Barcelona", "ES", 41.3874, 2.1686, "BCN", 2),
-    Place("Amsterdam", "NL", 52.3676, 4.9041, "AMS", 1),
-    Place("Berlin", "DE", 52.5200, 13.4050, "BER", 2),
-    Place("Madrid", "ES", 40.4168, -3.7038, "MAD", 2),
-    Place("Lisbon", "PT", 38.7223, -9.1393, "LIS", 2),
-    Place("Prague", "CZ", 50.0755, 14.4378, "PRG", 3),
-    Place("Vienna", "AT", 48.2082, 16.3738, "VIE", 2),
-    Place("Budapest", "HU", 47.4979, 19.0402, "BUD", 3),
-    Place("Copenhagen", "DK", 55.6761, 12.5683, "CPH", 1),
-    Place("Athens", "GR", 37.9838, 23.7275, "ATH", 3),
-    Place("Dublin", "IE", 53.3498, -6.2603, "DUB", 1),
-    Place("Edinburgh", "GB", 55.9533, -3.1883, "EDI", 2),
-    Place("Reykjavik", "IS", 64.1466, -21.9426, "REK", 1),
-    Place("Venice", "IT", 45.4408, 12.3155, "VCE", 1),
-    Place("Florence", "IT", 43.7696, 11.2558, "FLR", 2),
-    Place("Istanbul", "TR", 41.0082, 28.9784, "IST", 3),
-    Place("Dubai", "AE", 25.2048, 55.2708, "DXB", 2),
-    Place("Singapore", "SG", 1.3521, 103.8198, "SIN", 1),
-    Place("Bangkok", "TH", 13.7563, 100.5018, "BKK", 4),
-    Place("Hong Kong", "HK", 22.3193, 114.1694, "HKG", 2),
-    Place("Seoul", "KR", 37.5665, 126.9780, "SEL", 3),
-    Place("Sydney", "AU", -33.8688, 151.2093, "SYD", 2),
-    Place("Los Angeles", "US", 34.0522, -118.2437, "LAX", 2),
-    Place("San Francisco", "US", 37.7749, -122.4194, "SFO", 1),
-    Place("Chicago", "US", 41.8781, -87.6298, "CHI", 2),
-    Place("Miami", "US", 25.7617, -80.1918, "MIA", 2),
-    Place("Toronto", "CA", 43.6532, -79.3832, "YTO", 2),
-    Place("Mexico City", "MX", 19.4326, -99.1332, "MEX", 4),
-    Place("Rio de Janeiro", "BR", -22.9068, -43.1729, "RIO", 3),
-    Place("Buenos Aires", "AR", -34.6037, -58.3816, "BUE", 4),
-    Place("Cape Town", "ZA", -33.9249, 18.4241, "CPT", 3),
-    Place("Cairo", "EG", 30.0444, 31.2357, "CAI", 4),
-    Place("Marrakech", "MA", 31.6295, -7.9811, "RAK", 4),
-)
+CITY_CODES: dict[str, str] = {
+    "Paris": "PAR", "London": "LON", "New York": "NYC", "Tokyo": "TYO", "Rome": "ROM", "Milan": "MIL",
+    "Chicago": "CHI", "Toronto": "YTO", "Rio de Janeiro": "RIO", "Buenos Aires": "BUE", "Seoul": "SEL",
+    "Reykjavik": "REK", "Stockholm": "STO", "Moscow": "MOW", "Washington, D.C.": "WAS", "Sao Paulo": "SAO",
+    "Osaka": "OSA", "Beijing": "BJS", "Shanghai": "SHA", "Bucharest": "BUH", "Montreal": "YMQ",
+    "Berlin": "BER", "Jakarta": "JKT", "Dubai": "DXB", "Bangkok": "BKK", "Istanbul": "IST",
+}  # fmt: skip
+"""IATA metropolitan-area codes (what Amadeus wants for hotel searches) where they differ from one airport."""
 
-_ALIASES: dict[str, str] = {
-    "nyc": "New York",
-    "new york city": "New York",
-    "manhattan": "New York",
-    "roma": "Rome",
-    "lisboa": "Lisbon",
-    "praha": "Prague",
-    "wien": "Vienna",
-    "kobenhavn": "Copenhagen",
-    "athina": "Athens",
-    "venezia": "Venice",
-    "firenze": "Florence",
-    "ciudad de mexico": "Mexico City",
-    "cdmx": "Mexico City",
-    "rio": "Rio de Janeiro",
-    "marrakesh": "Marrakech",
-    "constantinople": "Istanbul",
-}
+CITY_TIERS: dict[str, int] = {
+    "Paris": 1, "London": 1, "New York": 1, "Amsterdam": 1, "Copenhagen": 1, "Dublin": 1, "Reykjavik": 1,
+    "Venice": 1, "Singapore": 1, "San Francisco": 1, "Zurich": 1, "Geneva": 1, "Oslo": 1, "Monaco": 1,
+    "Santorini": 1, "Mykonos": 1, "Bora Bora": 1, "Maldives": 1, "Aspen": 1, "Honolulu": 1, "Maui": 1,
+    "Tokyo": 2, "Rome": 2, "Barcelona": 2, "Berlin": 2, "Madrid": 2, "Lisbon": 2, "Vienna": 2,
+    "Edinburgh": 2, "Florence": 2, "Dubai": 2, "Hong Kong": 2, "Sydney": 2, "Los Angeles": 2,
+    "Chicago": 2, "Miami": 2, "Toronto": 2, "Istanbul": 3, "Prague": 3, "Budapest": 3, "Athens": 3,
+    "Seoul": 3, "Rio de Janeiro": 3, "Cape Town": 3, "Bangkok": 4, "Mexico City": 4, "Buenos Aires": 4,
+    "Cairo": 4, "Marrakech": 4,
+}  # fmt: skip
+COUNTRY_TIERS: dict[str, int] = {
+    "CH": 1, "NO": 1, "IS": 1, "DK": 1, "MC": 1, "SG": 1, "MV": 1, "PF": 1, "BS": 1, "SC": 1,
+    "US": 2, "GB": 2, "IE": 2, "FR": 2, "NL": 2, "BE": 2, "LU": 2, "DE": 2, "AT": 2, "SE": 2, "FI": 2,
+    "IT": 2, "ES": 2, "JP": 2, "AU": 2, "NZ": 2, "CA": 2, "AE": 2, "QA": 2, "IL": 2, "HK": 2, "KR": 2,
+    "PT": 3, "GR": 3, "CY": 3, "MT": 3, "HR": 3, "SI": 3, "CZ": 3, "PL": 3, "HU": 3, "EE": 3, "LV": 3,
+    "LT": 3, "SK": 3, "TW": 3, "CN": 3, "CL": 3, "UY": 3, "CR": 3, "PA": 3, "BB": 3, "AW": 3, "JM": 3,
+    "PR": 3, "ZA": 3, "MU": 3, "OM": 3, "SA": 3, "BR": 3, "DO": 3, "MX": 3, "TR": 3, "RO": 3, "BG": 3,
+    "RS": 3, "ME": 3, "AL": 3, "GE": 3, "AM": 3, "AZ": 3, "RU": 3, "JO": 3, "LB": 3,
+}  # fmt: skip
+"""Price tiers by country, for cities without their own; anywhere else is tier 4 (cheapest)."""
+DEFAULT_TIER = 4
 
 
 def normalise(text: str) -> str:
@@ -100,39 +69,53 @@ def normalise(text: str) -> str:
     return " ".join(ascii_text.casefold().split())
 
 
-@lru_cache(maxsize=1)
-def _gazetteer() -> dict[str, Place]:
-    index = {normalise(place.name): place for place in CITIES}
-    index.update({alias: index[normalise(name)] for alias, name in _ALIASES.items()})
-    index.update({place.iata.casefold(): place for place in CITIES if place.iata})
-    return index
-
-
-def city(text: str) -> Place | None:
-    """A gazetteer city by name, alias or IATA city code."""
-    return _gazetteer().get(normalise(text))
-
-
-def mentioned_city(text: str) -> Place | None:
-    """The first gazetteer city named (as whole words) anywhere in free text."""
-    words = f" {' '.join(re.findall(r'[a-z0-9]+', normalise(text.replace(',', ' '))))} "
-    for name, place in _gazetteer().items():
-        if len(name) > 3 and f" {name} " in words:
-            return place
-    return None
+def tier_of(name: str, country: str | None) -> int:
+    """The price tier of a city (its own, else its country's, else the cheapest)."""
+    return CITY_TIERS.get(name) or COUNTRY_TIERS.get(country or "", DEFAULT_TIER)
 
 
 def locate(text: str) -> Place | None:
-    """A place for a city name or an IATA airport/city code: gazetteer first, then ``airportsdata``."""
-    known = city(text)
-    if known is not None:
-        return known
+    """A place for a city, region or country name ("Portland, Maine" too) or an IATA airport/city code."""
+    from ..llm.gazetteer import gazetteer
+
     stripped = text.strip()
-    airports = _airports()
-    if IATA_CODE.match(stripped) and stripped.upper() in airports:
-        return _airport_place(stripped.upper())
-    candidates = _airports_by_city().get(normalise(text), [])
-    return _airport_place(candidates[0]) if candidates else None
+    code = stripped.upper() if IATA_CODE.match(stripped) else None
+    if code is not None and code in CITY_CODES.values():
+        name = next(city for city, value in CITY_CODES.items() if value == code)
+        found = gazetteer().lookup(name)
+    else:
+        found = gazetteer().lookup(stripped)
+    if found is None or found.lat is None or found.lon is None:
+        return None
+    return Place(
+        name=found.name,
+        country=found.country or "",
+        latitude=found.lat,
+        longitude=found.lon,
+        iata=code or CITY_CODES.get(found.name) or found.iata,
+        tier=tier_of(found.name, found.country),
+        elevation_m=gazetteer().elevation(found.iata),
+    )
+
+
+def city(text: str) -> Place | None:
+    """The same as :func:`locate` (kept for the Amadeus client's city-code lookup)."""
+    return locate(text)
+
+
+def mentioned_city(text: str) -> Place | None:
+    """The first curated destination named (as whole words, longest name first) anywhere in free text."""
+    from ..llm.gazetteer import gazetteer, normalize
+
+    index = gazetteer()
+    words = normalize(text).split()
+    for start in range(len(words)):
+        for size in range(min(4, len(words) - start), 0, -1):
+            key = " ".join(words[start : start + size])
+            entries = [e for e in index.entries(key) if e.kind == "destination" and not e.guarded]
+            if len(key) > 3 and entries:
+                return locate(entries[0].place.name)
+    return None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -141,35 +124,3 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dphi, dlambda = phi2 - phi1, math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
-@lru_cache(maxsize=1)
-def _airports() -> dict[str, Airport]:
-    import airportsdata
-
-    return airportsdata.load("IATA")
-
-
-@lru_cache(maxsize=1)
-def _airports_by_city() -> dict[str, list[str]]:
-    """City name -> airport codes, the likeliest first (international airports, then named after it)."""
-    index: dict[str, list[str]] = {}
-    for code, airport in _airports().items():
-        index.setdefault(normalise(airport["city"]), []).append(code)
-
-    def rank(code: str) -> tuple[bool, bool, str]:
-        airport = _airports()[code]
-        return "International" not in airport["name"], not airport["name"].startswith(airport["city"]), code
-
-    return {name: sorted(codes, key=rank) for name, codes in index.items()}
-
-
-def _airport_place(code: str) -> Place:
-    airport = _airports()[code]
-    return Place(
-        name=airport["city"] or airport["name"],
-        country=airport["country"],
-        latitude=airport["lat"],
-        longitude=airport["lon"],
-        iata=code,
-    )

@@ -11,6 +11,7 @@ are clipped to the deadline, so it ends soon after.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -146,13 +147,16 @@ def _explain(error: ValidationError, most: int = 5) -> str:
 # --- the default tools --------------------------------------------------------------------------------
 
 
-def offline_registry() -> ToolRegistry:
-    """Every tool with its offline provider (the default: deterministic, no network, no keys)."""
+def offline_registry(today: Callable[[], dt.date] = dt.date.today) -> ToolRegistry:
+    """Every tool with its offline provider (the default: deterministic, no network, no keys).
+
+    ``today`` is the providers' calendar (tests pin it to the agent's clock).
+    """
     return ToolRegistry(
         [
-            weather.tool(weather.OfflineWeather()),
-            flights.tool(flights.OfflineFlights()),
-            hotels.tool(hotels.OfflineHotels()),
+            weather.tool(weather.OfflineWeather(today=today)),
+            flights.tool(flights.OfflineFlights(today=today)),
+            hotels.tool(hotels.OfflineHotels(today=today)),
             attractions.tool(attractions.OfflineAttractions()),
             search.tool(search.OfflineSearch()),
         ]

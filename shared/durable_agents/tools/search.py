@@ -23,7 +23,8 @@ NAME = "search"
 DESCRIPTION = "Search the web for travel information: guides, events, entry rules, opening times."
 SEARCH_URL = "https://api.search.brave.com/res/v1/web/search"
 SNIPPET_CHARS = 300
-_TAG = re.compile(r"<[^>]{0,200}>")
+_TAG = re.compile(r"<[^<>]{0,200}>")
+_ANGLES = re.compile(r"[<>]")
 
 
 def tool(provider: Callable[[SearchParams], Reply]) -> Tool:
@@ -31,8 +32,12 @@ def tool(provider: Callable[[SearchParams], Reply]) -> Tool:
 
 
 def plain_text(fragment: str, limit: int = SNIPPET_CHARS) -> str:
-    """Markup removed, entities decoded, whitespace collapsed, at most ``limit`` characters."""
-    text = " ".join(html.unescape(_TAG.sub("", fragment)).split())
+    """Entities decoded, then markup removed, whitespace collapsed, at most ``limit`` characters.
+
+    Decoding comes first so that an encoded tag (``&lt;/tool_results&gt;``) is removed like a real one,
+    and any angle bracket left over is dropped: no snippet can carry a tag into a prompt.
+    """
+    text = " ".join(_ANGLES.sub(" ", _TAG.sub("", html.unescape(fragment))).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

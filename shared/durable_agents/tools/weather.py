@@ -272,10 +272,12 @@ def _coordinates(latitude: float, longitude: float) -> list[tuple[str, str]]:
 # --- offline ------------------------------------------------------------------------------------------
 
 _GENERIC_LATITUDE = 45.0
+LAPSE_C_PER_M = 0.0065
+"""Air cools by about 6.5 °C per km of height (the offline model uses the airport's elevation)."""
 
 
 class OfflineWeather:
-    """A climate estimate from latitude and time of year; deterministic, no network."""
+    """A climate estimate from latitude, height and time of year; deterministic, no network."""
 
     def __init__(self, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self._today = today
@@ -284,15 +286,22 @@ class OfflineWeather:
         start, end = period(params, self._today())
         notes: list[str] = []
         name, country = params.place, None
+        place = places.locate(params.place)
         if params.latitude is not None and params.longitude is not None:
             latitude, longitude = params.latitude, params.longitude
-        elif (place := places.locate(params.place)) is not None:
+            near = (
+                place is not None
+                and places.distance_km(latitude, longitude, place.latitude, place.longitude) < 100
+            )
+            place = place if near else None
+        elif place is not None:
             name, country, latitude, longitude = place.name, place.country, place.latitude, place.longitude
         else:
             latitude, longitude = _GENERIC_LATITUDE, 0.0
             notes.append(f"location of {params.place!r} unknown: generic mid-latitude climate")
         rng = seeded("weather", places.normalise(name))
         offset, wetness = rng.uniform(-1.5, 1.5), rng.uniform(0.6, 1.4)
+        offset -= LAPSE_C_PER_M * (place.elevation_m if place is not None else 0)
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         means = [_mean_temperature(latitude, day) + offset for day in days]
         spread = _daily_spread(latitude)
