@@ -29,8 +29,8 @@ enforces its limits with the same code).
 Where moto returns ``ConsumedCapacity`` (the request asked for it), it is recorded beside the model.
 
 :meth:`CapacityMeter.client_steps` also counts, for one boto3 client, the *sequential steps*: requests
-issued in parallel (overlapping in time) count as one step, so a turn's critical path can be told from
-its request count.
+in flight together (overlapping in time, with a simulated network round trip each) count as one step,
+so a turn's critical path can be told from its request count.
 """
 
 from __future__ import annotations
@@ -315,20 +315,31 @@ class CapacityMeter:
 
     @staticmethod
     @contextmanager
-    def client_steps(client: Any) -> Iterator[StepCounter]:
-        """Count ``client``'s requests and sequential steps while the block runs."""
+    def client_steps(client: Any, *, latency_s: float = 0.005) -> Iterator[StepCounter]:
+        """Count ``client``'s requests and sequential steps while the block runs.
+
+        Each request is held ``latency_s`` longer (a network round trip): in-process moto answers in
+        microseconds, one request at a time, so without it two requests issued side by side could still
+        look sequential. With it, requests in flight together overlap, as they do against DynamoDB.
+        """
         counter = StepCounter()
         events = client.meta.events
-        start_id, end_id = f"meter-start-{id(counter)}", f"meter-end-{id(counter)}"
-        events.register("before-send.dynamodb.*", counter.started, unique_id=start_id)
-        events.register("after-call.dynamodb.*", counter.ended, unique_id=end_id)
-        events.register("after-call-error.dynamodb.*", counter.ended, unique_id=end_id + "-error")
+        ids = {name: f"meter-{name}-{id(counter)}" for name in ("start", "wire", "end", "error")}
+
+        def on_the_wire(**_: Any) -> None:
+            time.sleep(latency_s)
+
+        events.register_first("before-send.dynamodb.*", counter.started, unique_id=ids["start"])
+        events.register_last("before-send.dynamodb.*", on_the_wire, unique_id=ids["wire"])
+        events.register("after-call.dynamodb.*", counter.ended, unique_id=ids["end"])
+        events.register("after-call-error.dynamodb.*", counter.ended, unique_id=ids["error"])
         try:
             yield counter
         finally:
-            events.unregister("before-send.dynamodb.*", unique_id=start_id)
-            events.unregister("after-call.dynamodb.*", unique_id=end_id)
-            events.unregister("after-call-error.dynamodb.*", unique_id=end_id + "-error")
+            events.unregister("before-send.dynamodb.*", unique_id=ids["start"])
+            events.unregister("before-send.dynamodb.*", unique_id=ids["wire"])
+            events.unregister("after-call.dynamodb.*", unique_id=ids["end"])
+            events.unregister("after-call-error.dynamodb.*", unique_id=ids["error"])
 
 
 class StepCounter:

@@ -4,6 +4,7 @@ and coordination (in-process fan-out, record_coordination, and starting the Step
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import boto3
@@ -85,15 +86,16 @@ def test_the_same_message_id_twice_is_answered_once(agent_env: Env) -> None:
     msg = chat("Plan a trip to Paris from Boston in May for 2 adults")
     first = send(agent_env, msg)
     again = send(agent_env, msg)  # the API's retry: the runtime replays the recorded response
-    direct = conversation(agent_env).route_message(msg)  # no key: the conversation sees the id in its history
-    assert first == again == direct
+    assert first == again
     assert conversation(agent_env).get_state()["historyLength"] == 2
     assert AgentFactory(agent_env).travel_agent("s1").get_state()["historyLength"] == 0  # no second transcript
 
 
-def test_a_turn_that_fails_after_the_agent_answered_is_retried_without_a_second_effect(
+def test_a_turn_that_fails_after_the_agent_answered_changes_neither_object(
     agent_env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The travel turn is joined to the conversation's: it commits with it or not at all, so a failure
+    after the agent answered leaves both objects as they were, and the retry applies the turn once."""
     original = ConversationManager._activity
     calls = {"n": 0}
 
@@ -104,25 +106,44 @@ def test_a_turn_that_fails_after_the_agent_answered_is_retried_without_a_second_
         return original(self, record, *kinds, **kw)
 
     monkeypatch.setattr(ConversationManager, "_activity", crash_once)
-    answered = {"n": 0}
-    chat_turn = TravelAgent._chat
-
-    def counted(self: TravelAgent, message: Any) -> Any:
-        answered["n"] += 1
-        return chat_turn(self, message)
-
-    monkeypatch.setattr(TravelAgent, "_chat", counted)
     msg = chat("Plan a trip to Paris from Boston in May for 2 adults")
     with pytest.raises(RuntimeError):
         send(agent_env, msg)
     travel = AgentFactory(agent_env).travel_agent("s1")
-    assert travel.get_state()["extractedSlots"]["destination"]["name"] == "Paris"  # the travel turn committed
-    assert conversation(agent_env).get_state()["historyLength"] == 0  # the conversation's did not
+    assert travel.get_state()["extractedSlots"] == {}  # neither the travel turn ...
+    assert conversation(agent_env).get_state()["historyLength"] == 0  # ... nor the conversation's
 
-    response = send(agent_env, msg)
+    response = send(agent_env, msg)  # the retry: both, once
     assert response["type"] == "answer"
-    assert answered["n"] == 1  # the travel turn was replayed, not run again
+    assert travel.get_state()["extractedSlots"]["destination"]["name"] == "Paris"
     assert conversation(agent_env).get_state()["historyLength"] == 2
+    assert send(agent_env, msg) == response  # and again: the recorded answer, nothing run
+
+
+def test_the_agent_is_held_until_the_conversation_commits(agent_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a conversation's turn runs, its travel agent (joined) is held: nobody sees or changes it
+    half-way; both are released by the one commit."""
+    seen: dict[str, Any] = {}
+    original = ConversationManager._activity
+
+    def peek_in_between(self: ConversationManager, record: dict[str, Any], *kinds: str, **kw: Any) -> Any:
+        quick = agents_env(agent_env.table.client, busy_wait_seconds=0.05)
+
+        def another_caller() -> None:  # another request, outside this turn
+            try:
+                AgentFactory(quick).travel_agent("s1").update_state({"context": {"x": 1}})
+            except Exception as error:  # noqa: BLE001 - the test looks at what it was
+                seen["error"] = error
+
+        other = threading.Thread(target=another_caller)
+        other.start()
+        other.join(10)
+        return original(self, record, *kinds, **kw)
+
+    monkeypatch.setattr(ConversationManager, "_activity", peek_in_between)
+    send(agent_env, chat("Plan a trip to Rome"))
+    assert type(seen["error"]).__name__ == "ObjectBusy"
+    assert AgentFactory(agent_env).travel_agent("s1").update_state({"context": {"x": 1}})["context"] == {"x": 1}
 
 
 def test_named_agent_and_unknown_agent(agent_env: Env, wikivoyage: RecordedTransport) -> None:

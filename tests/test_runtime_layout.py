@@ -7,6 +7,7 @@ fence its writes to other stores.
 
 from __future__ import annotations
 
+import secrets
 import statistics
 import threading
 from collections.abc import Iterator
@@ -134,22 +135,64 @@ def test_a_turns_cost_is_flat_in_history_length(
     assert len(entries) == length + 6 and entries[-1] == {"by": 1, "who": ""}
 
 
-def test_an_object_holds_a_hundred_thousand_keys_lists_them_by_pages_and_wipes_at_once(
+def seed_keys(env: Env, name: str, count: int) -> None:
+    """Give object ``name`` ``count`` keys as if turns had written them: their value items (the layout's
+    own item builder, put straight into moto's table) and the STATE item's key filter saying every key
+    may have one. Exactly the items those turns would leave, without ``count / 90`` turns on moto."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from durable_agents.runtime.keyfilter import KeyFilter
+    from durable_agents.runtime.table import value_items
+
+    stub = env.COUNTER.get_by_name(name)
+    stub.noop()  # the STATE item, with its generation
+    gen = env.table.peek(stub.id.key).gen
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    owned = KeyFilter()
+    for i in range(count):
+        key = f"key-{i:06d}"
+        owned.add([key])
+        for item in value_items(stub.id.key, gen, key, '{"i":%d,"pad":"%s"}' % (i, "p" * 24), 1):
+            backend.put_item(TABLE, item)
+    env.table.client.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": stub.id.key}, "sk": {"S": STATE_SK}},
+        UpdateExpression="SET own = :own",
+        ExpressionAttributeValues={":own": {"B": owned.to_bytes()}},
+    )
+
+
+def test_the_keys_turns_write_are_listed_by_pages(env: Env, meter: CapacityMeter) -> None:
+    grow(env, "listed", keys=2_000)
+    stub = bulk(env).COUNTER.get_by_name("listed")
+    assert stub.listed("key-000") == [f"key-{i:06d}" for i in range(1_000)]
+    assert stub.listed(None, 5, True) == [f"key-{i:06d}" for i in range(1_999, 1_994, -1)]
+    with meter.measure() as page:
+        assert stub.listed("key-", 25) == [f"key-{i:06d}" for i in range(25)]
+    assert page.rcu <= 2  # a page of items, not the object
+
+
+def test_an_object_holds_a_hundred_thousand_keys_and_wipes_them_at_once(
     env: Env, dynamodb: Any, meter: CapacityMeter
 ) -> None:
     name = "many-keys"
-    grow(env, name, keys=100_000)
+    seed_keys(env, name, 100_000)
     stub = bulk(env).COUNTER.get_by_name(name)
+    counter = env.COUNTER.get_by_name(name)
+    counter.increment()
+    with meter.measure() as turn:
+        counter.increment()
+    assert turn.wcu <= 3 and turn.rcu <= 1  # the 100,000 keys cost a turn nothing
     with meter.measure() as first_page:
         assert stub.listed("key-", 25) == [f"key-{i:06d}" for i in range(25)]
-    assert first_page.rcu <= 2  # one page of items, not the object
-    assert stub.listed("key-0999", None) == [f"key-{i:06d}" for i in range(99_900, 100_000)]
-    assert stub.listed(None, 3, True) == [f"key-{i:06d}" for i in (99_999, 99_998, 99_997)]
-    assert len(stub.listed("key-")) == 100_000
+    assert first_page.rcu <= 2
+    assert stub.listed("key-0999") == [f"key-{i:06d}" for i in range(99_900, 100_000)]
+    assert stub.listed(None, 3, True) == ["tally", "key-099999", "key-099998"]
     with meter.measure() as wiped:
         stub.wipe()
-    assert wiped.wcu <= 4  # a new generation and a purge marker: O(1), whatever the object holds
-    assert stub.listed() == []
+    assert wiped.wcu <= 5  # acquire + a new generation and its purge marker: O(1), whatever the object holds
+    assert stub.listed() == [] and counter.count() == 0
 
 
 # --- exactly once, for the whole window -----------------------------------------------------------------
@@ -207,6 +250,11 @@ def test_a_large_response_is_replayed_whole(env: Env) -> None:
     assert stub.call("get", "huge", idempotency_key="big-answer") == huge
     stub.put_many({"huge": "changed"})
     assert stub.call("get", "huge", idempotency_key="big-answer") == huge  # the recorded response
+    noise = secrets.token_urlsafe(700_000)  # ~930 KB that do not compress below a chunk: several items
+    stub.put_many({"noise": noise})
+    assert stub.call("get", "noise", idempotency_key="noisy-answer") == noise
+    stub.put_many({"noise": "changed"})
+    assert stub.call("get", "noise", idempotency_key="noisy-answer") == noise
 
 
 def test_concurrent_calls_with_one_key_apply_once(env: Env) -> None:
@@ -228,6 +276,13 @@ def test_concurrent_calls_with_one_key_apply_once(env: Env) -> None:
 # --- a commit whose response was lost, after other turns committed ---------------------------------------
 
 
+def elsewhere(call: Any) -> None:
+    """Run ``call`` as another caller would: on a thread of its own, outside this turn's context."""
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join(30)
+
+
 def _lose_first_response_then_let_others_commit(
     monkeypatch: pytest.MonkeyPatch, client: Any, operation: str, others: Any
 ) -> list[int]:
@@ -241,7 +296,7 @@ def _lose_first_response_then_let_others_commit(
         if is_commit and not lost:
             lost.append(1)
             real(*args, **kwargs)  # lands; its answer never arrives
-            others()
+            elsewhere(others)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(client, operation, lossy)
@@ -281,10 +336,9 @@ def test_a_lost_commit_response_after_a_takeover_is_not_reported_as_applied(
     real = dynamodb.update_item
 
     def late(*args: Any, **kwargs: Any) -> Any:
-        if "seq = :seq" in str(kwargs.get("UpdateExpression", "")):
+        if "seq = :seq" in str(kwargs.get("UpdateExpression", "")) and not moved_clock[0]:
             moved_clock[0] += 60  # this holder stalls past its lease; rivals take over and commit
-            for i in range(3):
-                rivals.increment(who=f"rival-{i}")
+            elsewhere(lambda: [rivals.increment(who=f"rival-{i}") for i in range(3)])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(dynamodb, "update_item", late)

@@ -19,11 +19,13 @@ client sees), ``ownerUserId``, ``agents``, ``startedAt``, ``lastActivity``, ``ti
 - ``route_message(message, agent=None)``: the first message starts the conversation (its owner is
   ``message.context.user_id``, its session ``message.context.session_id``); a message from another user,
   or without a user id, is :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the
-  best one (chat -> ``travel``, ``scrape`` / ``scrape_many`` -> ``scraping``) with
-  ``idempotency_key = message.id``, and the agent's response is returned as is. Every routed turn
-  refreshes the session's activity and title (the trip's destination) in the user's SessionManager. A
-  message id already in the recent history is not routed or recorded again: the agent replays its
-  recorded response.
+  best one (chat -> ``travel``, ``scrape`` / ``scrape_many`` -> ``scraping``) as a call *joined* to
+  this turn: the agent's changes and this conversation's transcript commit together or not at all,
+  so a turn is never in one object and missing from the other, and a retry (the API's turn key makes
+  every ``/chat`` call keyed) replays the recorded answer without running the agent again. The record
+  keeps the conversation's activity and title (the trip's destination); the user's SessionManager is
+  told when the title changes and at most hourly otherwise (a call of its own: the user's other
+  sessions are not held up by this one).
 - ``transcript(limit, before)`` (read-only): a page of the transcript, newest page first, oldest turn
   first within it; ``session_view(limit, before)`` (read-only): the record, the travel agent's slots
   and plan, and that page. ``delete_session()``: wipes this conversation and its agents for good.
@@ -53,7 +55,7 @@ from urllib.parse import quote
 
 from ..runtime import ObjectStub, rpc
 from ..runtime.errors import DurableObjectError, ObjectCallError, UnknownBinding
-from .base import BaseAgent, chat_text, clip, handles, iso, message_text
+from .base import BaseAgent, chat_text, clip, handles, iso, message_text, parse_time
 from .errors import Forbidden, InvalidMessage, NotFound
 from .factory import KIND_BY_BINDING, KINDS, AgentFactory, object_name
 from .models import AgentContext, AgentMessage, AgentResponse, HistoryEntry, ResponseMetadata, Source
@@ -86,6 +88,8 @@ class ConversationManager(BaseAgent):
 
     destination_pages: ClassVar[tuple[str, ...]] = ("https://en.wikivoyage.org/wiki/{name}",)
     """Pages the scraping agent reads about a destination in a coordination (``{name}`` is URL-quoted)."""
+    session_touch_seconds: ClassVar[float] = 3600.0
+    """How often (at most) routing refreshes the session in the SessionManager (its expiry clock)."""
 
     @property
     def session_key(self) -> str:
@@ -108,12 +112,7 @@ class ConversationManager(BaseAgent):
         kind = self._select(message, agent)
         stub = AgentFactory(self.env).stub(kind, self.session_key)
         forwarded = self._forward(message)
-        replay = self._seen(message.id)
-        response = AgentResponse.model_validate(
-            stub.call("handle_message", forwarded, idempotency_key=message.id)
-        )
-        if replay:  # answered before (a retry that reached this turn): the agent replayed its response
-            return response
+        response = AgentResponse.model_validate(stub.call("handle_message", forwarded, join=True))
         self.append_history("user", message.id, message_text(message), message.type)
         self.append_history("agent", message.id, response.content, response.type)
         self._activity(record, kind, title=_destination_name(response))
@@ -157,12 +156,12 @@ class ConversationManager(BaseAgent):
 
     @rpc
     def delete_session(self) -> dict[str, Any]:
-        """Wipe this conversation and every agent of its session, for good (``deleted``: whether the
-        conversation existed)."""
+        """Wipe this conversation and every agent of its session, for good, in one commit (``deleted``:
+        whether the conversation existed)."""
         existed = self.storage.get("conversation") is not None
         factory = AgentFactory(self.env)
         for kind in ROUTABLE:
-            factory.stub(kind, self.session_key).wipe()
+            factory.stub(kind, self.session_key).call("wipe", join=True)
         self.storage.delete_all()
         return {"deleted": existed}
 
@@ -320,13 +319,20 @@ class ConversationManager(BaseAgent):
         return preferences if isinstance(preferences, dict) else {}
 
     def _activity(self, record: dict[str, Any], *kinds: str, title: str | None = None) -> dict[str, Any]:
-        """Record a routed turn: the conversation's activity (and the agents it used), and the session's in
-        the SessionManager (every turn, so that the user's session list is ordered by real activity)."""
-        record = {**record, "lastActivity": iso(self.now())}
+        """Record a routed turn: the conversation's activity (and the agents it used, and the trip's title).
+        The user's SessionManager hears of it when the title changes, and otherwise at most every
+        :attr:`session_touch_seconds` (to keep the session from expiring): the session list takes each
+        session's exact activity from its conversation."""
+        now = self.now()
+        changed = bool(title) and title != record.get("title")
+        record = {**record, "lastActivity": iso(now)}
         record["agents"] = list(dict.fromkeys([*record["agents"], *kinds]))
         if title:
             record["title"] = title
-        self._refresh_session(record)
+        touched = parse_time(record.get("sessionTouchedAt"))
+        if changed or touched is None or (now - touched).total_seconds() >= self.session_touch_seconds:
+            self._refresh_session(record)
+            record["sessionTouchedAt"] = iso(now)
         self.storage.put("conversation", record)
         return record
 
@@ -342,6 +348,10 @@ class ConversationManager(BaseAgent):
             # the session expired (or was forgotten) meanwhile: reopen it
             stub.start_session(record["ownerUserId"], record["sessionId"])
             stub.touch_session(record["sessionId"], record.get("title"))
+
+    def _summary_extra(self) -> dict[str, Any]:
+        record = self.storage.get("conversation") or {}
+        return {key: record[key] for key in ("sessionId", "title", "lastActivity") if key in record}
 
     def _agents(self, agents: list[str]) -> list[str]:
         unknown = [agent for agent in agents if agent not in ROUTABLE]
@@ -372,9 +382,6 @@ class ConversationManager(BaseAgent):
         if message_id is not None:
             update["id"] = message_id
         return message.model_copy(update=update)
-
-    def _seen(self, message_id: str) -> bool:
-        return any(entry.role == "user" and entry.message_id == message_id for entry in self.recent_history())
 
     def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
         extra: dict[str, Any] = {}

@@ -4,8 +4,10 @@ Storage (one key per session, so touching one session rewrites only its own smal
 
 ``s:<sessionId>``
     ``{sessionId, createdAt, lastActivity, title?}``; ``title`` is the trip's destination, set by the
-    conversation. Views add ``expiresAt`` (``SESSION_IDLE_DAYS`` after the last activity, for the
-    current setting).
+    conversation, which also refreshes ``lastActivity`` (at most hourly: it is the session's expiry
+    clock). Views add ``expiresAt`` (``SESSION_IDLE_DAYS`` after the last activity, for the current
+    setting); :meth:`SessionManager.list_sessions` takes each session's exact activity and title from
+    its conversation (read-only calls, side by side).
 ``preferences``
     The user's preferences, shared by all their sessions: a new conversation copies them when it starts
     (the ConversationManager asks :meth:`SessionManager.get_preferences`).
@@ -100,11 +102,16 @@ class SessionManager(BaseAgent):
 
     @rpc(read_only=True)
     def list_sessions(self) -> list[dict[str, Any]]:
-        """The live sessions, most recently active first."""
-        live = self._live_sessions(write=False)
-        return sorted(
-            (self._view(record) for record in live.values()), key=lambda r: r["lastActivity"], reverse=True
-        )
+        """The live sessions, most recently active first (activity and title as their conversations
+        know them)."""
+        live = [self._view(record) for record in self._live_sessions(write=False).values()]
+        if live and not self.user_id.startswith(ANONYMOUS_PREFIX):
+            for view, known in zip(live, self._conversation_summaries(live), strict=True):
+                if known.get("lastActivity", "") > view["lastActivity"]:
+                    view["lastActivity"] = known["lastActivity"]
+                if known.get("title"):
+                    view["title"] = known["title"]
+        return sorted(live, key=lambda r: r["lastActivity"], reverse=True)
 
     @rpc
     def set_preferences(self, prefs: dict[str, Any], replace: bool = False) -> dict[str, Any]:
@@ -162,6 +169,26 @@ class SessionManager(BaseAgent):
         )
 
     # --- internals --------------------------------------------------------------------------------------
+
+    def _conversation_summaries(self, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """What each session's conversation knows of it (``{}`` where it cannot say), read side by side."""
+        import contextvars
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..runtime.errors import DurableObjectError
+        from .factory import AgentFactory, session_key
+
+        factory = AgentFactory(self.env)
+
+        def summary(record: dict[str, Any]) -> dict[str, Any]:
+            try:
+                return factory.conversation(session_key(self.user_id, record["sessionId"])).summary()
+            except DurableObjectError:
+                return {}
+
+        with ThreadPoolExecutor(max_workers=min(8, len(sessions)), thread_name_prefix="sessions") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, summary, record) for record in sessions]
+            return [future.result() for future in futures]
 
     @property
     def user_id(self) -> str:

@@ -29,7 +29,7 @@ from ..config import settings
 from ..runtime import Env, default_env, lambda_invocation
 from ..web import page_response
 from .errors import JSON, error_response, map_exception
-from .identity import Caller, resolve_caller, scoped_key
+from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
 from .requests import (
     ChatRequest,
     TranscriptQuery,
@@ -111,7 +111,10 @@ def chat() -> Response:
         context=AgentContext(session_id=session_id, user_id=owner),
     )
     conversation = AgentFactory(env()).conversation(session_key(owner, session_id))
-    response = conversation.call("route_message", message, idempotency_key=turn)
+    # what makes two requests "the same" for the key: the session and the text, not the message's
+    # timestamp (a retry is sent later)
+    same = request_fingerprint("chat", session_id, request.message)
+    response = conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
 
@@ -166,13 +169,14 @@ def _owned_conversation(session_id: str, who: Caller | None = None) -> Any:
 def agent_message(namespace: str, name: str) -> Response:
     event = app.current_event
     body = json_body(event.body, is_base64=event.is_base64_encoded)
+    same = request_fingerprint("message", namespace, name, body)  # the request as the client sent it
     key = idempotency_key(dict(event.headers or {}))
     if key is not None:
         body["id"] = key
     message = AgentMessage.model_validate(body)
     stub, method = _agent_route(namespace, name, "POST", "/message")
     _check_message(env().namespace(namespace).object_class, message)
-    return ok(stub.call(method, message, idempotency_key=message.id))
+    return ok(stub.call(method, message, idempotency_key=message.id, fingerprint=same))
 
 
 @app.get("/agents/<namespace>/<name>/state")

@@ -17,6 +17,8 @@ one caller can never reach, probe or replay another's.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +35,13 @@ def scoped_key(owner: str, purpose: str, key: str) -> str:
     """An ``Idempotency-Key`` as the caller's own: the same key sent by another caller (or for another
     purpose) is another key, so it can neither replay nor block someone else's call."""
     return uuid.uuid5(_KEYS, f"{purpose}\x00{owner}\x00{key}").hex
+
+
+def request_fingerprint(*parts: Any) -> str:
+    """What an idempotency key is checked against: the request as the client sent it (canonical JSON),
+    so a retry matches and another request under the same key is refused."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,14 +46,13 @@ from .table import (
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 3_000_000
 MAX_HISTORY_ENTRY_BYTES = 350_000
-HOT_ENTRY_BYTES = 200
+HOT_ENTRY_BYTES = 400
 """A value whose key and JSON together are at most this many bytes may live in the STATE item."""
 HOT_SET_BYTES = STATE_ITEM_BYTES - 256
 """The STATE item with its hot set but no tail stays within this: the rest is room for new history
 entries, so a turn that appends one never has to move a value out."""
 TAIL_ENTRY_BYTES = 200
 """A history entry of at most this many bytes may wait in the STATE item's tail for its page."""
-LIST_PAGE = 200
 
 T = TypeVar("T")
 
@@ -191,6 +190,8 @@ class Storage:
         """The newest version among the value items this turn read (read-only turns validate it)."""
         self.read_items = False
         """Whether this turn read anything besides the STATE item (read-only turns then validate)."""
+        self.read_keys: list[str] = []
+        """The keys this turn needed from their own items (the next turn of the method prefetches them)."""
         self.history = History(self)
 
     # --- reads ------------------------------------------------------------------------------------------
@@ -245,7 +246,8 @@ class Storage:
         memory.update({k: v for k, v in self._writes.items() if in_range(k)})
         ordered = sorted(memory, reverse=reverse)
         deleted = sum(1 for k in ordered if memory[k] is DELETED)
-        page = min(LIST_PAGE, (limit or LIST_PAGE) + deleted + 1)
+        # with a limit, ask for about as many items as can be needed; without, DynamoDB's 1 MB pages
+        page = None if limit is None else limit + deleted + 1
         stored: Iterator[tuple[str, StoredValue]] = (
             iter(())
             if self._wiped or self._own.empty  # no key has ever had an item of its own
@@ -346,21 +348,40 @@ class Storage:
                 fetched = self._fetched[k]
                 if fetched is not None:
                     texts[k] = fetched.text
+                    self.read_keys.append(k)
             elif not self._own.may_contain(k):
                 self._fetched[k] = None  # certainly no item: nothing to read
             elif k not in missing:
                 missing.append(k)
         if missing:
-            found = self._table.get_values(self._pk, self._gen, missing)
-            self.read_items = True
-            for k in missing:
-                value = found.get(k)
-                self._fetched[k] = value
+            self.read_keys += missing
+            for k, value in self._fetch(missing).items():
                 if value is not None:
-                    self.read_version = max(self.read_version, value.version)
                     texts[k] = value.text
         ordered = [k for k in dict.fromkeys(keys) if k in texts]
         return {k: codec.decode(texts[k]) if decode else texts[k] for k in ordered}
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Read ``keys`` from their own items now, in one request, so that the turn's ``get`` s find them
+        (the runtime passes the keys the method's previous turn had to read)."""
+        wanted = [
+            k
+            for k in dict.fromkeys(keys)
+            if k not in self._writes and k not in self._fetched and k not in self._snapshot.hot
+            and not self._wiped and self._own.may_contain(k)
+        ]
+        if wanted:
+            self._fetch(wanted)
+
+    def _fetch(self, keys: list[str]) -> dict[str, StoredValue | None]:
+        found = self._table.get_values(self._pk, self._gen, keys)
+        self.read_items = True
+        out: dict[str, StoredValue | None] = {}
+        for k in keys:
+            value = out[k] = self._fetched[k] = found.get(k)
+            if value is not None:
+                self.read_version = max(self.read_version, value.version)
+        return out
 
     # --- the commit --------------------------------------------------------------------------------------
 
