@@ -4,16 +4,38 @@ Real DynamoDB applies each request atomically: a conditional ``UpdateItem`` eval
 writes in one step. moto evaluates and writes in plain Python with no lock, so two threads (or two
 requests to ``ThreadedMotoServer``) can both pass the same condition. :func:`make_dynamodb_atomic`
 serialises moto's DynamoDB request handling, restoring the one-request-at-a-time semantics the lease
-lock relies on. It changes nothing else about moto.
+lock relies on. It changes nothing else about moto. The same lock gives the local stack's persistence
+its consistent moments: :func:`between_dynamodb_requests` holds every DynamoDB request back, so what
+is read inside it is the tables after some request and before the next, never in the middle of one
+(a ``TransactWriteItems`` is all there or not at all), and tells how many requests that may have
+written have been applied so far (:func:`dynamodb_write_count`), so a reader can tell whether
+anything changed since it last looked.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _DYNAMODB_LOCK = threading.RLock()
+
+_READ_ONLY_ACTIONS = frozenset(
+    {
+        "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits", "DescribeTable",
+        "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan",
+        "TransactGetItems",
+    }
+)
+"""DynamoDB actions that never change a table; every other request counts as one that may have."""
+
+
+class _WriteCount:
+    """How many DynamoDB requests that may have written were handled (changed under the lock only)."""
+
+    value = 0
 
 
 def make_dynamodb_atomic() -> None:
@@ -27,10 +49,29 @@ def make_dynamodb_atomic() -> None:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with _DYNAMODB_LOCK:
+            if self._get_action() not in _READ_ONLY_ACTIONS:
+                _WriteCount.value += 1
             return original(self)
 
     call_action._atomic = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def dynamodb_write_count() -> int:
+    """DynamoDB requests handled so far that may have changed a table (failed conditional writes count)."""
+    return _WriteCount.value
+
+
+@contextmanager
+def between_dynamodb_requests() -> Iterator[int]:
+    """Hold every DynamoDB request back while the block runs; yields :func:`dynamodb_write_count`.
+
+    Inside, moto's tables are as the last request left them and no request can start: read them
+    directly (in-process) for a consistent copy. Keep the block short, every caller waits on it.
+    """
+    make_dynamodb_atomic()
+    with _DYNAMODB_LOCK:
+        yield _WriteCount.value
 
 
 def make_transactions_cheap() -> None:
