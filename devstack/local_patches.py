@@ -116,7 +116,8 @@ def make_transactions_cheap() -> None:
                 continue
             hash_value = DynamoType(key[table.hash_key_attr])
             range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
-            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+            item = copy.deepcopy(table.get_item(hash_value, range_value))
+            saved.append((table, hash_value, range_value, item))
         try:
             return original(self, transact_items)
         except Exception:

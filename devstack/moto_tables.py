@@ -45,7 +45,9 @@ def _base64(value: str | bytes) -> str:
     return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
 
 
-def copy_tables(account_id: str, region: str, table_names: Iterable[str]) -> tuple[int, dict[str, list[Item]]]:
+def copy_tables(
+    account_id: str, region: str, table_names: Iterable[str]
+) -> tuple[int, dict[str, list[Item]]]:
     """Every item of each table (sorted by key), between two requests; and the write count then.
 
     The count is :func:`devstack.local_patches.dynamodb_write_count` at the moment of the copy: a later

@@ -129,7 +129,9 @@ class DataFolder:
         """Remove the snapshot (and any temporary file); the files removed. Needs the lock."""
         if self._lock is None:
             raise RuntimeError("lock the data folder before resetting it")
-        removed = [path for path in [self.snapshot_path, *temporary_files(self.snapshot_path)] if path.exists()]
+        removed = [
+            path for path in [self.snapshot_path, *temporary_files(self.snapshot_path)] if path.exists()
+        ]
         for path in removed:
             path.unlink()
         return removed
@@ -197,12 +199,14 @@ class TablePersistence:
     def _check_fits(self, snapshot: Snapshot) -> None:
         for logical_id, table in snapshot.tables.items():
             if logical_id not in self._tables:
-                raise SnapshotError(f"{self.path}: holds table {logical_id}, which template.yaml no longer declares")
+                raise SnapshotError(
+                    f"{self.path}: holds table {logical_id}, which template.yaml no longer declares"
+                )
             key_schema = [dict(key) for key in self._tables[logical_id][1]]
             if [dict(key) for key in table.key_schema] != key_schema:
                 raise SnapshotError(
-                    f"{self.path}: table {logical_id} was saved with keys {table.key_schema}, template.yaml now "
-                    f"declares {key_schema}"
+                    f"{self.path}: table {logical_id} was saved with keys {table.key_schema}, "
+                    f"template.yaml now declares {key_schema}"
                 )
 
     def _ordered(self, tables: Mapping[str, TableItems]) -> dict[str, TableItems]:
@@ -277,7 +281,9 @@ def main(argv: list[str]) -> int:
     except DataFolderBusy as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"removed {', '.join(str(path) for path in removed)}" if removed else f"{folder.path} holds no tables")
+    print(
+        f"removed {', '.join(str(path) for path in removed)}" if removed else f"{folder.path} holds no tables"
+    )
     print("the next make run starts with empty tables")
     return 0
 

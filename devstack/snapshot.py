@@ -110,9 +110,7 @@ def encode_body(tables: Mapping[str, TableItems]) -> bytes:
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
-def write_snapshot(
-    path: Path, tables: Mapping[str, TableItems], body: bytes | None = None
-) -> Snapshot:
+def write_snapshot(path: Path, tables: Mapping[str, TableItems], body: bytes | None = None) -> Snapshot:
     """Replace ``path`` with a snapshot of ``tables``, atomically and durably.
 
     ``body`` is :func:`encode_body` of ``tables`` when the caller has it already.
@@ -169,7 +167,9 @@ def read_snapshot(path: Path) -> Snapshot:
     try:
         header = SnapshotHeader.model_validate_json(header_line)
     except ValidationError as error:
-        raise SnapshotError(f"{path}: the header is not a snapshot header ({_first_problem(error)})") from None
+        raise SnapshotError(
+            f"{path}: the header is not a snapshot header ({_first_problem(error)})"
+        ) from None
     if len(body) != header.body_bytes:
         raise SnapshotError(
             f"{path}: the header announces {header.body_bytes} bytes of items, the file has {len(body)}"
@@ -188,7 +188,8 @@ def read_snapshot(path: Path) -> Snapshot:
     for logical_id, table in header.tables.items():
         if len(items[logical_id]) != table.items:
             raise SnapshotError(
-                f"{path}: table {logical_id} has {len(items[logical_id])} items, the header says {table.items}"
+                f"{path}: table {logical_id} has {len(items[logical_id])} items, "
+                f"the header says {table.items}"
             )
     return Snapshot(
         tables={

@@ -1,4 +1,4 @@
-"""The local stack keeps its tables across restarts (devstack.persistence, devstack.snapshot, devstack.moto_tables).
+"""The local stack keeps its tables across restarts (devstack.persistence, .snapshot and .moto_tables).
 
 In-process tests cover the snapshot file (round trip, every kind of damage), the copy out of and back
 into moto's tables (every attribute type), when a snapshot is written, and the data folder's lock and
@@ -36,10 +36,14 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 def key_of(logical_id: str, n: int, group: str = "t") -> dict[str, Any]:
     """A key for table ``logical_id`` built from its key schema (whatever its attributes are)."""
     spec = TEMPLATE.tables[logical_id]
-    types = {attribute["AttributeName"]: attribute["AttributeType"] for attribute in spec.attribute_definitions}
+    types = {
+        attribute["AttributeName"]: attribute["AttributeType"] for attribute in spec.attribute_definitions
+    }
     values = {"S": f"{group}#{n:06d}", "N": str(n), "B": base64.b64encode(f"{group}{n}".encode()).decode()}
-    return {key["AttributeName"]: {types[key["AttributeName"]]: values[types[key["AttributeName"]]]}
-            for key in spec.key_schema}
+    return {
+        key["AttributeName"]: {types[key["AttributeName"]]: values[types[key["AttributeName"]]]}
+        for key in spec.key_schema
+    }
 
 
 def scan_all(client: Any, table: str) -> list[dict[str, Any]]:
@@ -61,8 +65,12 @@ def every_table(client: Any, stack_name: str = "durable-agents-local") -> dict[s
 
 TABLES = {
     "StateTable": TableItems(
-        name="t", key_schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        items=[{"pk": {"S": "a"}, "v": {"N": "1"}}, {"pk": {"S": "b\n\u2028"}, "m": {"M": {"x": {"NULL": True}}}}],
+        name="t",
+        key_schema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        items=[
+            {"pk": {"S": "a"}, "v": {"N": "1"}},
+            {"pk": {"S": "b\n\u2028"}, "m": {"M": {"x": {"NULL": True}}}},
+        ],
     ),
     "Other": TableItems(name="o", key_schema=[{"AttributeName": "id", "KeyType": "HASH"}], items=[]),
 }
@@ -99,7 +107,14 @@ def damage(kind: str, data: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "kind",
-    ["cut in the body", "cut in the header", "a byte changed", "an item removed (digest fixed)", "not ours", "empty"],
+    [
+        "cut in the body",
+        "cut in the header",
+        "a byte changed",
+        "an item removed (digest fixed)",
+        "not ours",
+        "empty",
+    ],
 )
 def test_a_damaged_snapshot_is_refused_saying_what_is_wrong(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "tables.jsonl"
@@ -114,9 +129,14 @@ def test_a_damaged_snapshot_is_refused_saying_what_is_wrong(tmp_path: Path, kind
 # --- moto's tables, copied out and back in --------------------------------------------------------
 
 EVERY_TYPE = {
-    "s": {"S": "text with \u00e9 and \x00"}, "n": {"N": "-12.5e3"}, "b": {"B": b"\x00\xffbinary"},
-    "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": [b"\x01", b"\x02"]},
-    "bool": {"BOOL": False}, "null": {"NULL": True},
+    "s": {"S": "text with \u00e9 and \x00"},
+    "n": {"N": "-12.5e3"},
+    "b": {"B": b"\x00\xffbinary"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "bool": {"BOOL": False},
+    "null": {"NULL": True},
     "m": {"M": {"nested": {"B": b"\xfe"}, "list": {"L": [{"N": "1"}, {"B": b"\x03"}, {"M": {}}]}}},
     "l": {"L": [{"S": "x"}, {"L": [{"BOOL": True}]}]},
 }
@@ -154,10 +174,17 @@ def test_a_copy_never_holds_half_a_transaction(mock_stack: LocalStack) -> None:
 
     def write() -> None:
         for group in range(40):
-            dynamodb.transact_write_items(TransactItems=[
-                {"Put": {"TableName": table, "Item": {**key_of("StateTable", n, f"g{group:03d}"), "g": {"N": str(group)}}}}
-                for n in range(25)
-            ])
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table,
+                            "Item": {**key_of("StateTable", n, f"g{group:03d}"), "g": {"N": str(group)}},
+                        }
+                    }
+                    for n in range(25)
+                ]
+            )
         done.set()
 
     writer = threading.Thread(target=write)
@@ -217,7 +244,9 @@ def test_a_snapshot_is_written_only_when_items_changed_and_at_most_once_an_inter
     clock.now += 5
     second = persistence.path.stat()
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):  # a write request, no change
-        dynamodb.put_item(TableName=table, Item=key_of("StateTable", 1), ConditionExpression="attribute_not_exists(v)")
+        dynamodb.put_item(
+            TableName=table, Item=key_of("StateTable", 1), ConditionExpression="attribute_not_exists(v)"
+        )
     dynamodb.get_item(TableName=table, Key=key_of("StateTable", 1))  # a read
     assert persistence.save_if_due() is False
     assert persistence.path.stat().st_mtime_ns == second.st_mtime_ns and second.st_ino != first.st_ino
@@ -286,7 +315,9 @@ def test_make_reset_empties_the_folder_unless_a_stack_uses_it(
     assert "holds no tables" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("value", "reset"), [("1", True), ("true", True), ("yes", True), ("", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("value", "reset"), [("1", True), ("true", True), ("yes", True), ("", False), ("0", False)]
+)
 def test_reset_is_asked_with_reset_1(value: str, reset: bool) -> None:
     assert reset_requested({"RESET": value}) is reset
 
@@ -338,9 +369,10 @@ def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
         answer = chat(served, "make it 4 people", "s1")  # the session goes on where it was
         assert answer["sessionId"] == "s1"
         after = get_json(served, "/agents/CONVERSATION_MANAGER/conversation:s1/state")
-        assert after["conversationHistory"][: len(conversation["conversationHistory"])] == conversation[
-            "conversationHistory"
-        ]
+        assert (
+            after["conversationHistory"][: len(conversation["conversationHistory"])]
+            == conversation["conversationHistory"]
+        )
         assert len(after["conversationHistory"]) > len(conversation["conversationHistory"])
     finally:
         served.close()
@@ -366,11 +398,20 @@ def test_a_sigkill_loses_at_most_the_last_second_and_never_half_a_request(tmp_pa
         group = 0
         while not stop.is_set():
             try:
-                client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": table, "Item": {**key_of("StateTable", n, f"g{group:05d}"),
-                                                          "group": {"N": str(group)}}}}
-                    for n in range(GROUP_SIZE)
-                ])
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": {
+                                    **key_of("StateTable", n, f"g{group:05d}"),
+                                    "group": {"N": str(group)},
+                                },
+                            }
+                        }
+                        for n in range(GROUP_SIZE)
+                    ]
+                )
             except Exception:  # noqa: BLE001 - the process was killed under the request
                 return
             acknowledged.append(time.monotonic())
@@ -407,7 +448,9 @@ def test_a_sigkill_loses_at_most_the_last_second_and_never_half_a_request(tmp_pa
     old_enough = sum(1 for at in acknowledged if at <= killed_at - LOSS_BOUND_SECONDS)
     assert old_enough > 0
     assert kept >= old_enough, f"{old_enough} writes were older than {LOSS_BOUND_SECONDS} s, {kept} kept"
-    print(f"{len(acknowledged)} transactions acknowledged, {kept} restored, {old_enough} older than the bound")
+    print(
+        f"{len(acknowledged)} transactions acknowledged, {kept} restored, {old_enough} older than the bound"
+    )
 
 
 def test_reset_starts_empty(tmp_path: Path) -> None:
