@@ -259,8 +259,10 @@ def test_restore_puts_back_every_table_and_refuses_a_snapshot_for_other_tables(
     spec = TEMPLATE.tables["StateTable"]
     items = [{**key_of("StateTable", n), "v": {"S": "x"}} for n in range(5)]
     write_snapshot(folder.snapshot_path, {"StateTable": TableItems(table, spec.key_schema, items)})
-    assert TablePersistence(mock_stack, folder).restore() == 5
+    persistence = TablePersistence(mock_stack, folder)
+    assert persistence.restore() == 5
     assert len(scan_all(mock_stack.client("dynamodb"), table)) == 5
+    assert persistence.save() is False  # what was restored is what is on disk: no rewrite
 
     other_keys = [{"AttributeName": "id", "KeyType": "HASH"}]
     for tables, problem in [
