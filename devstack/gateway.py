@@ -255,7 +255,7 @@ class ApiGateway:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> Self:
@@ -408,8 +408,8 @@ class ApiGateway:
                 self.close_connection = True
                 if self.request_version == "HTTP/0.9":  # not parsed yet: answer with a status line anyway
                     self.request_version = "HTTP/1.0"
-                code = _ERROR_CODES.get(status, "bad_request")
-                self._respond(*error_response(GatewayError(status, code, message or status.phrase)))
+                error_code = _ERROR_CODES.get(status, "bad_request")
+                self._respond(*error_response(GatewayError(status, error_code, message or status.phrase)))
 
             def _read_body(self) -> bytes:
                 framing = body_framing(self.headers.get_all("Content-Length"),

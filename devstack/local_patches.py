@@ -14,6 +14,7 @@ anything changed since it last looked.
 
 from __future__ import annotations
 
+import abc
 import functools
 import threading
 from collections.abc import Iterator
@@ -100,7 +101,7 @@ def make_transactions_cheap() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    models.copy = _TableSharingCopy  # type: ignore[attr-defined]
+    models.copy = _TableSharingCopy  # type: ignore[assignment]
     original = DynamoDBBackend.transact_write_items
 
     @functools.wraps(original)
@@ -171,16 +172,14 @@ def make_powertools_router_per_thread() -> None:
     time, but the local stack runs many requests of one function concurrently in one process, and
     one request could read another's event. This makes that attribute thread-local. Idempotent.
     """
-    from abc import ABCMeta
-
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
     if isinstance(BaseRouter, _PerThreadEventMeta):
         return
-    if type(BaseRouter) is not ABCMeta:  # pragma: no cover - a Powertools release changed its design
+    if type(BaseRouter) is not abc.ABCMeta:  # pragma: no cover - a Powertools release changed its design
         raise RuntimeError("Powertools' BaseRouter is no longer an ABC; revisit this patch")
     type.__setattr__(BaseRouter, "current_event", _PerThreadEvent())
-    BaseRouter.__class__ = _PerThreadEventMeta
+    BaseRouter.__class__ = _PerThreadEventMeta  # type: ignore[assignment]
 
 
 _EVENTS = threading.local()
@@ -204,7 +203,7 @@ def _class_set(cls: Any, value: Any) -> None:
     _EVENTS.event = value
 
 
-class _PerThreadEventMeta(__import__("abc").ABCMeta):
+class _PerThreadEventMeta(abc.ABCMeta):
     """``BaseRouter.current_event = event`` (how Powertools sets it): this thread's event."""
 
     current_event = property(_class_get, _class_set)

@@ -218,7 +218,7 @@ def _start_server(host: str, port: int, cleanups: list[Callable[[], None]]) -> s
 def _start_mock(cleanups: list[Callable[[], None]]) -> None:
     from moto import mock_aws
 
-    mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+    mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
     mock.start()
     cleanups.append(mock.stop)
 
