@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run test browser-test soak bench lint-template build clean
+.PHONY: run reset test browser-test soak bench lint-template build clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,11 @@ $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)  ## serve the local stack on http://127.0.0.1:$(PORT)
-	PORT=$(PORT) $(PY) -m devstack.serve
+run: $(STAMP)  ## serve the local stack on http://127.0.0.1:$(PORT); tables kept in .devstack/ (RESET=1: start empty)
+	PORT=$(PORT) RESET=$(RESET) $(PY) -m devstack.serve
+
+reset: $(STAMP)  ## forget the local stack's tables: the next make run starts empty
+	$(PY) -m devstack.persistence reset
 
 test: $(STAMP)  ## the whole test suite (quick versions of the soak tests included)
 	$(PY) -m pytest

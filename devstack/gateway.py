@@ -6,9 +6,21 @@ matched against the template's routes (``/agents/{namespace}/{name}/message``: `
 handler in-process, and the handler's proxy response is written back. ``AWS_IAM`` routes are allowed
 locally and get a local caller identity in ``requestContext.identity``.
 
-Errors the gateway itself produces are JSON ``{"error": {"code", "message"}}``: 404 for an unknown
-path, 405 for a known path with another method, 413 for a body over API Gateway's 10 MB cap, 502 when
-the handler raises or returns something that is not a proxy response (as API Gateway does).
+Every method and path goes through the same route matching: the gateway knows no path of its own.
+Before that, :mod:`devstack.http_guard` checks the request: a loopback ``Host`` (and ``Origin``, when a
+browser sends one), a path as target, and unambiguous body framing (``Content-Length`` or chunked).
+
+Errors the gateway itself produces are JSON ``{"error": {"code", "message"}}``: 400 for a malformed
+request (request line, headers, ``Content-Length``, chunk sizes), 403 for a host or origin that is
+not loopback, 404 for an unknown path, 405 for a known path with another method, 413 for a body over
+API Gateway's 10 MB cap, 431 for headers over ``http.server``'s limits, 502 when the handler raises or
+returns something that is not a proxy response (as API Gateway does). After a framing error the
+connection is closed (where the next request would start is unknown).
+
+Connections are served one thread each (like one Lambda environment per concurrent request), with a
+listen backlog of :data:`LISTEN_BACKLOG` so that a burst of clients connecting at once is queued by the
+kernel, not refused. Request lines, paths and handler tracebacks are logged escaped
+(:mod:`devstack.log_text`).
 """
 
 from __future__ import annotations
@@ -25,10 +37,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from devstack.http_guard import (
+    CHUNK_LINE_LIMIT,
+    GatewayError,
+    body_framing,
+    check_host,
+    check_method,
+    check_origin,
+    check_target,
+    chunk_size,
+)
 from devstack.lambda_runtime import LocalFunction
+from devstack.log_text import printable, printable_traceback
 from devstack.moto_stack import LocalStack
 from devstack.template import ApiRoute
 
@@ -38,20 +61,27 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 _DRAIN_BYTES = 64 * 1024 * 1024
 """The most of a too-large body read (and dropped) before answering 413."""
 
+LISTEN_BACKLOG = 1024
+"""Connections the kernel queues before the gateway accepts them (Linux caps it at net.core.somaxconn)."""
+
+_TRAILER_LINES = 64
+"""The most trailer lines read after a chunked body."""
+
+_ERROR_CODES = {
+    HTTPStatus.BAD_REQUEST: "bad_request",
+    HTTPStatus.REQUEST_URI_TOO_LONG: "uri_too_long",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "headers_too_large",
+}
+"""Codes for the errors ``http.server`` itself answers (a malformed request line or headers)."""
+
 LOGGER = logging.getLogger("devstack.gateway")
 
 _PATH_PARAMETER = re.compile(r"\{([^}/]+?)(\+?)\}")
 
 
-class GatewayError(Exception):
-    """A request the gateway answers itself, with a JSON error."""
-
-    def __init__(self, status: HTTPStatus, code: str, message: str, headers: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
+class _Server(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
 
 
 @dataclass(frozen=True)
@@ -204,8 +234,7 @@ class ApiGateway:
         self.max_body_bytes = max_body_bytes
         self._in_flight = 0
         self._idle = threading.Condition()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -226,10 +255,10 @@ class ApiGateway:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> ApiGateway:
+    def start(self) -> Self:
         """Serve in a background thread."""
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="devstack-gateway", daemon=True
@@ -249,7 +278,7 @@ class ApiGateway:
                 self._idle.wait(deadline - time.monotonic())
         self._server.server_close()
 
-    def __enter__(self) -> ApiGateway:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -285,8 +314,11 @@ class ApiGateway:
             )
             try:
                 result = self.functions[route.function].invoke(event)
-            except Exception:  # API Gateway answers 502 whatever the handler raised
-                LOGGER.exception("%s %s: the handler raised", request.method, request.path)
+            except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 whatever the handler raised
+                LOGGER.error(
+                    "%s %s: the handler raised\n%s",
+                    printable(request.method), printable(request.path), printable_traceback(exc),
+                )
                 raise GatewayError(
                     HTTPStatus.BAD_GATEWAY, "internal_error", "Internal server error"
                 ) from None
@@ -311,6 +343,18 @@ class ApiGateway:
             server_version = "durable-agents-devstack"
             timeout = 60
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except ConnectionError:  # the client went away; there is no one left to answer
+                    self.close_connection = True
+
+            def __getattr__(self, name: str) -> Any:
+                # ``do_<METHOD>`` for every method: the routes decide (404/405), not http.server (501).
+                if name.startswith("do_"):
+                    return self._dispatch
+                raise AttributeError(name)
+
             def _dispatch(self) -> None:
                 gateway._enter()
                 try:
@@ -319,22 +363,31 @@ class ApiGateway:
                     gateway._leave()
 
             def _answer(self) -> None:
-                url = urlsplit(self.path)
                 try:
+                    if self.request_version == "HTTP/0.9":  # answered as 1.0: 0.9 has no status line
+                        self.request_version = "HTTP/1.0"
+                        raise GatewayError(HTTPStatus.BAD_REQUEST, "bad_request", "HTTP/0.9 is not served")
+                    check_method(self.command)
+                    check_target(self.path)
+                    check_host(self.headers.get_all("Host"))
+                    check_origin(self.headers.get("Origin"))
                     body = self._read_body()
                 except GatewayError as error:
                     self.close_connection = True
-                    status, headers, payload = error_response(error)
-                else:
-                    request = GatewayRequest(
-                        method=self.command,
-                        path=url.path,
-                        query=url.query,
-                        headers=list(self.headers.items()),
-                        body=body,
-                        source_ip=self.client_address[0],
-                    )
-                    status, headers, payload = gateway.handle(request)
+                    self._respond(*error_response(error))
+                    return
+                url = urlsplit(self.path)
+                request = GatewayRequest(
+                    method=self.command,
+                    path=url.path,
+                    query=url.query,
+                    headers=list(self.headers.items()),
+                    body=body,
+                    source_ip=self.client_address[0],
+                )
+                self._respond(*gateway.handle(request))
+
+            def _respond(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -346,36 +399,63 @@ class ApiGateway:
                 if self.command != "HEAD":
                     self.wfile.write(payload)
 
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+                """http.server's own errors (malformed request line or headers), as JSON like the others."""
+                status = HTTPStatus(code)
+                if status is HTTPStatus.HTTP_VERSION_NOT_SUPPORTED:  # bad input, so a 4xx
+                    status = HTTPStatus.BAD_REQUEST
+                self.log_error("code %d, message %s", status, message)
+                self.close_connection = True
+                if self.request_version == "HTTP/0.9":  # not parsed yet: answer with a status line anyway
+                    self.request_version = "HTTP/1.0"
+                error_code = _ERROR_CODES.get(status, "bad_request")
+                self._respond(*error_response(GatewayError(status, error_code, message or status.phrase)))
+
             def _read_body(self) -> bytes:
+                framing = body_framing(self.headers.get_all("Content-Length"),
+                                       self.headers.get_all("Transfer-Encoding"))
                 limit = gateway.max_body_bytes
                 too_large = GatewayError(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                     "payload_too_large",
                     f"request body exceeds {limit} bytes",
                 )
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks, size = [], 0
-                    while (length := int(self.rfile.readline().split(b";")[0], 16)) > 0:
-                        size += length
-                        if size > limit:
-                            raise too_large
-                        chunks.append(self.rfile.read(length))
-                        self.rfile.readline()
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > limit:
+                if framing.chunked:
+                    return self._read_chunked(limit, too_large)
+                if framing.length > limit:
                     # Read what the client sends (up to a bound) so it sees the 413, not a reset.
-                    remaining = min(length, _DRAIN_BYTES)
+                    remaining = min(framing.length, _DRAIN_BYTES)
                     while remaining > 0 and (chunk := self.rfile.read(min(remaining, 1 << 20))):
                         remaining -= len(chunk)
                     raise too_large
-                return self.rfile.read(length) if length else b""
+                body = self.rfile.read(framing.length) if framing.length else b""
+                if len(body) < framing.length:
+                    raise GatewayError(HTTPStatus.BAD_REQUEST, "incomplete_body",
+                                       "the body ended before Content-Length bytes")
+                return body
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
-                LOGGER.info("%s %s", self.address_string(), format % args)
+            def _read_chunked(self, limit: int, too_large: GatewayError) -> bytes:
+                chunks, size = [], 0
+                while length := chunk_size(self.rfile.readline(CHUNK_LINE_LIMIT)):
+                    size += length
+                    if size > limit:
+                        raise too_large
+                    chunk = self.rfile.read(length)
+                    if len(chunk) < length or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                        raise GatewayError(HTTPStatus.BAD_REQUEST, "bad_chunk",
+                                           "a chunk is not as long as its size says")
+                    chunks.append(chunk)
+                for _ in range(_TRAILER_LINES):
+                    line = self.rfile.readline(CHUNK_LINE_LIMIT)
+                    if line in (b"\r\n", b"\n"):
+                        return b"".join(chunks)
+                    if not line.endswith(b"\n"):
+                        break
+                raise GatewayError(
+                    HTTPStatus.BAD_REQUEST, "bad_chunk", "the chunked body does not end properly"
+                )
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+            def log_message(self, format: str, *args: Any) -> None:
+                LOGGER.info("%s %s", self.address_string(), printable(format % args))
 
         return _RequestHandler

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from devstack.log_text import printable_traceback
 from devstack.template import FunctionSpec
 
 Handler = Callable[[Any, "LambdaContext"], Any]
@@ -187,9 +188,9 @@ class LocalFunction:
         try:
             event = json.loads(payload) if payload else {}
             result = self.handler(event, context)
-        except Exception as exc:  # every handler failure is reported, as Lambda does
-            LOGGER.error("%s (%s) failed: %s: %s", self.function_name, context.aws_request_id,
-                         type(exc).__name__, exc, exc_info=exc)
+        except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
+            LOGGER.error("%s (%s) failed:\n%s", self.function_name, context.aws_request_id,
+                         printable_traceback(exc))
             body = error_payload(exc, context.aws_request_id)
             return InvocationResult(json.dumps(body).encode(), FUNCTION_ERROR_UNHANDLED)
         try:

@@ -4,16 +4,39 @@ Real DynamoDB applies each request atomically: a conditional ``UpdateItem`` eval
 writes in one step. moto evaluates and writes in plain Python with no lock, so two threads (or two
 requests to ``ThreadedMotoServer``) can both pass the same condition. :func:`make_dynamodb_atomic`
 serialises moto's DynamoDB request handling, restoring the one-request-at-a-time semantics the lease
-lock relies on. It changes nothing else about moto.
+lock relies on. It changes nothing else about moto. The same lock gives the local stack's persistence
+its consistent moments: :func:`between_dynamodb_requests` holds every DynamoDB request back, so what
+is read inside it is the tables after some request and before the next, never in the middle of one
+(a ``TransactWriteItems`` is all there or not at all), and tells how many requests that may have
+written have been applied so far (:func:`dynamodb_write_count`), so a reader can tell whether
+anything changed since it last looked.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _DYNAMODB_LOCK = threading.RLock()
+
+_READ_ONLY_ACTIONS = frozenset(
+    {
+        "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits", "DescribeTable",
+        "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan",
+        "TransactGetItems",
+    }
+)
+"""DynamoDB actions that never change a table; every other request counts as one that may have."""
+
+
+class _WriteCount:
+    """How many DynamoDB requests that may have written were handled (changed under the lock only)."""
+
+    value = 0
 
 
 def dynamodb_lock() -> threading.RLock:
@@ -32,10 +55,29 @@ def make_dynamodb_atomic() -> None:
     @functools.wraps(original)
     def call_action(self: Any) -> Any:
         with _DYNAMODB_LOCK:
+            if self._get_action() not in _READ_ONLY_ACTIONS:
+                _WriteCount.value += 1
             return original(self)
 
     call_action._atomic = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def dynamodb_write_count() -> int:
+    """DynamoDB requests handled so far that may have changed a table (failed conditional writes count)."""
+    return _WriteCount.value
+
+
+@contextmanager
+def between_dynamodb_requests() -> Iterator[int]:
+    """Hold every DynamoDB request back while the block runs; yields :func:`dynamodb_write_count`.
+
+    Inside, moto's tables are as the last request left them and no request can start: read them
+    directly (in-process) for a consistent copy. Keep the block short, every caller waits on it.
+    """
+    make_dynamodb_atomic()
+    with _DYNAMODB_LOCK:
+        yield _WriteCount.value
 
 
 def make_transactions_cheap() -> None:
@@ -64,7 +106,7 @@ def make_transactions_cheap() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    models.copy = _TableSharingCopy  # type: ignore[attr-defined]
+    models.copy = _TableSharingCopy  # type: ignore[assignment]
     original = DynamoDBBackend.transact_write_items
 
     @functools.wraps(original)
@@ -80,7 +122,8 @@ def make_transactions_cheap() -> None:
                 continue
             hash_value = DynamoType(key[table.hash_key_attr])
             range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
-            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+            item = copy.deepcopy(table.get_item(hash_value, range_value))
+            saved.append((table, hash_value, range_value, item))
         try:
             return original(self, transact_items)
         except Exception:
@@ -134,16 +177,14 @@ def make_powertools_router_per_thread() -> None:
     time, but the local stack runs many requests of one function concurrently in one process, and
     one request could read another's event. This makes that attribute thread-local. Idempotent.
     """
-    from abc import ABCMeta
-
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
     if isinstance(BaseRouter, _PerThreadEventMeta):
         return
-    if type(BaseRouter) is not ABCMeta:  # pragma: no cover - a Powertools release changed its design
+    if type(BaseRouter) is not abc.ABCMeta:  # pragma: no cover - a Powertools release changed its design
         raise RuntimeError("Powertools' BaseRouter is no longer an ABC; revisit this patch")
     type.__setattr__(BaseRouter, "current_event", _PerThreadEvent())
-    BaseRouter.__class__ = _PerThreadEventMeta
+    BaseRouter.__class__ = _PerThreadEventMeta  # type: ignore[assignment]
 
 
 _EVENTS = threading.local()
@@ -167,7 +208,7 @@ def _class_set(cls: Any, value: Any) -> None:
     _EVENTS.event = value
 
 
-class _PerThreadEventMeta(__import__("abc").ABCMeta):
+class _PerThreadEventMeta(abc.ABCMeta):
     """``BaseRouter.current_event = event`` (how Powertools sets it): this thread's event."""
 
     current_event = property(_class_get, _class_set)

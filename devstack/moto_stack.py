@@ -33,7 +33,7 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import boto3
 from botocore.client import BaseClient
@@ -166,7 +166,7 @@ class LocalStack:
         while self.cleanups:
             self.cleanups.pop()()
 
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -180,10 +180,10 @@ def _free_port(host: str) -> int:
 
 
 def _post_json(url: str, body: Mapping[str, Any]) -> None:
-    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 (our own moto server)
+    request = urllib.request.Request(  # http://127.0.0.1: our own moto server
         url, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - as above
+    with urllib.request.urlopen(request, timeout=10):
         pass
 
 
@@ -218,7 +218,7 @@ def _start_server(host: str, port: int, cleanups: list[Callable[[], None]]) -> s
 def _start_mock(cleanups: list[Callable[[], None]]) -> None:
     from moto import mock_aws
 
-    mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+    mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
     mock.start()
     cleanups.append(mock.stop)
 

@@ -4,7 +4,12 @@ moto serves DynamoDB, Lambda and Step Functions (see :mod:`devstack.moto_stack`)
 ``template.yaml``; the API is served on ``http://127.0.0.1:$PORT`` (default 3000) by
 :class:`devstack.gateway.ApiGateway`. Handlers run in this process with the template's environment,
 fake credentials and ``AWS_ENDPOINT_URL`` pointing at moto, all set before any handler is imported.
-Prints one ready line, then serves until Ctrl-C (SIGINT) or SIGTERM.
+
+The tables live in a data folder (``.devstack/``, or ``$DEVSTACK_DATA``; see
+:mod:`devstack.persistence`): restored at start, saved while serving and at the end. ``RESET=1``
+starts with empty tables. Prints the ready line, then where the data lives, then serves until Ctrl-C
+(SIGINT) or SIGTERM. Exits 1, saying why on stderr, when the port or the data folder is taken or the
+snapshot cannot be used.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from types import FrameType
 
 from devstack.gateway import ApiGateway
 from devstack.moto_stack import start_local_stack
+from devstack.persistence import DataFolder, DataFolderBusy, TablePersistence, reset_requested
+from devstack.snapshot import SnapshotError
 
 LOGGER = logging.getLogger("devstack.serve")
 DEFAULT_PORT = 3000
@@ -31,9 +38,34 @@ def main() -> int:
     # A failed task is logged by the handler already; moto's interpreter adds a dump of its parse tree.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     port = int(os.environ.get("PORT", str(DEFAULT_PORT)))
+    stopping = _stop_on_signals()
 
+    folder = DataFolder.from_environ()
+    try:
+        folder.lock()
+    except DataFolderBusy as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
+        reset = reset_requested()
+        if reset:
+            folder.reset()
+        return _serve(port, folder, stopping, reset=reset)
+    finally:
+        folder.unlock()
+
+
+def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: bool) -> int:
     stack = start_local_stack(server=True)
     try:
+        persistence = TablePersistence(stack, folder)
+        try:
+            restored = persistence.restore()
+        except SnapshotError as error:
+            print(f"cannot restore the local stack's tables: {error}\n"
+                  "The file is left as it is: move it away to keep it, or start empty with RESET=1 make run "
+                  "(or make reset).", file=sys.stderr)
+            return 1
         os.environ.update(stack.environ)
         for function in stack.functions.values():
             if not function.spec.handler_file.is_file():
@@ -44,18 +76,25 @@ def main() -> int:
         except OSError as error:
             print(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (set PORT)", file=sys.stderr)
             return 1
+        persistence.start()
         try:
             print(f"durable-agents local stack ready on {gateway.url} (moto on {stack.endpoint_url})",
                   flush=True)
-            _wait_for_signal()
+            state = "started empty: RESET" if reset else f"{restored} items restored"
+            print(f"data in {folder.path}/ ({state}; RESET=1 make run or make reset to start empty)",
+                  flush=True)
+            stopping.wait()
         finally:
             gateway.stop()
+            persistence.close()
+            LOGGER.info("tables saved to %s", persistence.path)
     finally:
         stack.stop()
     return 0
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM, from now on."""
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -63,7 +102,7 @@ def _wait_for_signal() -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    stopping.wait()
+    return stopping
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ _CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as plain data, short tags in their long (JSON) form."""
     with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(stream, Loader=_CloudFormationLoader)  # a SafeLoader subclass
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{path} is not a CloudFormation template")
     return document

@@ -31,6 +31,13 @@ TEST_BINDINGS = {
 TABLE = "state-test"
 
 
+@pytest.fixture(autouse=True)
+def _devstack_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A local stack a test starts (``python -m devstack.serve``) keeps its tables in a folder of its own,
+    never in the repository's ``.devstack/`` (which a developer's ``make run`` may be using)."""
+    monkeypatch.setenv("DEVSTACK_DATA", str(tmp_path_factory.mktemp("devstack")))
+
+
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
     from moto import mock_aws

@@ -9,10 +9,7 @@ import http.client
 import io
 import json
 import os
-import re
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -28,6 +25,7 @@ from devstack.gateway import MAX_BODY_BYTES, ApiGateway
 from devstack.lambda_runtime import LocalFunction, handler_from_file, load_module
 from devstack.moto_stack import LocalStack, start_local_stack
 from devstack.template import LocalValues, SamTemplate, TemplateError, load_template, resolve
+from tests.support.stack import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLERS = Path(__file__).parent / "fixtures" / "handlers"
@@ -446,43 +444,23 @@ def test_stop_lets_in_flight_requests_finish(gateway: ApiGateway) -> None:
 # --- serve ----------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def test_serve_prints_one_ready_line_serves_and_stops_on_ctrl_c() -> None:
-    port = free_port()
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack.serve"],
-        cwd=ROOT,
-        env={**environ, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def test_serve_prints_ready_and_data_lines_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    served = serve(data)
     try:
-        ready = process.stdout.readline()  # type: ignore[union-attr]
-        assert re.fullmatch(
-            rf"durable-agents local stack ready on http://127\.0\.0\.1:{port} \(moto on http://127\.0\.0\.1:\d+\)\n",
-            ready,
-        ), ready + process.stderr.read()  # type: ignore[union-attr]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        assert served.data_line == (
+            f"data in {data}/ (0 items restored; RESET=1 make run or make reset to start empty)\n"
+        )
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
         connection.request("GET", "/no-such-route")
         response = connection.getresponse()
         assert response.status == 404
         assert json.loads(response.read())["error"]["code"] == "not_found"
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-        assert process.stdout.read() == ""  # type: ignore[union-attr]
+        served.process.send_signal(signal.SIGINT)
+        assert served.process.wait(timeout=30) == 0
+        assert served.stdout.rest() == ""
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()  # type: ignore[union-attr]
-        process.stderr.close()  # type: ignore[union-attr]
+        served.close()
 
 
 # --- sample events --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 import threading
 from typing import Any
 
-from devstack.local_patches import patch_local_stack
+from devstack.local_patches import between_dynamodb_requests, dynamodb_write_count, patch_local_stack
 
 
 def test_the_api_event_being_resolved_is_per_thread() -> None:
@@ -92,3 +92,42 @@ def test_a_state_machine_runs_more_than_one_execution() -> None:
                                   "conversation": {"namespace": "CONVERSATION_MANAGER", "name": "conversation:x"}}),
             )
             assert stack.wait_for_execution(execution["executionArn"])["status"] == "SUCCEEDED"
+
+
+def test_requests_that_may_write_are_counted_and_reads_are_not(dynamodb: Any) -> None:
+    key = {"pk": {"S": "count"}, "sk": {"S": "STATE"}}
+    before = dynamodb_write_count()
+    dynamodb.put_item(TableName="state-test", Item=key)
+    dynamodb.get_item(TableName="state-test", Key=key)
+    dynamodb.query(
+        TableName="state-test", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": key["pk"]}
+    )
+    dynamodb.scan(TableName="state-test")
+    assert dynamodb_write_count() == before + 1
+    try:  # a write refused by its condition counts too: telling it from a change is up to the reader
+        dynamodb.put_item(
+            TableName="state-test", Item=key, ConditionExpression="attribute_not_exists(pk)"
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    dynamodb.update_item(TableName="state-test", Key=key, UpdateExpression="SET v = :v",
+                         ExpressionAttributeValues={":v": {"N": "1"}})
+    assert dynamodb_write_count() == before + 3
+
+
+def test_between_dynamodb_requests_no_request_runs(dynamodb: Any) -> None:
+    key = {"pk": {"S": "held"}, "sk": {"S": "STATE"}}
+    written = threading.Event()
+
+    def write() -> None:
+        dynamodb.put_item(TableName="state-test", Item=key)
+        written.set()
+
+    with between_dynamodb_requests() as writes:
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not written.wait(0.3)  # held back, however long it waits
+        assert dynamodb_write_count() == writes
+    writer.join(10)
+    assert written.is_set() and dynamodb_write_count() == writes + 1
+    assert "Item" in dynamodb.get_item(TableName="state-test", Key=key)
