@@ -83,6 +83,8 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
             state = "started empty: RESET" if reset else f"{restored} items restored"
             print(f"data in {folder.path}/ ({state}; RESET=1 make run or make reset to start empty)",
                   flush=True)
+            print("no authorizer here: the API trusts userId / X-User-Id to say who is calling "
+                  "(TRUST_CLIENT_IDENTITY=true; in AWS only the Cognito authorizer's identity counts)", flush=True)
             stopping.wait()
         finally:
             gateway.stop()

@@ -54,6 +54,7 @@ def test_a_session_shows_slots_and_turns_paged_with_a_cursor(api: ApiClient) -> 
     view = api.send("GET", f"/sessions/{session}?limit=4", headers=as_user("pager")).json()
     assert view["sessionId"] == session and view["title"] == "Rome"
     assert view["slots"]["destination"]["name"] == "Rome" and view["slots"]["travellers"]["adults"] == 2
+    assert view["plan"]["party"]["adults"] == 2 and view["plan"]["destination"]["name"].startswith("Rome")
     assert [t["seq"] for t in view["turns"]] == [7, 8, 9, 10]
     assert [t["role"] for t in view["turns"]] == ["user", "agent", "user", "agent"]
     assert view["turns"][2]["content"] == "budget 3000 USD" and view["nextCursor"] == 7

@@ -451,6 +451,8 @@ def test_serve_prints_ready_and_data_lines_serves_and_stops_on_ctrl_c(tmp_path: 
         assert served.data_line == (
             f"data in {data}/ (0 items restored; RESET=1 make run or make reset to start empty)\n"
         )
+        trust = served.stdout.next(10)  # the banner says whose word it takes for the caller
+        assert "trusts userId / X-User-Id" in trust and "TRUST_CLIENT_IDENTITY=true" in trust
         connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
         connection.request("GET", "/no-such-route")
         response = connection.getresponse()

@@ -339,7 +339,7 @@ def chat(served: ServedStack, message: str, session: str) -> dict[str, Any]:
 
 def get_json(served: ServedStack, path: str) -> Any:
     connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
-    connection.request("GET", path)
+    connection.request("GET", path, headers={"X-User-Id": "u1"})
     response = connection.getresponse()
     assert response.status == 200
     return json.loads(response.read())
@@ -354,7 +354,8 @@ def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
         chat(served, "from Boston, 5 days in May, 2 adults, budget 3000 USD", "s1")
         chat(served, "Weather in Tokyo next week?", "s2")
         tables = every_table(served.dynamodb())
-        conversation = get_json(served, "/agents/CONVERSATION_MANAGER/conversation:s1/state")
+        conversation = get_json(served, "/sessions/s1?limit=100")
+        listed = get_json(served, "/sessions")
         returncode, log = served.stop(signum)
     finally:
         served.close()
@@ -367,15 +368,13 @@ def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
         count = sum(len(items) for items in tables.values())
         assert served.data_line.startswith(f"data in {data}/ ({count} items restored;")
         assert every_table(served.dynamodb()) == tables
-        assert get_json(served, "/agents/CONVERSATION_MANAGER/conversation:s1/state") == conversation
+        assert get_json(served, "/sessions/s1?limit=100") == conversation
+        assert get_json(served, "/sessions") == listed
         answer = chat(served, "make it 4 people", "s1")  # the session goes on where it was
-        assert answer["sessionId"] == "s1"
-        after = get_json(served, "/agents/CONVERSATION_MANAGER/conversation:s1/state")
-        assert (
-            after["conversationHistory"][: len(conversation["conversationHistory"])]
-            == conversation["conversationHistory"]
-        )
-        assert len(after["conversationHistory"]) > len(conversation["conversationHistory"])
+        assert answer["sessionId"] == "s1" and answer["data"]["slots"]["travellers"]["adults"] == 4
+        after = get_json(served, "/sessions/s1?limit=100")
+        assert after["turns"][: len(conversation["turns"])] == conversation["turns"]
+        assert len(after["turns"]) == len(conversation["turns"]) + 2
     finally:
         served.close()
 

@@ -189,6 +189,10 @@ class TravelAgent(BaseAgent):
     def today(self) -> date:
         return self.now().date()
 
+    def _summary_extra(self) -> dict[str, Any]:
+        """The session view shows the current plan beside the slots."""
+        return {"plan": self.storage.get("plan")}
+
     # --- message handlers -------------------------------------------------------------------------------
 
     @handles("chat", record=False)
