@@ -35,11 +35,9 @@ def requirements() -> list[str]:
 def resolve(wanted: list[str]) -> dict[str, str]:
     """``{name: version}`` of everything pip would install for ``wanted`` on Lambda's platform."""
     with tempfile.TemporaryDirectory() as target:
-        report = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed", "--report", "-",
-             "--only-binary=:all:", *PLATFORM, "--target", target, *wanted],
-            check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--dry-run", "--ignore-installed"]
+        command = [*pip, "--report", "-", "--only-binary=:all:", *PLATFORM, "--target", target, *wanted]
+        report = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     installs = json.loads(report)["install"]
     return {normalized(item["metadata"]["name"]): item["metadata"]["version"] for item in installs}
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from durable_agents.config import environment_variable_names
-from durable_agents.llm.bedrock import ANSWER_RESERVE_SECONDS, READ_TIMEOUTS
 
 from devstack.template import LocalValues, SamTemplate, resolve
+from durable_agents.config import environment_variable_names
+from durable_agents.llm.bedrock import ANSWER_RESERVE_SECONDS, READ_TIMEOUTS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = SamTemplate.load(ROOT / "template.yaml")
@@ -54,16 +54,40 @@ BINDINGS = {
     "BINDING_SESSION_MANAGER": "durable_agents.agents.session:SessionManager",
 }
 ENVIRONMENT = {
-    "STATE_TABLE", "OBJECT_RETENTION_DAYS", "SESSION_IDLE_DAYS", "OBJECT_HOST_FUNCTION", "COORDINATION_STATE_MACHINE_ARN",
-    "LEASE_SECONDS", "LEASE_MARGIN_SECONDS", "BUSY_WAIT_SECONDS", "LLM_PROVIDER", "BEDROCK_MODEL_ID",
-    "TOOL_PROVIDER", "TOOL_TIMEOUT_SECONDS", "TOOL_SECRETS_PARAMETER", "SCRAPER_ALLOW_PRIVATE_NETWORKS",
-    "TRUST_CLIENT_IDENTITY", "IDEMPOTENCY_HOURS", "COGNITO_DOMAIN", "COGNITO_CLIENT_ID", "TRACING_ENABLED",
-    "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", *BINDINGS,
-}  # fmt: skip
+    "STATE_TABLE",
+    "OBJECT_RETENTION_DAYS",
+    "SESSION_IDLE_DAYS",
+    "OBJECT_HOST_FUNCTION",
+    "COORDINATION_STATE_MACHINE_ARN",
+    "LEASE_SECONDS",
+    "LEASE_MARGIN_SECONDS",
+    "BUSY_WAIT_SECONDS",
+    "LLM_PROVIDER",
+    "BEDROCK_MODEL_ID",
+    "TOOL_PROVIDER",
+    "TOOL_TIMEOUT_SECONDS",
+    "TOOL_SECRETS_PARAMETER",
+    "SCRAPER_ALLOW_PRIVATE_NETWORKS",
+    "TRUST_CLIENT_IDENTITY",
+    "IDEMPOTENCY_HOURS",
+    "COGNITO_DOMAIN",
+    "COGNITO_CLIENT_ID",
+    "TRACING_ENABLED",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    *BINDINGS,
+}
 DATA_ACTIONS = {
-    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-}  # fmt: skip
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+}
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 FUNCTION_ROLES = {
     "ApiFunction": "ApiRole",
@@ -325,9 +349,12 @@ def test_the_agents_routes_are_for_the_stacks_own_roles_only() -> None:
     custom = resolved("Api")["Auth"]["ResourcePolicy"]["CustomStatements"]
     allow, deny = custom
     assert allow == {
-        "Sid": "Callers", "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
+        "Sid": "Callers",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
         "Resource": "execute-api:/*",
-    }  # fmt: skip
+    }
     assert (
         deny["Effect"] == "Deny"
         and deny["Principal"] == "*"
@@ -449,11 +476,14 @@ def test_fixed_names_in_the_environment_are_the_resources_names() -> None:
 @pytest.mark.parametrize(
     "parameter, variable",
     [
-        ("LlmProvider", "LLM_PROVIDER"), ("ToolProvider", "TOOL_PROVIDER"), ("LogLevel", "POWERTOOLS_LOG_LEVEL"),
-        ("RetentionDays", "OBJECT_RETENTION_DAYS"), ("BusyWaitSeconds", "BUSY_WAIT_SECONDS"),
+        ("LlmProvider", "LLM_PROVIDER"),
+        ("ToolProvider", "TOOL_PROVIDER"),
+        ("LogLevel", "POWERTOOLS_LOG_LEVEL"),
+        ("RetentionDays", "OBJECT_RETENTION_DAYS"),
+        ("BusyWaitSeconds", "BUSY_WAIT_SECONDS"),
         ("IdempotencyHours", "IDEMPOTENCY_HOURS"),
     ],
-)  # fmt: skip
+)
 def test_tunables_are_parameters(parameter: str, variable: str) -> None:
     choices = PARAMETERS[parameter].get("AllowedValues")
     value = str(choices[-1]) if choices else "7"
@@ -678,9 +708,16 @@ def test_there_is_no_circular_dependency() -> None:
 def test_outputs() -> None:
     outputs = TEMPLATE.document["Outputs"]
     assert {
-        "ApiUrl", "StateTableName", "CoordinationStateMachineArn", "ApiFunctionName", "ObjectHostFunctionName",
-        "ReaperFunctionName", "UserPoolId", "SignInDomain", "AgentsApiKeyId",
-    } <= set(outputs)  # fmt: skip
+        "ApiUrl",
+        "StateTableName",
+        "CoordinationStateMachineArn",
+        "ApiFunctionName",
+        "ObjectHostFunctionName",
+        "ReaperFunctionName",
+        "UserPoolId",
+        "SignInDomain",
+        "AgentsApiKeyId",
+    } <= set(outputs)
     assert outputs["StateTableName"]["Value"] == {"Ref": "StateTable"}
     assert outputs["UserPoolId"]["Condition"] == outputs["SignInDomain"]["Condition"] == "CreateUserPool"
 
@@ -704,5 +741,5 @@ def test_samconfig_environments() -> None:
         item.split("=", 1)
         for item in shlex.split(config["prod"]["deploy"]["parameters"]["parameter_overrides"])
     )
-    # production reserves concurrency: the object host at least as much as the API (a /chat turn holds one each)
+    # production reserves concurrency, the object host's at least the API's (a /chat turn holds one each)
     assert 0 < int(prod["ApiReservedConcurrency"]) <= int(prod["ObjectHostReservedConcurrency"])

@@ -8,11 +8,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from durable_agents.config import Settings
 from durable_agents.http import HttpResponse, RecordedTransport
 from durable_agents.tools import default_registry, secrets
 from durable_agents.tools.secrets import NO_SECRETS, ToolSecrets, load_tool_secrets
-from moto import mock_aws
 
 PARAMETER = "/durable-agents/test/tool-secrets"
 BRAVE_URL = (
@@ -119,9 +120,13 @@ def test_the_live_registry_goes_live_once_its_keys_can_be_read(ssm: Any, clock: 
 
     [offline] = registry.run_parallel([("search", {"query": "lisbon trams"})], timeout=3)
     assert offline.ok and offline.source is not None and offline.source.offline
-    assert offline.source.note is not None and offline.source.note.startswith("no Brave Search key configured")
+    assert offline.source.note is not None and offline.source.note.startswith(
+        "no Brave Search key configured"
+    )
 
-    put(ssm, json.dumps({"brave_api_key": "k-brave", "amadeus_client_id": "id", "amadeus_client_secret": "s"}))
+    put(
+        ssm, json.dumps({"brave_api_key": "k-brave", "amadeus_client_id": "id", "amadeus_client_secret": "s"})
+    )
     clock.now += secrets.FAILURE_RETRY_SECONDS
     [live] = registry.run_parallel([("search", {"query": "lisbon trams"})], timeout=3)
     assert live.ok and live.source is not None and not live.source.offline

@@ -122,7 +122,7 @@ def _invoke(tool: Tool, params: BaseModel, started: float, deadline: float) -> T
     """Run one provider in a worker thread (inside the caller's copied context); never raises."""
     set_deadline(deadline)
     try:
-        reply = tool.provider(params)
+        reply: object = tool.provider(params)  # a provider may break its contract
         if not isinstance(reply, Reply):
             return _failure(
                 tool.name, f"{tool.name} provider returned {type(reply).__name__}, not a Reply", started
