@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run reset test browser-test soak bench lint-template build clean
+.PHONY: run reset test test-313 browser-test soak bench lint-template build deploy-check install-check lock \
+	lint typecheck clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,54 @@ reset: $(STAMP)  ## forget the local stack's tables: the next make run starts em
 
 test: $(STAMP)  ## the whole test suite (quick versions of the soak tests included)
 	$(PY) -m pytest
+
+# The suite again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own. The page's
+# browser tests are left to `make test` and `make browser-test`: they test the page, not the Python.
+PY313      ?= $(or $(wildcard $(shell pyenv prefix 3.13 2>/dev/null)/bin/python),python3.13)
+VENV313    := .venv-313
+STAMP313   := $(VENV313)/.installed
+
+$(STAMP313): requirements-dev.txt shared/requirements.txt
+	$(PY313) -m venv $(VENV313)
+	$(VENV313)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV313)/bin/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP313)
+
+test-313: $(STAMP313)  ## the test suite on Python 3.13
+	$(VENV313)/bin/python -m pytest --ignore=tests/browser
+
+# What AWS would run: the layer built from shared/requirements.txt for Python 3.13, each function's handler
+# in a fresh venv with only boto3 beside it and Lambda's environment, one sample event each, against moto
+# (in this process, not the handlers'). See devstack/deploy_check.py.
+deploy-check: $(STAMP)  ## the functions as Lambda would run them (Python 3.13, the built layer, boto3 only)
+	$(PY) -m devstack.deploy_check --python $(PY313)
+
+install-check: $(STAMP)  ## pip install . and -e . into a fresh venv: the package, its dependencies and data
+	$(PY) scripts/install_check.py
+
+lock: $(STAMP)  ## pin the layer's dependencies (shared/requirements.txt) from pyproject.toml, for Python 3.13
+	$(PY) scripts/lock_layer.py
+
+# ruff (lint + format) and mypy, configured in pyproject.toml, from a venv of their own (mypy reads the
+# project's packages from .venv). CHECKED is what CI holds to account today; the rest of the tree is
+# cleaned up once the branches in flight have landed: `make lint typecheck CHECKED=.` shows all of it.
+LINT_VENV  := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
+CHECKED    ?= functions/api scripts devstack/deploy_check.py devstack/lambda_bootstrap.py \
+	shared/durable_agents/api/tracing.py shared/durable_agents/llm/bedrock.py shared/durable_agents/tools \
+	tests/test_template.py tests/test_deploy_*.py tests/test_tools_secrets.py tests/test_llm_bedrock.py
+
+$(LINT_STAMP):
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet ruff==0.17.6 mypy==2.4.1
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)  ## ruff check and ruff format --check (of CHECKED)
+	$(LINT_VENV)/bin/ruff check $(CHECKED)
+	$(LINT_VENV)/bin/ruff format --check $(CHECKED)
+
+typecheck: $(LINT_STAMP) $(STAMP)  ## mypy --strict (of CHECKED; imported modules are read, not reported)
+	$(LINT_VENV)/bin/mypy --python-executable $(PY) --follow-imports=silent $(CHECKED)
 
 # The chat page in headless Chromium: Debian's chromium + chromium-driver (installed with apt when
 # missing, with a font), Selenium from requirements-dev.txt. Fails, never skips, when the browser cannot run.
@@ -57,4 +106,4 @@ build: $(SAM_STAMP)  ## sam build for arm64 Lambda (Python 3.13 from pyenv when 
 	PATH="$$(pyenv prefix 3.13 2>/dev/null || true)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .bench
+	rm -rf $(VENV) .venv-sam $(VENV313) $(LINT_VENV) .aws-sam .pytest_cache .bench .deploy-check build

@@ -302,6 +302,9 @@ def _environ(template: SamTemplate, values: LocalValues, endpoint_url: str | Non
         "POWERTOOLS_TRACE_DISABLED": "true",
         # There is no authorizer here: the API takes the caller from userId / X-User-Id.
         "TRUST_CLIENT_IDENTITY": "true",
+        # ... and no user pool: the chat page's local mode.
+        "COGNITO_DOMAIN": "",
+        "COGNITO_CLIENT_ID": "",
     }
     if endpoint_url:
         environ["AWS_ENDPOINT_URL"] = endpoint_url

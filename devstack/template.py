@@ -456,6 +456,10 @@ class SamTemplate:
             refs[logical_id] = arn
             attributes[f"{logical_id}.Arn"] = arn
             attributes[f"{logical_id}.Name"] = name
+        for logical_id in self.resources.keys() - refs.keys():
+            # not created locally (the user pool and its client, roles, log groups): a stand-in name, so
+            # that what refers to them resolves; the local stack replaces what it must (see moto_stack)
+            refs[logical_id] = f"{stack_name}-{logical_id}"
         return LocalValues(
             stack_name=stack_name,
             region=region,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,15 @@ from botocore.stub import ANY, Stubber
 
 from durable_agents.config import Settings
 from durable_agents.llm import LanguageModel, get_language_model
-from durable_agents.llm.bedrock import EXTRACTION_TOOL, BedrockLanguageModel, extraction_schema
+from durable_agents.llm.bedrock import (
+    EXTRACTION_TOOL,
+    BedrockLanguageModel,
+    bedrock_client,
+    extraction_schema,
+)
 from durable_agents.llm.embedded import EmbeddedLanguageModel
-from durable_agents.llm.models import ComposeRequest, Intent, Place, ToolResult, TravelSlots, Travellers
+from durable_agents.llm.models import ComposeRequest, Intent, Place, ToolResult, Travellers, TravelSlots
+from durable_agents.runtime import lambda_invocation
 
 DATA = Path(__file__).parent / "data" / "llm"
 MODEL_ID = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -321,10 +328,18 @@ def test_extraction_fills_stops_and_qualified_places_like_the_embedded_engine(
     assert slots.travellers == Travellers(adults=20)  # clamped, not refused
 
 
-def test_compose_falls_back_on_server_errors(model: BedrockLanguageModel, stubber: Any) -> None:
-    stubber.add_client_error(
-        "converse", service_error_code="ServiceUnavailableException", http_status_code=503
-    )
+def test_compose_falls_back_on_server_errors_after_one_retry(
+    model: BedrockLanguageModel, stubber: Any
+) -> None:
+    for _ in range(2):
+        stubber.add_client_error(
+            "converse", service_error_code="ServiceUnavailableException", http_status_code=503
+        )
+    assert model.compose(COMPOSE_REQUEST) == EmbeddedLanguageModel().compose(COMPOSE_REQUEST)
+
+
+def test_a_refused_request_is_not_retried(model: BedrockLanguageModel, stubber: Any) -> None:
+    stubber.add_client_error("converse", service_error_code="AccessDeniedException", http_status_code=403)
     assert model.compose(COMPOSE_REQUEST) == EmbeddedLanguageModel().compose(COMPOSE_REQUEST)
 
 
@@ -334,14 +349,101 @@ def test_plan_is_the_deterministic_planner(model: BedrockLanguageModel) -> None:
     assert model.plan(extraction, slots) == EmbeddedLanguageModel().plan(extraction, slots)
 
 
-def test_the_client_is_created_lazily_with_standard_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clients_are_made_per_read_timeout_without_botocore_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    model = BedrockLanguageModel(MODEL_ID)
-    assert model._client is None
-    client = model.client
-    assert client is model.client
+    client = bedrock_client(10.0)
+    assert client is bedrock_client(10.0)
     assert client.meta.service_model.service_name == "bedrock-runtime"
-    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert client.meta.config.read_timeout == 10.0 and client.meta.config.connect_timeout == 2.0
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert bedrock_client(1.0).meta.config.connect_timeout == 1.0
+
+
+# --- time: every call budgeted from what is left of the invocation ------------------------------------
+
+
+class Recorded:
+    """A ``clients`` factory that hands out one stubbed client and records the read timeouts asked for."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.timeouts: list[float] = []
+
+    def __call__(self, timeout: float) -> Any:
+        self.timeouts.append(timeout)
+        return self.client
+
+
+@pytest.mark.parametrize(
+    "left, timeout",
+    [(60.0, 20.0), (21.5, 20.0), (12.0, 10.0), (6.5, 5.0), (3.5, 2.0), (2.2, 1.0)],
+)
+def test_an_attempt_gets_the_longest_read_timeout_that_fits_the_invocation(
+    client: Any, stubber: Any, left: float, timeout: float
+) -> None:
+    clients = Recorded(client)
+    model = BedrockLanguageModel(MODEL_ID, clients=clients, time_left=lambda: left)
+    stubber.add_response("converse", recorded("converse_compose_text.json"))
+    model.compose(COMPOSE_REQUEST)
+    assert clients.timeouts == [timeout]  # what is left, less a second for the rest of the turn
+
+
+def test_with_too_little_time_left_bedrock_is_not_called(
+    client: Any, stubber: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    clients = Recorded(client)
+    model = BedrockLanguageModel(MODEL_ID, clients=clients, time_left=lambda: 1.5)
+    with caplog.at_level(logging.WARNING, logger="durable_agents.llm.bedrock"):
+        text = model.compose(COMPOSE_REQUEST)
+    assert text == EmbeddedLanguageModel().compose(COMPOSE_REQUEST)
+    assert clients.timeouts == []
+    assert "no time left in this invocation" in caplog.text
+
+
+def test_a_throttled_call_is_not_retried_when_the_pause_would_pass_the_budget(
+    client: Any, stubber: Any, pauses: list[float]
+) -> None:
+    clients = Recorded(client)
+    model = BedrockLanguageModel(MODEL_ID, clients=clients, sleep=pauses.append, time_left=lambda: 2.5)
+    stubber.add_client_error("converse", service_error_code="ThrottlingException", http_status_code=429)
+    assert model.compose(COMPOSE_REQUEST) == EmbeddedLanguageModel().compose(COMPOSE_REQUEST)
+    assert clients.timeouts == [1.0] and pauses == []
+
+
+def test_a_read_timeout_is_retried_with_what_is_left(client: Any, stubber: Any) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    class TimesOutOnce:
+        def converse(self, **request: Any) -> Any:
+            raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+
+    timeouts: list[float] = []
+
+    def clients(timeout: float) -> Any:
+        timeouts.append(timeout)
+        return TimesOutOnce() if len(timeouts) == 1 else client
+
+    deadline = time.monotonic() + 9.0
+    model = BedrockLanguageModel(MODEL_ID, clients=clients, time_left=lambda: deadline - time.monotonic())
+    stubber.add_response("converse", recorded("converse_compose_text.json"))
+    assert model.compose(COMPOSE_REQUEST) != EmbeddedLanguageModel().compose(COMPOSE_REQUEST)
+    assert timeouts == [7.0, 7.0]  # the second attempt's timeout is taken from what is left then
+
+
+def test_the_default_budget_is_the_invocations_remaining_time(client: Any, stubber: Any) -> None:
+    class Context:
+        aws_request_id = "r-1"
+
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 4_300
+
+    clients = Recorded(client)
+    model = BedrockLanguageModel(MODEL_ID, clients=clients)
+    stubber.add_response("converse", recorded("converse_compose_text.json"))
+    with lambda_invocation(Context()):
+        model.compose(COMPOSE_REQUEST)
+    assert clients.timeouts == [3.0]
 
 
 def test_the_factory_picks_the_provider_from_settings() -> None:

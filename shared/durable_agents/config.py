@@ -66,6 +66,10 @@ class Settings(BaseModel):
         default="*=24",
         description="How long an idempotency key is honoured, per binding: 'CONVERSATION_MANAGER=48,*=24'.",
     )
+    tracing_enabled: bool = Field(
+        default=False,
+        description="Trace the API handler with X-Ray (Powertools Tracer); false = nothing of X-Ray is imported.",
+    )
     scraper_allow_private_networks: bool = Field(
         default=False, description="Let the scraper fetch loopback/private addresses (tests only)."
     )

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -39,9 +40,9 @@ from .requests import (
     idempotency_key,
     json_body,
 )
+from .tracing import Handler, traced
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
 
@@ -247,10 +248,21 @@ def _matches(template: str, path: str) -> bool:
     return len(want) == len(got) and all(w.startswith("{") or w == g for w, g in zip(want, got))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point: :func:`_handle` with the Logger's context, traced when tracing is on."""
+    return _entry_point(settings().tracing_enabled)(event, context)
+
+
+@cache
+def _entry_point(tracing: bool) -> Handler:
+    """Built on the first request: the X-Ray SDK is imported only when ``tracing`` is on."""
+    handle: Handler = traced(_handle) if tracing else _handle
+    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(handle)
+    return wrapped
+
+
+@metrics.log_metrics
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with lambda_invocation(context):
         response = app.resolve(event, context)
     metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)

@@ -7,21 +7,27 @@ results as data marked untrusted. Everything that goes into a prompt as data (kn
 results, the user's message in the compose input) is JSON with ``<``, ``>`` and ``&`` escaped
 (:func:`fenced`), so no value can close or open a tag such as ``</tool_results>``; slot values are
 length-capped by the models.
-Planning is the deterministic :mod:`.planner`. botocore retries throttling and 5xx errors (standard
-mode); a throttled call is retried once more after a pause; and whenever Bedrock fails or answers
-with something invalid, the embedded engine answers instead (with a warning in the log).
+Planning is the deterministic :mod:`.planner`.
 
-boto3 is imported, and the client created, on first use; tests inject a stubbed client.
+Time: every call is budgeted from what is left of the Lambda invocation (less
+:data:`ANSWER_RESERVE_SECONDS` for the rest of the turn), so that no call outlives its caller. An
+attempt's read timeout is the largest of :data:`READ_TIMEOUTS` that fits the budget (a client per
+timeout, made on first use); a throttled, failed (5xx) or timed-out attempt is tried once more if the
+budget still allows (a throttled one after a pause). Whenever Bedrock fails, answers with something
+invalid, or there is no time for a call, the embedded engine answers instead (with a warning in the log).
+
+boto3 is imported, and the clients created, on first use; tests inject stubbed ones.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,12 +42,25 @@ from .planner import plan_calls
 logger = logging.getLogger(__name__)
 
 EXTRACTION_TOOL = "record_travel_request"
-MAX_ATTEMPTS = 3
-"""Attempts per call in botocore's standard retry mode (throttling, 5xx, connection errors)."""
+MAX_ATTEMPTS = 2
+"""Attempts per call: the first, and one more after throttling, a 5xx or a timeout (budget allowing)."""
+RETRYABLE_ERRORS = frozenset(
+    {
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "InternalServerException",
+        "ModelNotReadyException",
+    }
+)
 THROTTLE_PAUSE_SECONDS = 1.0
-"""Pause before the one extra, app-level attempt after a ThrottlingException."""
+"""Pause before the second attempt after a ThrottlingException."""
 CONNECT_TIMEOUT_SECONDS = 2.0
-READ_TIMEOUT_SECONDS = 20.0
+READ_TIMEOUTS = (20.0, 15.0, 10.0, 7.0, 5.0, 3.0, 2.0, 1.0)
+"""The read timeouts an attempt can get (the largest that fits its budget); none fits: no attempt."""
+ANSWER_RESERVE_SECONDS = 1.0
+"""Kept back from the invocation's remaining time for the rest of the turn after a Bedrock call."""
+BUDGET_OUTSIDE_LAMBDA_SECONDS = 45.0
+"""A call's budget when there is no invocation deadline (tests, scripts)."""
 MAX_RESULTS_CHARS = 12_000
 """Tool results sent to the model are cut to this many characters of JSON."""
 
@@ -100,35 +119,28 @@ def extraction_schema() -> dict[str, Any]:
 
 
 class BedrockLanguageModel:
-    """A :class:`~.base.LanguageModel` backed by a Bedrock model, falling back to ``fallback``."""
+    """A :class:`~.base.LanguageModel` backed by a Bedrock model, falling back to ``fallback``.
+
+    ``clients`` gives the ``bedrock-runtime`` client for a read timeout (default: :func:`bedrock_client`),
+    or ``client`` is used whatever the timeout (a test's stubbed client); ``time_left`` gives the seconds
+    left for the turn (default: until the invocation's deadline).
+    """
 
     def __init__(
         self,
         model_id: str,
         *,
         client: Any | None = None,
+        clients: Callable[[float], Any] | None = None,
         fallback: LanguageModel | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        time_left: Callable[[], float] | None = None,
     ) -> None:
         self.model_id = model_id
-        self._client = client
+        self._clients = clients or (bedrock_client if client is None else lambda _timeout: client)
         self._fallback = fallback or EmbeddedLanguageModel()
         self._sleep = sleep
-
-    @property
-    def client(self) -> Any:
-        """The ``bedrock-runtime`` client, created on first use."""
-        if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            config = Config(
-                retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                read_timeout=READ_TIMEOUT_SECONDS,
-            )
-            self._client = boto3.client("bedrock-runtime", config=config)
-        return self._client
+        self._time_left = time_left or _invocation_time_left
 
     def extract(
         self, message: str, *, known: TravelSlots, today: date, asked: tuple[str, ...] = ()
@@ -176,21 +188,71 @@ class BedrockLanguageModel:
         return text
 
     def _converse(self, **request: Any) -> dict[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+        from botocore.exceptions import ConnectionError as NoConnection
 
-        for attempt in range(2):
+        deadline = time.monotonic() + self._time_left() - ANSWER_RESERVE_SECONDS
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            timeout = read_timeout(deadline - time.monotonic())
+            if timeout is None:
+                raise BedrockUnavailable("no time left in this invocation for a Bedrock call")
             try:
-                response: dict[str, Any] = self.client.converse(modelId=self.model_id, **request)
+                response: dict[str, Any] = self._clients(timeout).converse(modelId=self.model_id, **request)
                 return response
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                if code == "ThrottlingException" and attempt == 0:
-                    self._sleep(THROTTLE_PAUSE_SECONDS)
-                    continue
-                raise BedrockUnavailable(f"{code}: {error}") from error
+                pause = THROTTLE_PAUSE_SECONDS if code == "ThrottlingException" else 0.0
+                if code not in RETRYABLE_ERRORS or not _may_retry(attempt, deadline, pause):
+                    raise BedrockUnavailable(f"{code}: {error}") from error
+                self._sleep(pause)
+            except (ReadTimeoutError, NoConnection) as error:
+                if not _may_retry(attempt, deadline, 0.0):
+                    raise BedrockUnavailable(str(error)) from error
             except BotoCoreError as error:
                 raise BedrockUnavailable(str(error)) from error
         raise AssertionError("unreachable")
+
+
+def read_timeout(budget: float) -> float | None:
+    """The largest of :data:`READ_TIMEOUTS` within ``budget`` seconds, or ``None`` when none fits."""
+    return next((timeout for timeout in READ_TIMEOUTS if timeout <= budget), None)
+
+
+def _may_retry(attempt: int, deadline: float, pause: float) -> bool:
+    """Whether another attempt, after ``pause``, still gets a read timeout before ``deadline``."""
+    return attempt < MAX_ATTEMPTS and read_timeout(deadline - time.monotonic() - pause) is not None
+
+
+def _invocation_time_left() -> float:
+    from ..tools.deadline import invocation_seconds_left
+
+    return invocation_seconds_left(BUDGET_OUTSIDE_LAMBDA_SECONDS)
+
+
+_client_lock = threading.Lock()
+
+
+@cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+@cache
+def bedrock_client(timeout: float) -> Any:
+    """The process's ``bedrock-runtime`` client with read timeout ``timeout`` (botocore does not retry:
+    the caller does, within its budget)."""
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=min(CONNECT_TIMEOUT_SECONDS, timeout),
+        read_timeout=timeout,
+        tcp_keepalive=True,
+    )
+    with _client_lock:  # a boto3 session is not safe to make clients from in several threads at once
+        return _session().client("bedrock-runtime", config=config)
 
 
 def _content(response: dict[str, Any]) -> list[dict[str, Any]]:

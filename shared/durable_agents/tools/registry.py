@@ -1,11 +1,15 @@
 """The tool registry: typed tools by name, their JSON schemas, and running many calls at once.
 
 :meth:`ToolRegistry.run_parallel` never raises for a tool's sake and never keeps the caller past its
-timeout: arguments are validated first (bad ones become ``ok=False`` results), valid calls run
-concurrently on a shared, process-wide thread pool (each in a copy of the caller's ``contextvars``
-context, with the deadline set in it), and whatever has not finished by the deadline is reported as
-timed out. A provider still running after that is abandoned, not waited for; its upstream requests
-are clipped to the deadline, so it ends soon after.
+timeout, nor past the Lambda invocation's end: a round of calls gets ``timeout`` seconds or what is left
+of the invocation less :data:`ANSWER_RESERVE_SECONDS`, whichever is less. Arguments are validated first
+(bad ones become ``ok=False`` results), valid calls run concurrently on a shared, process-wide thread pool
+(each in a copy of the caller's ``contextvars`` context, with the deadline set in it), and whatever has
+not finished by the deadline is reported as timed out. A provider still running after that is abandoned,
+not waited for; its upstream requests are clipped to the deadline, so it ends soon after.
+
+The live registry reads its keys (:mod:`.secrets`) when a keyed tool runs, not when it is built: a read
+that failed is tried again later, and the tools go live as soon as it succeeds.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -24,7 +30,7 @@ from ..config import Settings
 from ..http import HttpTransport, UrllibTransport
 from . import attractions, flights, hotels, search, weather
 from .amadeus import AMADEUS_TEST_URL, AmadeusClient
-from .deadline import set_deadline
+from .deadline import invocation_seconds_left, set_deadline
 from .errors import ToolError
 from .models import Reply, Tool, ToolResult
 from .secrets import load_tool_secrets
@@ -32,6 +38,8 @@ from .secrets import load_tool_secrets
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 32
+ANSWER_RESERVE_SECONDS = 0.25
+"""Kept back from the invocation's remaining time for what follows the tools (the answer, the commit)."""
 _executor = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="durable-agents-tool")
 """Shared by every registry in the process; never shut down or waited on by a caller."""
 
@@ -79,7 +87,8 @@ class ToolRegistry:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         started = time.monotonic()
-        deadline = started + timeout
+        budget = min(timeout, invocation_seconds_left(math.inf) - ANSWER_RESERVE_SECONDS)
+        deadline = started + budget
         results: list[ToolResult | None] = [None] * len(calls)
         pending: dict[Future[ToolResult], int] = {}
         for index, (name, arguments) in enumerate(calls):
@@ -93,6 +102,9 @@ class ToolRegistry:
             except ValidationError as error:
                 results[index] = _failure(name, f"invalid arguments for {name}: {_explain(error)}", started)
                 continue
+            if budget <= 0:
+                results[index] = _failure(name, "no time left in this invocation", started)
+                continue
             context = contextvars.copy_context()
             pending[_executor.submit(context.run, _invoke, tool, params, started, deadline)] = index
         done, late = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
@@ -101,8 +113,8 @@ class ToolRegistry:
         for future in late:
             future.cancel()
             name = calls[pending[future]][0]
-            logger.warning("tool %s timed out after %gs", name, timeout)
-            results[pending[future]] = _failure(name, f"timed out after {timeout:g}s", started)
+            logger.warning("tool %s timed out after %.3gs", name, budget)
+            results[pending[future]] = _failure(name, f"timed out after {budget:.3g}s", started)
         return [result for result in results if result is not None]
 
 
@@ -110,7 +122,7 @@ def _invoke(tool: Tool, params: BaseModel, started: float, deadline: float) -> T
     """Run one provider in a worker thread (inside the caller's copied context); never raises."""
     set_deadline(deadline)
     try:
-        reply = tool.provider(params)
+        reply: object = tool.provider(params)  # a provider may break its contract
         if not isinstance(reply, Reply):
             return _failure(
                 tool.name, f"{tool.name} provider returned {type(reply).__name__}, not a Reply", started
@@ -170,16 +182,48 @@ def default_registry(
 ) -> ToolRegistry:
     """The registry ``settings.tool_provider`` asks for.
 
-    ``"live"`` uses the real APIs through ``transport`` (default: the network), with keys from
-    ``secrets`` (default: the SSM parameter ``settings.tool_secrets_parameter``); a tool whose key is
-    missing answers from its offline provider, and its source note says why.
+    ``"live"`` uses the real APIs through ``transport`` (default: the network), with the keys in
+    ``secrets`` or, by default, in the SSM parameter ``settings.tool_secrets_parameter``, read when a keyed
+    tool runs (:class:`_KeyedTools`). A tool whose key is missing answers from its offline provider, and
+    its source note says why.
     """
     if settings.tool_provider == "offline":
         return offline_registry()
     transport = transport if transport is not None else UrllibTransport()
-    keys = secrets if secrets is not None else load_tool_secrets(settings.tool_secrets_parameter)
     timeout = settings.tool_timeout_seconds
-    registry = ToolRegistry([weather.tool(weather.OpenMeteoWeather(transport, timeout=timeout))])
+    pick: Callable[[str], Provider]
+    if secrets is not None:
+        live = _live_providers(secrets, transport, timeout)
+        pick = lambda name: live[name] or _offline(name)  # noqa: E731
+    else:
+        pick = _KeyedTools(settings.tool_secrets_parameter, transport, timeout).provider
+    return ToolRegistry(
+        [
+            weather.tool(weather.OpenMeteoWeather(transport, timeout=timeout)),
+            flights.tool(pick("flights")),
+            hotels.tool(pick("hotels")),
+            attractions.tool(pick("attractions")),
+            search.tool(pick("search")),
+        ]
+    )
+
+
+Provider = Callable[[Any], Reply]
+KEYED_TOOLS = ("flights", "hotels", "attractions", "search")
+_AMADEUS_REASON = "no Amadeus key configured (amadeus_client_id, amadeus_client_secret)"
+_OFFLINE_REASONS = {
+    "flights": _AMADEUS_REASON,
+    "hotels": _AMADEUS_REASON,
+    "attractions": "no OpenTripMap key configured (opentripmap_api_key)",
+    "search": "no Brave Search key configured (brave_api_key)",
+}
+
+
+def _live_providers(
+    keys: Mapping[str, str], transport: HttpTransport, timeout: float
+) -> dict[str, Provider | None]:
+    """The live provider of each keyed tool that ``keys`` has a key for (``None`` for the others)."""
+    providers: dict[str, Provider | None] = dict.fromkeys(KEYED_TOOLS)
     client_id, client_secret = keys.get("amadeus_client_id"), keys.get("amadeus_client_secret")
     if client_id and client_secret:
         client = AmadeusClient(
@@ -189,26 +233,58 @@ def default_registry(
             timeout=timeout,
             base_url=keys.get("amadeus_base_url") or AMADEUS_TEST_URL,
         )
-        registry.register(flights.tool(flights.AmadeusFlights(client)))
-        registry.register(hotels.tool(hotels.AmadeusHotels(client)))
-    else:
-        reason = "no Amadeus key configured (amadeus_client_id, amadeus_client_secret)"
-        registry.register(flights.tool(_noted(flights.OfflineFlights(), reason)))
-        registry.register(hotels.tool(_noted(hotels.OfflineHotels(), reason)))
+        providers["flights"] = flights.AmadeusFlights(client)
+        providers["hotels"] = hotels.AmadeusHotels(client)
     if api_key := keys.get("opentripmap_api_key"):
-        registry.register(
-            attractions.tool(attractions.OpenTripMapAttractions(transport, api_key=api_key, timeout=timeout))
+        providers["attractions"] = attractions.OpenTripMapAttractions(
+            transport, api_key=api_key, timeout=timeout
         )
-    else:
-        reason = "no OpenTripMap key configured (opentripmap_api_key)"
-        registry.register(attractions.tool(_noted(attractions.OfflineAttractions(), reason)))
     if api_key := keys.get("brave_api_key"):
-        registry.register(search.tool(search.BraveSearch(transport, api_key=api_key, timeout=timeout)))
-    else:
-        registry.register(
-            search.tool(_noted(search.OfflineSearch(), "no Brave Search key configured (brave_api_key)"))
-        )
-    return registry
+        providers["search"] = search.BraveSearch(transport, api_key=api_key, timeout=timeout)
+    return providers
+
+
+def _offline(name: str) -> Provider:
+    """Tool ``name``'s offline provider, its source note saying which key is missing."""
+    offline: dict[str, Provider] = {
+        "flights": flights.OfflineFlights(),
+        "hotels": hotels.OfflineHotels(),
+        "attractions": attractions.OfflineAttractions(),
+        "search": search.OfflineSearch(),
+    }
+    return _noted(offline[name], _OFFLINE_REASONS[name])
+
+
+class _KeyedTools:
+    """The keyed tools' providers for keys read from SSM when a tool runs (:func:`load_tool_secrets`).
+
+    The live providers are built once per set of keys read, so they keep their state (Amadeus' token)
+    from call to call; while the read fails, each tool answers offline with its note.
+    """
+
+    def __init__(self, parameter_name: str, transport: HttpTransport, timeout: float) -> None:
+        self._parameter_name = parameter_name
+        self._transport = transport
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._built: tuple[Mapping[str, str], dict[str, Provider | None]] | None = None
+
+    def _live(self, name: str) -> Provider | None:
+        keys = load_tool_secrets(self._parameter_name)
+        with self._lock:
+            if self._built is None or self._built[0] is not keys:
+                self._built = (keys, _live_providers(keys, self._transport, self._timeout))
+            return self._built[1][name]
+
+    def provider(self, name: str) -> Provider:
+        """Tool ``name``'s provider: the live one when its key is there at call time, else offline."""
+        offline = _offline(name)
+
+        def keyed(params: Any) -> Reply:
+            live = self._live(name)
+            return live(params) if live is not None else offline(params)
+
+        return keyed
 
 
 def _noted(provider: Callable[[Any], Reply], note: str) -> Callable[[Any], Reply]:
