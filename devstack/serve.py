@@ -21,6 +21,7 @@ import sys
 import threading
 from types import FrameType
 
+from devstack.alarm_clock import AlarmClock
 from devstack.gateway import ApiGateway
 from devstack.moto_stack import start_local_stack
 from devstack.persistence import DataFolder, DataFolderBusy, TablePersistence, reset_requested
@@ -77,6 +78,7 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
             print(f"cannot listen on 127.0.0.1:{port}: {error.strerror} (set PORT)", file=sys.stderr)
             return 1
         persistence.start()
+        alarms = AlarmClock.for_stack(stack).start()
         try:
             print(f"durable-agents local stack ready on {gateway.url} (moto on {stack.endpoint_url})",
                   flush=True)
@@ -87,6 +89,7 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
                   "(TRUST_CLIENT_IDENTITY=true; in AWS only the Cognito authorizer's identity counts)", flush=True)
             stopping.wait()
         finally:
+            alarms.stop()
             gateway.stop()
             persistence.close()
             LOGGER.info("tables saved to %s", persistence.path)

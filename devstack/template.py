@@ -272,6 +272,7 @@ class TableSpec:
     ttl_attribute: str | None
     stream_view_type: str | None
     table_name: Any
+    global_indexes: tuple[Mapping[str, Any], ...] = ()
 
     def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
         """Keyword arguments for ``dynamodb.create_table`` creating this table as ``table_name``."""
@@ -281,6 +282,15 @@ class TableSpec:
             "AttributeDefinitions": [dict(attribute) for attribute in self.attribute_definitions],
             "BillingMode": self.billing_mode,
         }
+        if self.global_indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index["IndexName"],
+                    "KeySchema": [dict(key) for key in index["KeySchema"]],
+                    "Projection": dict(index["Projection"]),
+                }
+                for index in self.global_indexes
+            ]
         if self.stream_view_type:
             kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream_view_type}
         return kwargs
@@ -390,6 +400,7 @@ class SamTemplate:
             ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
             stream_view_type=stream.get("StreamViewType"),
             table_name=properties.get("TableName"),
+            global_indexes=tuple(properties.get("GlobalSecondaryIndexes", ())),
         )
 
     def _state_machine(self, logical_id: str, resource: Mapping[str, Any]) -> StateMachineSpec:

@@ -27,6 +27,8 @@ TEST_BINDINGS = {
     "PINGER": "tests.support.objects:Pinger",
     "PONGER": "tests.support.objects:Ponger",
     "SCRATCH": "tests.support.objects:Scratch",
+    "ALARMED": "tests.support.objects:Alarmed",
+    "PLANNER": "tests.support.objects:Planner",
 }
 TABLE = "state-test"
 

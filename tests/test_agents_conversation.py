@@ -385,3 +385,18 @@ def test_a_coordinated_agent_that_fails_is_a_failed_branch(
     assert record["failed"][0]["error"] == {"type": "RuntimeError", "cause": "model unavailable"}
     assert "Paris travel guide" in record["response"]["content"]
     assert "Not available right now: travel (RuntimeError)." in record["response"]["content"]
+
+
+def test_an_agent_can_notify_the_conversation_once_per_message_id(agent_env: Env) -> None:
+    send(agent_env, chat("Plan a trip to Rome"))
+    stub = conversation(agent_env)
+    assert stub.notify("reminder:trip-1", "Your trip to Rome starts in a week.", "reminder") == {
+        "added": True, "messageId": "reminder:trip-1",
+    }
+    assert stub.notify("reminder:trip-1", "Your trip to Rome starts in a week.", "reminder")["added"] is False
+    turns = stub.transcript()["turns"]
+    assert [(t["role"], t["type"], t["content"]) for t in turns[-1:]] == [
+        ("agent", "reminder", "Your trip to Rome starts in a week.")
+    ]
+    with pytest.raises(NotFound):
+        conversation(agent_env, "never-started").notify("x", "hello")

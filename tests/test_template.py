@@ -170,6 +170,7 @@ def test_functions_share_runtime_architecture_and_the_layer() -> None:
         "ApiFunction": ("functions/api", "app.handler"),
         "ObjectHostFunction": ("functions/object_host", "app.handler"),
         "ReaperFunction": ("functions/reaper", "app.handler"),
+        "AlarmSweeperFunction": ("functions/alarms", "app.handler"),
     }
     for spec in TEMPLATE.functions.values():
         assert spec.runtime == "python3.13"
@@ -743,3 +744,22 @@ def test_samconfig_environments() -> None:
     )
     # production reserves concurrency, the object host's at least the API's (a /chat turn holds one each)
     assert 0 < int(prod["ApiReservedConcurrency"]) <= int(prod["ObjectHostReservedConcurrency"])
+
+
+def test_the_alarm_sweeper_runs_every_minute_reads_only_the_alarms_index_and_invokes_only_the_host() -> None:
+    function = RESOURCES["AlarmSweeperFunction"]["Properties"]
+    (event,) = function["Events"].values()
+    assert event["Type"] == "ScheduleV2" and event["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert function["Timeout"] > 55 + 5  # a sweep watches 55 s, and stops 5 s before the invocation ends
+    statements = RESOURCES["AlarmSweeperRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = {s["Sid"]: s for s in statements if "Sid" in s}
+    assert granted["ReadAlarmsIndex"]["Action"] == "dynamodb:Query"
+    assert granted["ReadAlarmsIndex"]["Resource"] == {"Fn::Sub": "${StateTable.Arn}/index/alarms"}
+    assert granted["DeliverAlarms"]["Action"] == "lambda:InvokeFunction"
+    assert granted["DeliverAlarms"]["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-object-host")
+    index = RESOURCES["StateTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert index == [{
+        "IndexName": "alarms",
+        "KeySchema": [{"AttributeName": "alarm_shard", "KeyType": "HASH"}, {"AttributeName": "alarm", "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }]

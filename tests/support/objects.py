@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from durable_agents.runtime import DurableObject, rpc
+from durable_agents.runtime import DurableObject, Scheduling, rpc
 
 
 class Tally(BaseModel):
@@ -167,3 +167,73 @@ class Scratch(DurableObject):
         if name == "raise":
             raise RuntimeError("script failed")
         raise AssertionError(f"unknown op {name}")
+
+
+class Alarmed(DurableObject):
+    """Sets its alarm on request; its ``alarm()`` counts deliveries and can fail on request."""
+
+    @rpc
+    def arm(self, when: int, fail_times: int = 0, then_raise: bool = False) -> int | None:
+        self.storage.set_alarm(when)
+        self.storage.put("fail_times", fail_times)
+        if then_raise:
+            raise RuntimeError("the turn that set the alarm failed")
+        return self.storage.get_alarm()
+
+    @rpc
+    def disarm(self) -> None:
+        self.storage.delete_alarm()
+
+    @rpc(read_only=True)
+    def seen(self) -> dict[str, Any]:
+        return {
+            "alarm": self.storage.get_alarm(),
+            "fired": self.storage.get("fired") or 0,
+            "infos": self.storage.get("infos") or [],
+        }
+
+    def alarm(self, info: Any) -> None:
+        infos = (self.storage.get("infos") or []) + [[info.retry_count, info.is_retry]]
+        self.storage.put("infos", infos)  # undone with the rest when this delivery fails
+        if info.retry_count < (self.storage.get("fail_times") or 0):
+            raise RuntimeError("alarm handler failed (injected)")
+        self.storage.put("fired", (self.storage.get("fired") or 0) + 1)
+
+
+class Planner(Scheduling):
+    """Schedules its own method calls (the Agents SDK's schedule API) and records what ran."""
+
+    @rpc
+    def plan(self, when: Any, payload: Any = None) -> dict[str, Any]:
+        return self.schedule(when, "note", payload)
+
+    @rpc
+    def plan_every(self, seconds: float, payload: Any = None) -> dict[str, Any]:
+        return self.schedule_every(seconds, "note", payload)
+
+    @rpc
+    def plan_failing(self, when: Any) -> dict[str, Any]:
+        return self.schedule(when, "explode", None)
+
+    @rpc
+    def cancel(self, schedule_id: str) -> bool:
+        return self.cancel_schedule(schedule_id)
+
+    @rpc(read_only=True)
+    def schedules(self) -> list[dict[str, Any]]:
+        return self.list_schedules()
+
+    @rpc(read_only=True)
+    def notes(self) -> list[Any]:
+        return self.storage.get("notes") or []
+
+    @rpc(read_only=True)
+    def alarm_at(self) -> int | None:
+        return self.storage.get_alarm()
+
+    def note(self, payload: Any) -> None:
+        self.storage.put("notes", (self.storage.get("notes") or []) + [payload])
+
+    def explode(self, payload: Any) -> None:
+        self.storage.put("notes", ["never kept"])
+        raise ValueError("this schedule always fails")

@@ -11,6 +11,8 @@ What it gives a subclass:
   ``extractedSlots``), ``health()`` (read-only), ``summary()`` (read-only: the slots, plus what a
   subclass adds in :meth:`BaseAgent._summary_extra`), ``wipe()`` (delete everything the agent stores).
 - :meth:`BaseAgent.route`, the seed's ``fetch`` as a table: ``(HTTP method, path) -> RPC method name``.
+- schedules (:class:`~durable_agents.runtime.schedules.Scheduling`): ``self.schedule(...)``,
+  ``self.schedule_every(...)``, ``self.cancel_schedule(id)``, ``self.list_schedules()``.
 
 State layout (each a storage key, all small): ``meta`` (createdAt, lastUpdated), ``slots``,
 ``preferences``, ``context``. The history lives in ``storage.history`` only, never in one value.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-from ..runtime import DurableObject, rpc
+from ..runtime import Scheduling, rpc
 from .errors import InvalidMessage, MethodNotAllowed, NotFound, UnsupportedMessageType
 from .models import MAX_MESSAGE_CHARS, AgentMessage, AgentResponse, AgentState, HistoryEntry, utc_now
 
@@ -139,7 +141,7 @@ def merge_fields(current: Mapping[str, Any], update: Mapping[str, Any]) -> dict[
     return merged
 
 
-class BaseAgent(DurableObject):
+class BaseAgent(Scheduling):
     """An agent: a durable object that answers :class:`AgentMessage` s (see the module documentation)."""
 
     clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)

@@ -26,6 +26,8 @@ client sees), ``ownerUserId``, ``agents``, ``startedAt``, ``lastActivity``, ``ti
   keeps the conversation's activity and title (the trip's destination); the user's SessionManager is
   told when the title changes and at most hourly otherwise (a call of its own: the user's other
   sessions are not held up by this one).
+- ``notify(message_id, text, kind)``: a message an agent sends without being asked (a reminder, an
+  alert), added to the transcript as an agent turn.
 - ``transcript(limit, before)`` (read-only): a page of the transcript, newest page first, oldest turn
   first within it; ``session_view(limit, before)`` (read-only): the record, the travel agent's slots
   and plan, and that page. ``delete_session()``: wipes this conversation and its agents for good.
@@ -118,6 +120,22 @@ class ConversationManager(BaseAgent):
         self._activity(record, kind, title=_destination_name(response))
         self._touch()
         return response
+
+    @rpc
+    def notify(self, message_id: str, text: str, kind: str = "notice") -> dict[str, Any]:
+        """Add a message from an agent that nobody asked for (a reminder, a price alert) to the transcript,
+        as an ``agent`` turn of type ``kind``; the chat page shows it on its next look. Agents call it
+        joined to their own turn (``join=True``), so the message appears exactly when their change
+        commits. ``message_id`` makes it idempotent: a message already in the recent transcript is not
+        added again. :class:`NotFound` if the conversation was never started."""
+        record = self.storage.get("conversation")
+        if record is None:
+            raise NotFound("no such conversation")
+        if any(entry.message_id == message_id for entry in self.recent_history()):
+            return {"added": False, "messageId": message_id}
+        self.append_history("agent", message_id, text, kind)
+        self.storage.put("conversation", {**record, "lastActivity": iso(self.now())})
+        return {"added": True, "messageId": message_id}
 
     @rpc(read_only=True)
     def transcript(self, limit: int = TRANSCRIPT_PAGE, before: int | None = None) -> dict[str, Any]:

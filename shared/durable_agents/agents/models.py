@@ -16,7 +16,10 @@ MAX_MESSAGE_CHARS = 4000
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the runtime's clock (one clock for leases, alarms and the agents: tests move it once)."""
+    from ..runtime import clock
+
+    return datetime.fromtimestamp(clock.source(), UTC)
 
 
 class Model(BaseModel):

@@ -16,6 +16,7 @@ The names follow Cloudflare's Durable Objects API::
     stub.increment(by=2)                      # runs under the object's lease; 2 DynamoDB requests
 """
 
+from .alarms import AlarmInfo
 from .env import Env, default_env, reset_default_env
 from .errors import (
     CommitOutcomeUnknown,
@@ -37,9 +38,11 @@ from .ids import ObjectId
 from .lease import lambda_invocation
 from .namespace import Namespace, ObjectStub
 from .objects import DurableObject, ObjectContext, rpc
+from .schedules import Scheduling
 from .storage import History, ReadOnlyStorageError, Storage
 
 __all__ = [
+    "AlarmInfo",
     "CommitOutcomeUnknown",
     "DurableObject",
     "DurableObjectError",
@@ -58,6 +61,7 @@ __all__ = [
     "ObjectStub",
     "ReadOnlyStorageError",
     "ReentrancyError",
+    "Scheduling",
     "ServiceUnavailable",
     "Storage",
     "TurnTooLarge",

@@ -2,6 +2,8 @@
 
 Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "fingerprint"?,
 "callChain"?, "deadline"?}``; ``deadline`` (epoch ms) is the caller's, so the call never outlives it.
+An alarm's delivery (from the sweeper) is ``{"alarm": {"namespace", "id"}}``: it runs the object's alarm
+turn and answers ``{"alarm": "fired" | "retry" | "failed" | "not_due"}``.
 Errors propagate as exceptions, so Lambda reports their class name as ``errorType`` (``ObjectBusy`` is
 what a Step Functions ``Retry`` matches); AWS failures that outlasted the SDK's retries become
 ``ServiceUnavailable``.
@@ -9,6 +11,7 @@ what a Step Functions ``Retry`` matches); AWS failures that outlasted the SDK's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .env import Env
 from .errors import ServiceUnavailable, is_transient_aws_error
 from .ids import ObjectId
-from .turn import run_turn
+from .turn import run_alarm, run_turn
 
 
 class ObjectCall(BaseModel):
@@ -48,6 +51,21 @@ class ObjectCall(BaseModel):
         return namespace.id_from_name(self.name) if self.name is not None else namespace.id_from_string(self.id or "")
 
 
+class AlarmTarget(BaseModel):
+    """Whose alarm an alarm event delivers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    namespace: str
+    id: str
+
+
+class AlarmDelivery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alarm: AlarmTarget
+
+
 def caller_deadline(event: Any) -> int | None:
     """The caller's deadline an event carries (``deadline``, epoch ms), if any."""
     deadline = event.get("deadline") if isinstance(event, dict) else None
@@ -56,9 +74,13 @@ def caller_deadline(event: Any) -> int | None:
 
 def host_call(event: dict[str, Any], env: Env) -> Any:
     """Validate ``event`` and run it; return the method's JSON result."""
+    if isinstance(event, dict) and "alarm" in event:
+        target = AlarmDelivery.model_validate(event).alarm
+        object_id = env.namespace(target.namespace).id_from_string(target.id)
+        return _mapped(lambda: {"alarm": run_alarm(env, object_id)})
     call = ObjectCall.model_validate(event)
-    try:
-        return run_turn(
+    return _mapped(
+        lambda: run_turn(
             env,
             call.object_id(env),
             call.method,
@@ -68,6 +90,13 @@ def host_call(event: dict[str, Any], env: Env) -> Any:
             request_fingerprint=call.fingerprint,
             call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
         )
+    )
+
+
+def _mapped(run: Callable[[], Any]) -> Any:
+    """``run()``, with AWS failures that outlasted the SDK's retries raised as ServiceUnavailable."""
+    try:
+        return run()
     except Exception as error:
         # botocore's own error classes would reach the caller as a bare "ClientError": say what it means
         if is_transient_aws_error(error):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar, overload
 
 from . import codec
@@ -186,6 +187,10 @@ class Storage:
         self._paged = snapshot.paged
         self._tail: list[str] = list(snapshot.tail)
         self._own = KeyFilter(snapshot.own)
+        self._alarm: tuple[int, int] | None = (
+            (snapshot.alarm, snapshot.alarm_retry) if snapshot.alarm is not None else None
+        )
+        self._alarm_changed = False
         self.read_version = 0
         """The newest version among the value items this turn read (read-only turns validate it)."""
         self.read_items = False
@@ -311,20 +316,57 @@ class Storage:
         self.history._pending.clear()
 
     def transaction(self, fn: Callable[[Storage], T]) -> T:
-        """Run ``fn(storage)``; if it raises, undo the writes it made and re-raise."""
+        """Run ``fn(storage)``; if it raises, undo the writes it made (and any alarm it set) and re-raise."""
         self._check_writable()
-        saved = (dict(self._writes), self._wiped, self._seq, self._paged, list(self._tail), list(self.history._pending))
+        saved = (
+            dict(self._writes), self._wiped, self._seq, self._paged, list(self._tail), list(self.history._pending),
+            self._alarm, self._alarm_changed,
+        )
         try:
             return fn(self)
         except BaseException:
-            self._writes, self._wiped, self._seq, self._paged, self._tail, self.history._pending = saved
+            (
+                self._writes, self._wiped, self._seq, self._paged, self._tail, self.history._pending,
+                self._alarm, self._alarm_changed,
+            ) = saved
             raise
+
+    # --- the alarm (one per object, as a Durable Object's) -------------------------------------------------
+
+    def get_alarm(self) -> int | None:
+        """When the object's alarm is due (epoch milliseconds), or ``None``."""
+        return self._alarm[0] if self._alarm is not None else None
+
+    def set_alarm(self, when: int | float | datetime) -> None:
+        """Have the runtime call the object's ``alarm(info)`` at ``when`` (epoch ms, or an aware
+        datetime), replacing any alarm already set. Part of the turn: it is set when the turn commits."""
+        self._check_writable()
+        if isinstance(when, datetime):
+            if when.tzinfo is None:
+                raise InvalidValue("an alarm's time must be timezone-aware (or epoch milliseconds)")
+            due = int(when.timestamp() * 1000)
+        elif isinstance(when, (int, float)) and not isinstance(when, bool) and when == when:
+            due = int(when)
+        else:
+            raise InvalidValue(f"an alarm's time is epoch milliseconds or an aware datetime, got {when!r}")
+        if not 0 <= due < 2**53:
+            raise InvalidValue("an alarm's time must be epoch milliseconds")
+        self._set_alarm(due, 0)
+
+    def delete_alarm(self) -> None:
+        """Cancel the object's alarm (part of the turn)."""
+        self._check_writable()
+        if self._alarm is not None:
+            self._alarm, self._alarm_changed = None, True
+
+    def _set_alarm(self, due: int, retry: int) -> None:
+        self._alarm, self._alarm_changed = (due, retry), True
 
     # --- the turn's view -------------------------------------------------------------------------------
 
     @property
     def dirty(self) -> bool:
-        return bool(self._writes or self._wiped or self.history._pending)
+        return bool(self._writes or self._wiped or self.history._pending or self._alarm_changed)
 
     def _check_writable(self) -> None:
         if self._read_only:
@@ -453,6 +495,8 @@ class Storage:
                 tail=tail_now,
                 own=owned.to_bytes() if not owned.empty else b"",
                 expires_at=expires_at,
+                alarm=self._alarm,
+                alarm_changed=self._alarm_changed,
             )
 
         while hot and close(hot, [], paged).held_size(now) > HOT_SET_BYTES:

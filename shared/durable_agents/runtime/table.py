@@ -14,7 +14,9 @@ cost 1 WCU each, at any state size)
     least recently written first; small values kept inline) and ``tail`` (L of S: history entries
     ``paged+1 .. seq``); ``own`` (B, a Bloom filter of the keys that have value items: see
     :mod:`~durable_agents.runtime.keyfilter`); ``expires_at`` (N, TTL seconds, set by every acquire)
-    and ``closed_at`` (N, ms).
+    and ``closed_at`` (N, ms); the alarm, when one is set: ``alarm`` (N, when it is due, epoch ms),
+    ``alarm_shard`` (S, one of :data:`ALARM_SHARDS`) and ``alarm_retry`` (N): the keys of the sparse
+    ``alarms`` index the sweeper reads (see :mod:`~durable_agents.runtime.alarms`).
 ``G<gen>#K#<key>``
     a value not in the hot set: ``v`` (S, JSON), or above :data:`CHUNK_BYTES` ``b`` (B, the first
     chunk) and ``n`` (N, chunks); ``ver`` (N, the version that wrote it).
@@ -40,6 +42,7 @@ Every method here is one DynamoDB request, except where it says otherwise (pagin
 
 from __future__ import annotations
 
+import hashlib
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -62,6 +65,14 @@ TRANSIENT_CANCELLATIONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 )
 COMMIT_ATTEMPTS = 4
+ALARM_INDEX = "alarms"
+ALARM_SHARDS = 8
+"""The alarms index is spread over this many partition keys, so many objects can set alarms at once."""
+
+
+def alarm_shard(pk: str) -> str:
+    """The alarms-index partition of an object (stable: from its key)."""
+    return str(int(hashlib.sha256(pk.encode()).hexdigest()[:8], 16) % ALARM_SHARDS)
 
 
 def value_sk(gen: int, key: str) -> str:
@@ -145,6 +156,8 @@ class StateSnapshot:
     tail: list[str] = field(default_factory=list)
     own: bytes = b""
     expires_at: int | None = None
+    alarm: int | None = None
+    alarm_retry: int = 0
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any] | None) -> StateSnapshot:
@@ -167,6 +180,8 @@ class StateSnapshot:
             hot=dict(zip(flat[::2], flat[1::2], strict=True)),
             tail=_strings(item.get("tail")),
             own=_bytes(item["own"]) if "own" in item else b"",
+            alarm=_num(item.get("alarm")) if "alarm" in item else None,
+            alarm_retry=_num(item.get("alarm_retry")),
             expires_at=_num(item.get("expires_at")) if "expires_at" in item else None,
         )
 
@@ -215,6 +230,9 @@ class Close:
     own: bytes | None = None
     expires_at: int | None = None
     """``None`` for a release: only the epoch closes, nothing else changes."""
+    alarm: tuple[int, int] | None = None
+    """The alarm after this close, ``(due ms, retry count)``, or ``None`` for none (with ``alarm_changed``)."""
+    alarm_changed: bool = False
 
     @property
     def version(self) -> int:
@@ -255,6 +273,11 @@ class Close:
         own = self.own if self.own is not None else snapshot.own
         if own:
             item["own"] = {"B": own}
+        alarm = self.alarm if self.alarm_changed else (
+            (snapshot.alarm, snapshot.alarm_retry) if snapshot.alarm is not None else None
+        )
+        if alarm is not None:
+            item.update(alarm=_n(alarm[0]), alarm_shard=_s(alarm_shard(self.pk)), alarm_retry=_n(alarm[1]))
         return item
 
     def held_size(self, now: int) -> int:
@@ -296,6 +319,12 @@ class Close:
                 sets.append("own = :own")
             else:
                 removes.append("own")
+        if self.alarm_changed:
+            if self.alarm is not None:
+                values.update({":alarm": _n(self.alarm[0]), ":shard": _s(alarm_shard(self.pk)), ":retry": _n(self.alarm[1])})
+                sets += ["alarm = :alarm", "alarm_shard = :shard", "alarm_retry = :retry"]
+            else:
+                removes += ["alarm", "alarm_shard", "alarm_retry"]
         return {
             "TableName": table,
             "Key": {"pk": _s(self.pk), "sk": _s(STATE_SK)},
@@ -672,6 +701,28 @@ class StateTable:
                 found.extend(response["Responses"].get(self.name, []))
                 request = response.get("UnprocessedKeys") or {}
         return found
+
+    # --- alarms ------------------------------------------------------------------------------------------
+
+    def due_alarms(self, *, until: int) -> list[tuple[str, int]]:
+        """``(pk, due)`` of every object whose alarm is due by ``until`` (epoch ms), earliest first: one
+        ``Query`` of the sparse ``alarms`` index per shard (eventually consistent, as index reads are; the
+        alarm turn checks the STATE item itself)."""
+        due: list[tuple[str, int]] = []
+        for shard in range(ALARM_SHARDS):
+            kwargs: dict[str, Any] = {
+                "TableName": self.name,
+                "IndexName": ALARM_INDEX,
+                "KeyConditionExpression": "alarm_shard = :shard AND alarm <= :until",
+                "ExpressionAttributeValues": {":shard": _s(str(shard)), ":until": _n(until)},
+            }
+            while True:
+                response = self.client.query(**kwargs)
+                due += [(item["pk"]["S"], _num(item.get("alarm"))) for item in response.get("Items", [])]
+                if "LastEvaluatedKey" not in response:
+                    break
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return sorted(due, key=lambda entry: entry[1])
 
     # --- idempotency records -------------------------------------------------------------------------------
 

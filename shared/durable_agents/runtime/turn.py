@@ -132,6 +132,18 @@ class Turn:
             return ([self.root] if self.root is not None else []) + list(self.joined.values())
 
 
+def run_alarm(env: Env, object_id: ObjectId) -> str:
+    """Deliver the object's alarm if it is due (see :mod:`durable_agents.runtime.alarms`): ``"fired"``,
+    ``"retry"`` (its ``alarm()`` raised; tried again later), ``"failed"`` (out of retries),
+    ``"not_due"`` (none set, or not yet: a late or duplicate delivery changes nothing)."""
+    cls = env.namespace(object_id.namespace).object_class
+    chain_token = _CHAIN.set((object_id.key,))
+    try:
+        return _Call(env, object_id, cls, "alarm", [], {}, None, None).alarm_turn()
+    finally:
+        _CHAIN.reset(chain_token)
+
+
 def run_turn(
     env: Env,
     object_id: ObjectId,
@@ -268,6 +280,55 @@ class _Call:
             return codec.decode(self._run(held, turn))
         finally:
             _release_all(self.table, [held])
+
+    def alarm_turn(self) -> str:
+        """The alarm as an ordinary turn under the lease: the alarm is cleared before ``alarm(info)``
+        runs (which may set a new one); if it raises, its writes are undone and the alarm is set again
+        with exponential backoff, at most :data:`~durable_agents.runtime.alarms.MAX_RETRIES` times."""
+        from .alarms import MAX_RETRIES, AlarmInfo, backoff_ms
+
+        settings = self.env.settings
+        turn = Turn(
+            token=uuid.uuid4().hex,
+            until=lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds),
+        )
+        held = self._acquire(turn)
+        assert isinstance(held, Held)  # no idempotency key
+        alarm = held.snapshot.alarm
+        now = clock.now_ms()
+        if alarm is None or alarm > now:
+            self.table.release(held.release_close())
+            return "not_due"
+        retry = held.snapshot.alarm_retry
+        storage = held.storage
+        storage.delete_alarm()
+        turn.root = held
+        self.args = [AlarmInfo(retry_count=retry, is_retry=retry > 0)]
+        token = _TURN.set(turn)
+        outcome = "fired"
+        try:
+            if getattr(self.cls, "alarm", None) is None:
+                logger.warning("%s has an alarm but no alarm() method; the alarm is dropped", self.object_id.label)
+            else:
+                storage.transaction(lambda _: self._run(held, turn))
+        except Exception:
+            if retry + 1 > MAX_RETRIES:
+                logger.exception("the alarm of %s failed %d times; it is dropped", self.object_id.label, retry + 1)
+                outcome = "failed"
+            else:
+                logger.warning("the alarm of %s failed (attempt %d); retrying", self.object_id.label, retry + 1,
+                               exc_info=True)
+                storage._set_alarm(now + backoff_ms(retry), retry + 1)
+                outcome = "retry"
+            _release_all(self.table, list(turn.joined.values()))
+            turn.joined.clear()
+        except BaseException:
+            _TURN.reset(token)
+            _release_all(self.table, turn.all_held())
+            raise
+        _TURN.reset(token)
+        self._commit(turn, "null")
+        return outcome
 
     # --- the steps -------------------------------------------------------------------------------------
 

@@ -1,0 +1,272 @@
+"""Alarms and schedules: objects that act later, without a request. Time is moved, never waited for:
+the runtime's clock (``durable_agents.runtime.clock.source``) is set by the tests, and the sweeper is run
+by hand (it is what the AlarmSweeper function and the local stack run)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from durable_agents.runtime import Env, InvalidValue, clock
+from durable_agents.runtime.alarms import MAX_RETRIES, Sweeper, alarm_event, backoff_ms
+from durable_agents.runtime.host import host_call
+from durable_agents.runtime.turn import run_alarm
+from tests.conftest import TABLE, make_env
+
+START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The runtime's clock, at ``now[0]`` seconds (start: 2026-12-01 12:00 UTC); move it by assigning."""
+    moment = [START.timestamp()]
+    monkeypatch.setattr(clock, "source", lambda: moment[0])
+    yield moment
+
+
+def sweeper(env: Env) -> Sweeper:
+    """The sweeper, firing through the object host's event handler, as the stack does."""
+    return Sweeper(env.table, lambda pk: host_call(alarm_event(pk), env))
+
+
+def sweep(env: Env) -> int:
+    runner = sweeper(env)
+    fired, _ = runner.sweep()
+    runner.drain()
+    return fired
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+# --- the alarm ----------------------------------------------------------------------------------------------
+
+
+def test_an_alarm_fires_when_due_and_once(env: Env, now: list[float]) -> None:
+    stub = env.ALARMED.get_by_name("a")
+    assert stub.arm(ms(START + timedelta(minutes=5))) == ms(START + timedelta(minutes=5))
+    assert sweep(env) == 0  # not yet
+    now[0] += 5 * 60
+    assert sweep(env) == 1
+    seen = stub.seen()
+    assert seen["fired"] == 1 and seen["alarm"] is None and seen["infos"] == [[0, False]]
+    assert sweep(env) == 0  # cleared by the turn that ran it
+    assert host_call(alarm_event(stub.id.key), env) == {"alarm": "not_due"}  # a late duplicate: nothing
+    assert stub.seen()["fired"] == 1
+
+
+def test_set_alarm_takes_an_aware_datetime_and_refuses_nonsense(env: Env) -> None:
+    stub = env.ALARMED.get_by_name("kinds")
+    assert stub.call("arm", ms(START)) == ms(START)
+    with pytest.raises(InvalidValue):
+        stub.arm(-5)
+    assert stub.seen()["alarm"] == ms(START)  # a refused turn changed nothing
+
+
+def test_a_turn_that_sets_an_alarm_and_then_raises_sets_none(env: Env, now: list[float]) -> None:
+    stub = env.ALARMED.get_by_name("raising")
+    with pytest.raises(RuntimeError):
+        stub.arm(ms(START), then_raise=True)
+    assert stub.seen()["alarm"] is None
+    assert env.table.due_alarms(until=ms(START) + 10**9) == []
+
+
+def test_deleting_the_alarm_cancels_it(env: Env, now: list[float]) -> None:
+    stub = env.ALARMED.get_by_name("cancelled")
+    stub.arm(ms(START))
+    stub.disarm()
+    now[0] += 60
+    assert sweep(env) == 0 and stub.seen()["fired"] == 0
+
+
+def test_a_failing_alarm_is_retried_with_backoff_then_dropped(env: Env, now: list[float], caplog: Any) -> None:
+    stub = env.ALARMED.get_by_name("flaky")
+    stub.arm(ms(START), fail_times=2)
+    assert run_alarm(env, stub.id) == "retry"
+    assert stub.seen()["alarm"] == ms(START) + backoff_ms(0)  # 2 s later
+    now[0] += 1.9
+    assert run_alarm(env, stub.id) == "not_due"
+    now[0] += 0.1
+    assert run_alarm(env, stub.id) == "retry"
+    assert stub.seen()["alarm"] == clock.now_ms() + backoff_ms(1)  # then 4 s
+    now[0] += 4
+    assert run_alarm(env, stub.id) == "fired"
+    assert stub.seen()["infos"] == [[2, True]]  # the failed deliveries' writes were undone
+    assert stub.seen()["fired"] == 1
+
+    doomed = env.ALARMED.get_by_name("doomed")
+    doomed.arm(clock.now_ms(), fail_times=100)
+    outcomes = []
+    for _ in range(MAX_RETRIES + 1):
+        now[0] += 3600
+        outcomes.append(run_alarm(env, doomed.id))
+    assert outcomes == ["retry"] * MAX_RETRIES + ["failed"]
+    assert doomed.seen()["alarm"] is None and "failed 7 times" in caplog.text
+
+
+def test_an_alarm_fires_after_its_setters_process_is_gone(dynamodb: Any, now: list[float]) -> None:
+    """The setting Env (a process: its clients, caches, threads) is dropped; a new one, as a fresh
+    Lambda would be, finds the alarm in the table and fires it."""
+    setter = make_env(dynamodb)
+    setter.ALARMED.get_by_name("orphan").arm(ms(START + timedelta(seconds=30)))
+    del setter
+    now[0] += 31
+    fresh = make_env(dynamodb)
+    assert sweep(fresh) == 1
+    assert fresh.ALARMED.get_by_name("orphan").seen()["fired"] == 1
+
+
+def test_a_thousand_objects_due_together_all_fire_once(env: Env, now: list[float]) -> None:
+    names = [f"crowd-{i}" for i in range(1000)]
+    due = ms(START + timedelta(minutes=1))
+    for name in names:
+        env.ALARMED.get_by_name(name).arm(due)
+    now[0] += 60
+    fired = sweeper(env)
+    assert fired.sweep()[0] == 1000
+    fired.drain()
+    assert sweep(env) == 0
+    counts = [env.ALARMED.get_by_name(name).seen()["fired"] for name in names]
+    assert counts == [1] * 1000
+
+
+def test_the_sweeper_fires_an_alarm_once_even_when_sweeps_overlap(env: Env, now: list[float]) -> None:
+    stub = env.ALARMED.get_by_name("overlap")
+    stub.arm(ms(START))
+    runners = [sweeper(env) for _ in range(3)]
+    threads = [threading.Thread(target=runner.sweep) for runner in runners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for runner in runners:
+        runner.drain()
+    assert stub.seen()["fired"] == 1
+
+
+def test_run_for_waits_for_an_alarm_due_within_its_window(env: Env) -> None:
+    """The AlarmSweeper's minute: it fires an alarm that falls due while it runs (real time here)."""
+    stub = env.ALARMED.get_by_name("soon")
+    stub.arm(clock.now_ms() + 300)
+    assert sweeper(env).run_for(3, reread_seconds=1) == 1
+    assert stub.seen()["fired"] == 1
+
+
+# --- schedules ------------------------------------------------------------------------------------------
+
+
+def test_a_one_time_schedule_runs_once_and_is_gone(env: Env, now: list[float]) -> None:
+    stub = env.PLANNER.get_by_name("once")
+    record = stub.plan(90, {"say": "hi"})
+    assert record["kind"] == "once" and record["due"] == ms(START) + 90_000
+    assert stub.alarm_at() == record["due"]
+    now[0] += 90
+    assert sweep(env) == 1
+    assert stub.notes() == [{"say": "hi"}] and stub.schedules() == [] and stub.alarm_at() is None
+
+
+def test_interval_and_cron_schedules_run_again_and_asking_again_keeps_one(env: Env, now: list[float]) -> None:
+    stub = env.PLANNER.get_by_name("repeating")
+    every = stub.plan_every(3600, "hourly")
+    cron = stub.plan("0 9 * * *", "daily")  # 09:00 UTC
+    assert stub.plan_every(3600, "hourly") == every  # on every wake, say: still one
+    assert stub.plan("0 9 * * *", "daily") == cron
+    assert len(stub.schedules()) == 2
+    assert cron["due"] == ms(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    assert stub.alarm_at() == every["due"]  # the earliest
+    for _ in range(3):
+        now[0] += 3600
+        sweep(env)
+    assert stub.notes() == ["hourly"] * 3
+    now[0] = datetime(2026, 12, 2, 9, 0, 30, tzinfo=UTC).timestamp()
+    sweep(env)
+    assert stub.notes().count("daily") == 1
+    [daily, hourly] = sorted(stub.schedules(), key=lambda r: r["kind"])  # cron, every
+    assert daily["due"] == ms(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    assert hourly["due"] > clock.now_ms()
+
+
+def test_a_schedule_missed_while_the_host_was_down_runs_once(env: Env, now: list[float]) -> None:
+    stub = env.PLANNER.get_by_name("missed")
+    stub.plan_every(60, "tick")
+    now[0] += 60 * 30  # half an hour of no sweeper at all
+    sweep(env)
+    assert stub.notes() == ["tick"]  # once, not 30 times
+    assert stub.schedules()[0]["due"] == ms(START) + 31 * 60_000
+
+
+def test_cancel_a_schedule(env: Env, now: list[float]) -> None:
+    stub = env.PLANNER.get_by_name("cancelling")
+    first = stub.plan(60, "first")
+    second = stub.plan(120, "second")
+    assert stub.cancel(first["id"]) is True and stub.cancel(first["id"]) is False
+    assert stub.alarm_at() == second["due"]
+    now[0] += 300
+    sweep(env)
+    assert stub.notes() == ["second"]
+
+
+def test_a_failing_schedule_is_retried_then_marked_failed_and_kept(env: Env, now: list[float], caplog: Any) -> None:
+    stub = env.PLANNER.get_by_name("failing")
+    stub.plan_failing(10)
+    stub.plan(10, "kept")
+    now[0] += 10
+    sweep(env)
+    assert stub.notes() == ["kept"]  # the other schedule ran; the failure's writes were undone
+    for _ in range(10):
+        now[0] += 3600
+        sweep(env)
+    (failed,) = stub.schedules()
+    assert failed["status"] == "failed" and failed["retries"] == 7 and "always fails" in failed["error"]
+    assert stub.alarm_at() is None and "marked failed" in caplog.text
+    assert stub.notes() == ["kept"]
+
+
+def test_scheduling_needs_a_method_and_a_time(env: Env) -> None:
+    stub = env.PLANNER.get_by_name("bad")
+    with pytest.raises(InvalidValue):
+        stub.plan("not a cron")
+    with pytest.raises(InvalidValue):
+        stub.plan_every(0.1)
+    assert stub.schedules() == []
+
+
+def test_the_alarm_index_holds_only_objects_with_an_alarm(env: Env, dynamodb: Any, now: list[float]) -> None:
+    env.ALARMED.get_by_name("indexed").arm(ms(START))
+    env.COUNTER.get_by_name("plain").increment()
+    index = dynamodb.scan(TableName=TABLE, IndexName="alarms")["Items"]
+    assert [item["pk"]["S"] for item in index] == [env.ALARMED.id_from_name("indexed").key]
+
+
+# --- the local stack's clock ------------------------------------------------------------------------------
+
+
+def test_the_local_alarm_clock_fires_within_a_second_of_the_due_time(env: Env) -> None:
+    import time
+
+    from devstack.alarm_clock import AlarmClock
+
+    stub = env.ALARMED.get_by_name("local-clock")
+    fired_at: list[float] = []
+    done = threading.Event()
+
+    def deliver(event: dict[str, Any]) -> Any:
+        result = host_call(event, env)
+        fired_at.append(time.time())
+        done.set()
+        return result
+
+    alarm_clock = AlarmClock(env.table, deliver).start()
+    try:
+        due = time.time() + 0.5
+        stub.arm(int(due * 1000))
+        assert done.wait(5)
+    finally:
+        alarm_clock.stop()
+    assert stub.seen()["fired"] == 1
+    assert 0 <= fired_at[0] - due < 1.0
