@@ -436,8 +436,10 @@ def test_stop_lets_in_flight_requests_finish(gateway: ApiGateway) -> None:
     request = threading.Thread(
         target=lambda: results.append(send(gateway, "GET", "/health", headers=[("X-Echo-Sleep", "0.3")])[0])
     )
+    started = gateway.functions["ApiFunction"].handler.__globals__["STARTED"]  # the echo handler's event
+    started.clear()
     request.start()
-    time.sleep(0.1)
+    assert started.wait(10)  # the request is in the handler
     gateway.stop()
     request.join()
     assert results == [201]
