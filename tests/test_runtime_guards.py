@@ -233,3 +233,23 @@ def test_waiting_ends_with_the_callers_budget(dynamodb: Any) -> None:
             Counter.stall.set()
         thread.join(5)
         Counter.stall = Counter.holding = None
+
+
+def test_an_item_over_400_kb_is_refused_before_it_is_sent(env: Env, dynamodb: Any) -> None:
+    """The runtime chunks what it writes, so no item it builds reaches 400 KB; the check before sending is
+    what holds if one ever did (a transaction with such an item is refused by DynamoDB as a whole)."""
+    from durable_agents.runtime.sizes import MAX_ITEM_BYTES
+
+    stub = env.COUNTER.get_by_name("item-limit")
+    stub.increment()
+    table = table_of(env)
+    now = clock.now_ms()
+    held = table.acquire(stub.id.key, owner="by-hand", until=now + 60_000, now=now, expires_at=now // 1000 + 60)
+    close = Close(pk=stub.id.key, owner="by-hand", fence=held.fence, snapshot=held)
+    oversized = {"pk": {"S": stub.id.key}, "sk": {"S": f"G{held.gen}#K#huge"}, "v": {"S": "x" * MAX_ITEM_BYTES}}
+    calls = RoundTrips(dynamodb)
+    with pytest.raises(TurnTooLarge, match=f"the limit is {MAX_ITEM_BYTES}"):
+        table.commit(Commit(token="too-big", closes=[close], puts=[oversized]))
+    assert "TransactWriteItems" not in calls.calls
+    table.release(close)
+    assert stub.count() == 1
