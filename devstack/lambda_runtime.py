@@ -115,7 +115,8 @@ def load_module(path: Path, module_name: str | None = None) -> ModuleType:
 
 def handler_from_file(path: Path, attribute: str = "handler") -> Handler:
     """The handler ``attribute`` of the module file ``path`` (loaded under a unique module name)."""
-    return getattr(load_module(path), attribute)
+    handler: Handler = getattr(load_module(path), attribute)
+    return handler
 
 
 def add_layers_to_path(layer_paths: tuple[Path, ...]) -> None:

@@ -106,7 +106,7 @@ def make_transactions_cheap() -> None:
         def deepcopy(value: Any, memo: Any = None) -> Any:
             return value if isinstance(value, Table) else copy.deepcopy(value, memo)
 
-    models.copy = _TableSharingCopy  # type: ignore[assignment]
+    models.copy = _TableSharingCopy  # type: ignore[assignment,attr-defined]
     original = DynamoDBBackend.transact_write_items
 
     @functools.wraps(original)

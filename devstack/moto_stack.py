@@ -154,7 +154,7 @@ class LocalStack:
         stepfunctions = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while True:
-            description = stepfunctions.describe_execution(executionArn=execution_arn)
+            description: dict[str, Any] = stepfunctions.describe_execution(executionArn=execution_arn)
             if description["status"] != "RUNNING":
                 return description
             if time.monotonic() > deadline:

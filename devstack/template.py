@@ -345,7 +345,8 @@ class SamTemplate:
     # -- construction helpers
 
     def _globals(self, kind: str) -> Mapping[str, Any]:
-        return self.document.get("Globals", {}).get(kind, {})
+        found: Mapping[str, Any] = self.document.get("Globals", {}).get(kind, {})
+        return found
 
     def _function(self, logical_id: str, resource: Mapping[str, Any]) -> FunctionSpec:
         defaults = self._globals("Function")

@@ -110,7 +110,7 @@ def message_text(message: AgentMessage) -> str:
 
 def chat_text(message: AgentMessage) -> str:
     """The text of a chat message: the content string, or ``content["message"]`` / ``content["text"]``."""
-    content = message.content
+    content: Any = message.content
     if isinstance(content, dict):
         content = content.get("message", content.get("text"))
     if not isinstance(content, str) or not content.strip():

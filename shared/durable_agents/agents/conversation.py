@@ -188,7 +188,7 @@ class ConversationManager(BaseAgent):
         record = self._start(message.context.user_id, message.context.session_id, None)
         kinds = self._agents(agents)
         cid = coordination_id(self.name, message.id)
-        existing = self.storage.get(f"coordination:{cid}")
+        existing: dict[str, Any] | None = self.storage.get(f"coordination:{cid}")
         if existing is not None:
             return existing
         text = chat_text(message)
@@ -225,7 +225,7 @@ class ConversationManager(BaseAgent):
 
     @rpc(read_only=True)
     def get_coordination(self, coordination_id: str) -> dict[str, Any]:
-        record = self.storage.get(f"coordination:{coordination_id}")
+        record: dict[str, Any] | None = self.storage.get(f"coordination:{coordination_id}")
         if record is None:
             raise NotFound(f"no coordination {coordination_id!r} in this conversation")
         return record
@@ -254,7 +254,7 @@ class ConversationManager(BaseAgent):
 
     @handles("coordinate_agents", record=False)
     def _coordinate_handler(self, message: AgentMessage) -> AgentResponse:
-        content = message.content
+        content: Any = message.content
         agents: Any = list(ROUTABLE)
         if isinstance(content, dict):
             agents = content.get("agents", agents)
@@ -274,7 +274,7 @@ class ConversationManager(BaseAgent):
             content=f"Working on it: {', '.join(coordination['agents'])} are on the task.",
             confidence=0.5,
             metadata=ResponseMetadata(
-                intent="coordination", timestamp=self.now(), coordinationId=coordination["coordinationId"]
+                intent="coordination", timestamp=self.now(), coordination_id=coordination["coordinationId"]
             ),
             data=coordination,
         )
@@ -540,7 +540,7 @@ class ConversationManager(BaseAgent):
         outcomes: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         for outcome in results:
-            task = outcome.get("task") if isinstance(outcome.get("task"), dict) else {}
+            task: dict[str, Any] = outcome["task"] if isinstance(outcome.get("task"), dict) else {}
             kind = KIND_BY_BINDING.get(str(task.get("namespace")), str(task.get("namespace") or "agent"))
             answer: AgentResponse | None = None
             error: dict[str, str] | None = None
@@ -551,7 +551,7 @@ class ConversationManager(BaseAgent):
                     cause = f"{kind} answered with something that is not a response"
                     error = {"type": "InvalidAnswer", "cause": cause}
             else:
-                raw = outcome.get("error") if isinstance(outcome.get("error"), dict) else {}
+                raw: dict[str, Any] = outcome["error"] if isinstance(outcome.get("error"), dict) else {}
                 error = {"type": str(raw.get("type") or "Error"), "cause": _cause(raw.get("cause"))}
             if answer is not None:
                 sections.append(self._section(kind, answer))
@@ -579,8 +579,8 @@ class ConversationManager(BaseAgent):
                 intent="coordination",
                 tools_used=tools,
                 timestamp=self.now(),
-                coordinationId=cid,
-                failedAgents=[item["agent"] for item in failed],
+                coordination_id=cid,
+                failed_agents=[item["agent"] for item in failed],
             ),
         )
         return response, outcomes, failed

@@ -54,11 +54,17 @@ class Source(Model):
 
 
 class ResponseMetadata(Model):
+    """What an answer says about itself; agents may add fields of their own (``extra="allow"``)."""
+
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
 
     intent: str | None = None
     tools_used: list[str] = Field(default_factory=list)
     timestamp: datetime = Field(default_factory=utc_now)
+    failed_tools: list[str] | None = None
+    cached: bool | None = None
+    coordination_id: str | None = None
+    failed_agents: list[str] | None = None
 
 
 class AgentResponse(Model):

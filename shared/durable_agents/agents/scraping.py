@@ -207,7 +207,7 @@ class ScrapingAgent(BaseAgent):
                 intent="scrape",
                 tools_used=["scraper"],
                 timestamp=self.now(),
-                failedTools=[] if ok == len(results) else ["scraper"],
+                failed_tools=[] if ok == len(results) else ["scraper"],
             ),
             data=data,
         )

@@ -182,7 +182,8 @@ class SessionManager(BaseAgent):
 
         def summary(record: dict[str, Any]) -> dict[str, Any]:
             try:
-                return factory.conversation(session_key(self.user_id, record["sessionId"])).summary()
+                known: dict[str, Any] = factory.conversation(session_key(self.user_id, record["sessionId"])).summary()
+                return known
             except DurableObjectError:
                 return {}
 

@@ -58,7 +58,7 @@ ROUTES: dict[str, set[str]] = {
 }
 
 
-def ok(body: dict[str, Any]) -> Response:
+def ok(body: dict[str, Any]) -> Response[str]:
     return Response(status_code=200, content_type=JSON, body=json.dumps(body))
 
 
@@ -67,7 +67,7 @@ def env() -> Env:
 
 
 @app.get("/")
-def page() -> Response:
+def page() -> Response[str]:
     """The chat page (:mod:`durable_agents.web`), with this deployment's sign-in settings embedded."""
     return page_response(settings(), app.current_event.headers)
 
@@ -84,7 +84,7 @@ def caller(claimed_user: str | None = None) -> Caller:
 
 
 @app.get("/health")
-def health() -> Response:
+def health() -> Response[str]:
     return ok(
         {
             "status": "healthy",
@@ -96,9 +96,9 @@ def health() -> Response:
 
 
 @app.post("/chat")
-def chat() -> Response:
+def chat() -> Response[str]:
     event = app.current_event
-    request = ChatRequest.model_validate(json_body(event.body, is_base64=event.is_base64_encoded))
+    request = ChatRequest.model_validate(json_body(event.body, is_base64=bool(event.is_base64_encoded)))
     who = caller(request.user_id)
     key = idempotency_key(dict(event.headers or {}))
     session_id = request.session_id or _open_session(who, key)
@@ -133,20 +133,20 @@ def _open_session(who: Caller, key: str | None) -> str:
 
 
 @app.get("/sessions")
-def list_sessions() -> Response:
+def list_sessions() -> Response[str]:
     user = caller().require_user()
     return ok({"sessions": AgentFactory(env()).session_manager(user).list_sessions()})
 
 
 @app.get("/sessions/<session_id>")
-def get_session(session_id: str) -> Response:
+def get_session(session_id: str) -> Response[str]:
     query = TranscriptQuery.from_params(app.current_event.query_string_parameters)
     conversation = _owned_conversation(session_id)
     return ok(conversation.session_view(query.limit, query.before))
 
 
 @app.delete("/sessions/<session_id>")
-def delete_session(session_id: str) -> Response:
+def delete_session(session_id: str) -> Response[str]:
     who = caller()
     conversation = _owned_conversation(session_id, who)
     conversation.delete_session()
@@ -167,9 +167,9 @@ def _owned_conversation(session_id: str, who: Caller | None = None) -> Any:
 
 
 @app.post("/agents/<namespace>/<name>/message")
-def agent_message(namespace: str, name: str) -> Response:
+def agent_message(namespace: str, name: str) -> Response[str]:
     event = app.current_event
-    body = json_body(event.body, is_base64=event.is_base64_encoded)
+    body = json_body(event.body, is_base64=bool(event.is_base64_encoded))
     same = request_fingerprint("message", namespace, name, body)  # the request as the client sent it
     key = idempotency_key(dict(event.headers or {}))
     if key is not None:
@@ -181,13 +181,13 @@ def agent_message(namespace: str, name: str) -> Response:
 
 
 @app.get("/agents/<namespace>/<name>/state")
-def agent_state(namespace: str, name: str) -> Response:
+def agent_state(namespace: str, name: str) -> Response[str]:
     stub, method = _agent_route(namespace, name, "GET", "/state")
     return ok(stub.call(method))
 
 
 @app.get("/agents/<namespace>/<name>/health")
-def agent_health(namespace: str, name: str) -> Response:
+def agent_health(namespace: str, name: str) -> Response[str]:
     stub, method = _agent_route(namespace, name, "GET", "/health")
     return ok(stub.call(method))
 
@@ -216,7 +216,7 @@ def _check_message(cls: type, message: AgentMessage) -> None:
 
 
 @app.not_found
-def not_found(_: Exception) -> Response:
+def not_found(_: Exception) -> Response[str]:
     path = app.current_event.path
     for template, methods in ROUTES.items():
         if _matches(template, path):
@@ -232,8 +232,8 @@ def not_found(_: Exception) -> Response:
     return error_response(404, "not_found", f"no route for {path}")
 
 
-@app.exception_handler(Exception)
-def handle_error(error: Exception) -> Response:
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools' decorator is untyped
+def handle_error(error: Exception) -> Response[str]:
     response = map_exception(error)
     if response is not None:
         logger.info("request refused", extra={"error": type(error).__name__, "detail": str(error)[:300]})

@@ -29,7 +29,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
         status_code=status,
         content_type=JSON,
@@ -71,13 +71,13 @@ def _remote_status(error_type: str) -> tuple[int, str] | None:
     return None
 
 
-def _unavailable() -> Response:
+def _unavailable() -> Response[str]:
     return error_response(
         503, "unavailable", "a backing service is busy or unavailable; retry shortly", {"Retry-After": "1"}
     )
 
 
-def map_exception(error: Exception) -> Response | None:
+def map_exception(error: Exception) -> Response[str] | None:
     """The response for a known failure, or ``None`` for an unexpected one (a 500)."""
     if isinstance(error, ApiError):
         return error_response(error.status, error.code, str(error), error.headers)

@@ -55,7 +55,7 @@ class AlarmInfo:
 
 def backoff_ms(retry: int) -> int:
     """How long after the ``retry``-th failure (0-based) the alarm is tried again: 2 s, 4 s, 8 s, ..."""
-    return FIRST_BACKOFF_MS * 2**retry
+    return int(FIRST_BACKOFF_MS * 2**retry)
 
 
 def alarm_event(pk: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .ids import ObjectId
 from .storage import Storage
@@ -22,7 +22,13 @@ class RpcOptions:
     read_only: bool = False
 
 
-def rpc(fn: F | None = None, *, read_only: bool = False) -> Any:
+@overload
+def rpc(fn: F, *, read_only: bool = False) -> F: ...
+@overload
+def rpc(fn: None = None, *, read_only: bool = False) -> Callable[[F], F]: ...
+
+
+def rpc(fn: F | None = None, *, read_only: bool = False) -> F | Callable[[F], F]:
     """Mark a method as callable through a stub. Arguments are validated against its type hints.
 
     ``read_only=True`` methods run on a strongly consistent snapshot without taking the lease (one

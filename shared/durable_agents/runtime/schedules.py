@@ -76,6 +76,7 @@ class Scheduling(DurableObject):
         """Run ``self.<method>(payload)`` once, at ``when`` (seconds from now, an aware datetime), or
         whenever the cron string ``when`` names. Returns the schedule (the existing one if asked before)."""
         now = clock.now_ms()
+        spec: str | int
         if isinstance(when, str):
             kind, spec, due = "cron", when.strip(), next_cron(when.strip(), now)
         elif isinstance(when, datetime):

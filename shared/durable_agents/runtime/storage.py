@@ -24,7 +24,7 @@ the turn does not touch is neither read nor written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, overload
@@ -372,7 +372,7 @@ class Storage:
         if self._read_only:
             raise ReadOnlyStorageError("this method is read-only (@rpc(read_only=True)); it cannot write")
 
-    def _read(self, keys: list[str], *, decode: bool = True) -> dict[str, Any]:
+    def _read(self, keys: Sequence[str], *, decode: bool = True) -> dict[str, Any]:
         """``{key: value}`` (or JSON when not ``decode``) of the keys that exist, in ``keys`` order."""
         texts: dict[str, str] = {}
         missing: list[str] = []
@@ -415,7 +415,7 @@ class Storage:
         if wanted:
             self._fetch(wanted)
 
-    def _fetch(self, keys: list[str]) -> dict[str, StoredValue | None]:
+    def _fetch(self, keys: Sequence[str]) -> dict[str, StoredValue | None]:
         found = self._table.get_values(self._pk, self._gen, keys)
         self.read_items = True
         out: dict[str, StoredValue | None] = {}

@@ -412,7 +412,8 @@ def page_items(pk: str, gen: int, first: int, entries: Sequence[str]) -> list[di
     every page at a place holds a prefix of the same committed entries, so a longer one never gives way
     to a shorter (a late write by a holder that lost its lease)."""
     items: list[dict[str, Any]] = []
-    start, batch, size = first, [], 0
+    batch: list[str] = []
+    start, size = first, 0
     for offset, text in enumerate(entries):
         length = len(text.encode()) + 1
         if batch and (len(batch) == PAGE_MAX_ENTRIES or size + length > PAGE_BYTES):

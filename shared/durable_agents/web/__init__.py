@@ -107,7 +107,7 @@ def render(cognito_domain: str, cognito_client_id: str) -> Page:
     return Page(body=body, etag=etag, headers=headers)
 
 
-def page_response(settings: Settings, headers: dict[str, str] | None) -> Response:
+def page_response(settings: Settings, headers: dict[str, str] | None) -> Response[str]:
     """``GET /``: the page (200), or 304 when the caller's ``If-None-Match`` names the current one."""
     page = render(settings.cognito_domain, settings.cognito_client_id)
     wanted = next((v for k, v in (headers or {}).items() if k.lower() == "if-none-match"), "")
