@@ -24,7 +24,7 @@ def aws_mode() -> Iterator[HttpStack]:
         yield stack
 
 
-def event(name: str, *, sub: str | None, body: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+def event(name: str, *, sub: str | None, body: dict[str, Any] | None = None, **headers: Any) -> dict[str, Any]:
     """A sample event from ``events/``, with the Cognito authorizer's ``sub`` (or no authorizer)."""
     sample = copy.deepcopy(json.loads((EVENTS / name).read_text()))
     if sub is None:
@@ -47,7 +47,9 @@ def invoke(stack: HttpStack, sample: dict[str, Any]) -> tuple[int, dict[str, Any
     "name", ["api_chat.json", "api_sessions_list.json", "api_session_get.json", "api_session_delete.json"]
 )
 def test_without_an_authorizer_identity_every_user_route_is_401(aws_mode: HttpStack, name: str) -> None:
-    status, body = invoke(aws_mode, event(name, sub=None, **{"X-User-Id": "u1"}))
+    sample = event(name, sub=None)
+    sample["headers"]["X-User-Id"] = sample["multiValueHeaders"].setdefault("X-User-Id", ["u1"])[0]
+    status, body = invoke(aws_mode, sample)
     assert status == 401 and body["error"]["code"] == "unauthorized"
 
 

@@ -83,6 +83,7 @@ def test_bindings_the_code_addresses_are_declared() -> None:
                 and node.func.attr == "namespace"
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
             ):
                 used.add(node.args[0].value)
     assert used, "the scan found no binding use at all; the scan is broken"

@@ -16,12 +16,12 @@ def test_the_api_event_being_resolved_is_per_thread() -> None:
     from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
     app = APIGatewayRestResolver()
-    BaseRouter.current_event = "request A"  # how Powertools sets it
+    BaseRouter.current_event = "request A"  # type: ignore[assignment]  # how Powertools sets it (a stand-in)
     seen: list[Any] = []
 
     def other_request() -> None:
         seen.append(app.current_event)
-        BaseRouter.current_event = "request B"
+        BaseRouter.current_event = "request B"  # type: ignore[assignment]
         seen.append(app.current_event)
 
     thread = threading.Thread(target=other_request)
@@ -58,7 +58,9 @@ def test_a_conditional_write_is_atomic_under_threads(dynamodb: Any) -> None:
 
 
 def test_a_cancelled_transaction_rolls_back_only_what_it_touched(dynamodb: Any) -> None:
-    put = lambda sk: {"Put": {"TableName": "state-test", "Item": {"pk": {"S": "t"}, "sk": {"S": sk}}}}  # noqa: E731
+    def put(sk: str) -> dict[str, Any]:
+        return {"Put": {"TableName": "state-test", "Item": {"pk": {"S": "t"}, "sk": {"S": sk}}}}
+
     dynamodb.put_item(TableName="state-test", Item={"pk": {"S": "other"}, "sk": {"S": "x"}, "v": {"N": "1"}})
     failing = {"ConditionCheck": {"TableName": "state-test", "Key": {"pk": {"S": "t"}, "sk": {"S": "gate"}},
                                   "ConditionExpression": "attribute_exists(pk)"}}

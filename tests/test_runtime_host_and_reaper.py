@@ -142,7 +142,7 @@ def test_remote_errors_keep_their_type_across_hops(dynamodb: Any, error_type: st
     with pytest.raises(expected) as caught:
         remote.COUNTER.get_by_name("far").increment()
     assert type(caught.value).__name__ == (error_type if expected is not ObjectCallError else "ObjectCallError")
-    if expected is ObjectCallError:
+    if isinstance(caught.value, ObjectCallError):
         assert caught.value.error_type == error_type
 
 
@@ -167,7 +167,7 @@ def test_the_api_answers_service_unavailable_with_503_and_retry_after() -> None:
     response = map_exception(ServiceUnavailable("DynamoDB throttled past retries"))
     assert response is not None and response.status_code == 503
     assert response.headers["Retry-After"] == "1"
-    assert "throttled" not in response.body  # AWS's own words are not echoed
+    assert "throttled" not in str(response.body)  # AWS's own words are not echoed
 
 
 @pytest.mark.parametrize(
@@ -183,6 +183,6 @@ def test_the_api_answers_remote_errors_by_their_type(error_type: str, status: in
 
     response = map_exception(ObjectCallError(f"remote {error_type}: /var/task/secret.py", error_type))
     assert response is not None and response.status_code == status
-    assert json.loads(response.body)["error"]["code"] == code
+    assert json.loads(str(response.body))["error"]["code"] == code
     if status == 502:
-        assert "secret.py" not in response.body  # an unexpected failure's internals are not echoed
+        assert "secret.py" not in str(response.body)  # an unexpected failure's internals are not echoed

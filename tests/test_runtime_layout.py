@@ -139,7 +139,7 @@ def seed_keys(env: Env, name: str, count: int) -> None:
     """Give object ``name`` ``count`` keys as if turns had written them: their value items (the layout's
     own item builder, put straight into moto's table) and the STATE item's key filter saying every key
     may have one. Exactly the items those turns would leave, without ``count / 90`` turns on moto."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
     from moto.dynamodb.models import dynamodb_backends
 
     from durable_agents.runtime.keyfilter import KeyFilter

@@ -150,7 +150,7 @@ class ApiClient:
         """``user``'s whole transcript of ``session``, oldest first, read page by page through
         ``GET /sessions/{id}`` (``page`` turns at a time), checked to have no gaps."""
         turns: list[dict[str, Any]] = []
-        cursor = ""
+        cursor: str | None = ""
         while cursor is not None:
             reply = self.send("GET", f"/sessions/{session}?limit={page}{cursor}", headers={"X-User-Id": user})
             assert reply.status == 200, reply.body[:300]
