@@ -26,7 +26,9 @@ TICK_SECONDS = 0.25
 class AlarmClock:
     """Sweeps ``table`` for due alarms every tick and hands each to ``deliver(event)`` (on a pool)."""
 
-    def __init__(self, table: StateTable, deliver: Callable[[dict[str, Any]], Any], *, tick: float = TICK_SECONDS):
+    def __init__(
+        self, table: StateTable, deliver: Callable[[dict[str, Any]], Any], *, tick: float = TICK_SECONDS
+    ):
         from durable_agents.runtime.alarms import Sweeper, alarm_event
 
         self.tick = tick

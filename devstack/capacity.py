@@ -47,7 +47,6 @@ from typing import Any
 
 from durable_agents.runtime.sizes import item_size, read_units, write_units
 
-
 # --- one request ---------------------------------------------------------------------------------------
 
 
@@ -137,7 +136,7 @@ def _writes(operation: str, body: Mapping[str, Any]) -> list[tuple[str, str, dic
     if operation == "TransactWriteItems":
         out = []
         for entry in body.get("TransactItems", []):
-            (action, spec), = entry.items()
+            ((action, spec),) = entry.items()
             out.append((spec["TableName"], action, spec.get("Item") or spec.get("Key")))
         return out
     if operation == "BatchWriteItem":
@@ -185,7 +184,9 @@ def price(handler: Any, operation: str, body: Mapping[str, Any], run: Any) -> tu
     return response, request
 
 
-def _read_price(backend: _Backend, operation: str, body: Mapping[str, Any], payload: Mapping[str, Any]) -> tuple[float, int]:
+def _read_price(
+    backend: _Backend, operation: str, body: Mapping[str, Any], payload: Mapping[str, Any]
+) -> tuple[float, int]:
     if operation == "GetItem":
         consistent = bool(body.get("ConsistentRead"))
         item = backend.get(body["TableName"], body["Key"])
@@ -259,8 +260,9 @@ class CapacityMeter:
     @classmethod
     def install(cls) -> CapacityMeter:
         """The process's meter, hooked into moto's DynamoDB handler (idempotent)."""
-        from devstack.local_patches import make_dynamodb_atomic
         from moto.dynamodb.responses import DynamoHandler
+
+        from devstack.local_patches import make_dynamodb_atomic
 
         with cls._lock:
             if cls._installed is not None:

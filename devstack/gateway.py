@@ -317,7 +317,9 @@ class ApiGateway:
             except Exception as exc:  # noqa: BLE001 - API Gateway answers 502 whatever the handler raised
                 LOGGER.error(
                     "%s %s: the handler raised\n%s",
-                    printable(request.method), printable(request.path), printable_traceback(exc),
+                    printable(request.method),
+                    printable(request.path),
+                    printable_traceback(exc),
                 )
                 raise GatewayError(
                     HTTPStatus.BAD_GATEWAY, "internal_error", "Internal server error"
@@ -412,8 +414,9 @@ class ApiGateway:
                 self._respond(*error_response(GatewayError(status, error_code, message or status.phrase)))
 
             def _read_body(self) -> bytes:
-                framing = body_framing(self.headers.get_all("Content-Length"),
-                                       self.headers.get_all("Transfer-Encoding"))
+                framing = body_framing(
+                    self.headers.get_all("Content-Length"), self.headers.get_all("Transfer-Encoding")
+                )
                 limit = gateway.max_body_bytes
                 too_large = GatewayError(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -430,8 +433,11 @@ class ApiGateway:
                     raise too_large
                 body = self.rfile.read(framing.length) if framing.length else b""
                 if len(body) < framing.length:
-                    raise GatewayError(HTTPStatus.BAD_REQUEST, "incomplete_body",
-                                       "the body ended before Content-Length bytes")
+                    raise GatewayError(
+                        HTTPStatus.BAD_REQUEST,
+                        "incomplete_body",
+                        "the body ended before Content-Length bytes",
+                    )
                 return body
 
             def _read_chunked(self, limit: int, too_large: GatewayError) -> bytes:
@@ -442,8 +448,9 @@ class ApiGateway:
                         raise too_large
                     chunk = self.rfile.read(length)
                     if len(chunk) < length or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                        raise GatewayError(HTTPStatus.BAD_REQUEST, "bad_chunk",
-                                           "a chunk is not as long as its size says")
+                        raise GatewayError(
+                            HTTPStatus.BAD_REQUEST, "bad_chunk", "a chunk is not as long as its size says"
+                        )
                     chunks.append(chunk)
                 for _ in range(_TRAILER_LINES):
                     line = self.rfile.readline(CHUNK_LINE_LIMIT)

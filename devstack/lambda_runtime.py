@@ -164,9 +164,7 @@ class LocalFunction:
         with self._lock:
             if self._handler is None:
                 add_layers_to_path(self.spec.layer_paths)
-                module = load_module(
-                    self.spec.handler_file, f"_devstack_handler_{self.spec.logical_id}"
-                )
+                module = load_module(self.spec.handler_file, f"_devstack_handler_{self.spec.logical_id}")
                 self._handler = getattr(module, self.spec.handler_function)
             return self._handler
 
@@ -190,8 +188,9 @@ class LocalFunction:
             event = json.loads(payload) if payload else {}
             result = self.handler(event, context)
         except Exception as exc:  # noqa: BLE001 - every handler failure is reported, as Lambda does
-            LOGGER.error("%s (%s) failed:\n%s", self.function_name, context.aws_request_id,
-                         printable_traceback(exc))
+            LOGGER.error(
+                "%s (%s) failed:\n%s", self.function_name, context.aws_request_id, printable_traceback(exc)
+            )
             body = error_payload(exc, context.aws_request_id)
             return InvocationResult(json.dumps(body).encode(), FUNCTION_ERROR_UNHANDLED)
         try:

@@ -25,8 +25,17 @@ _DYNAMODB_LOCK = threading.RLock()
 
 _READ_ONLY_ACTIONS = frozenset(
     {
-        "BatchGetItem", "DescribeContinuousBackups", "DescribeEndpoints", "DescribeLimits", "DescribeTable",
-        "DescribeTimeToLive", "GetItem", "ListTables", "ListTagsOfResource", "Query", "Scan",
+        "BatchGetItem",
+        "DescribeContinuousBackups",
+        "DescribeEndpoints",
+        "DescribeLimits",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "GetItem",
+        "ListTables",
+        "ListTagsOfResource",
+        "Query",
+        "Scan",
         "TransactGetItems",
     }
 )

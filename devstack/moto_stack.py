@@ -314,9 +314,9 @@ def _environ(template: SamTemplate, values: LocalValues, endpoint_url: str | Non
 def _create_resources(stack: LocalStack) -> None:
     template, values = stack.template, stack.values
     iam = stack.client("iam")
-    role_arn = iam.create_role(
-        RoleName=f"{values.stack_name}-local", AssumeRolePolicyDocument=_TRUST_POLICY
-    )["Role"]["Arn"]
+    role_arn = iam.create_role(RoleName=f"{values.stack_name}-local", AssumeRolePolicyDocument=_TRUST_POLICY)[
+        "Role"
+    ]["Arn"]
 
     dynamodb = stack.client("dynamodb")
     for logical_id, table in template.tables.items():

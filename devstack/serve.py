@@ -63,15 +63,21 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
         try:
             restored = persistence.restore()
         except SnapshotError as error:
-            print(f"cannot restore the local stack's tables: {error}\n"
-                  "The file is left as it is: move it away to keep it, or start empty with RESET=1 make run "
-                  "(or make reset).", file=sys.stderr)
+            print(
+                f"cannot restore the local stack's tables: {error}\n"
+                "The file is left as it is: move it away to keep it, or start empty with RESET=1 make run "
+                "(or make reset).",
+                file=sys.stderr,
+            )
             return 1
         os.environ.update(stack.environ)
         for function in stack.functions.values():
             if not function.spec.handler_file.is_file():
-                LOGGER.warning("%s: %s does not exist yet; calls to it fail until it does",
-                               function.spec.logical_id, function.spec.handler_file)
+                LOGGER.warning(
+                    "%s: %s does not exist yet; calls to it fail until it does",
+                    function.spec.logical_id,
+                    function.spec.handler_file,
+                )
         try:
             gateway = ApiGateway.for_stack(stack, port=port).start()
         except OSError as error:
@@ -80,13 +86,19 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
         persistence.start()
         alarms = AlarmClock.for_stack(stack).start()
         try:
-            print(f"durable-agents local stack ready on {gateway.url} (moto on {stack.endpoint_url})",
-                  flush=True)
+            print(
+                f"durable-agents local stack ready on {gateway.url} (moto on {stack.endpoint_url})",
+                flush=True,
+            )
             state = "started empty: RESET" if reset else f"{restored} items restored"
-            print(f"data in {folder.path}/ ({state}; RESET=1 make run or make reset to start empty)",
-                  flush=True)
-            print("no authorizer here: the API trusts userId / X-User-Id to say who is calling "
-                  "(TRUST_CLIENT_IDENTITY=true; in AWS only the Cognito authorizer's identity counts)", flush=True)
+            print(
+                f"data in {folder.path}/ ({state}; RESET=1 make run or make reset to start empty)", flush=True
+            )
+            print(
+                "no authorizer here: the API trusts userId / X-User-Id to say who is calling "
+                "(TRUST_CLIENT_IDENTITY=true; in AWS only the Cognito authorizer's identity counts)",
+                flush=True,
+            )
             stopping.wait()
         finally:
             alarms.stop()

@@ -360,8 +360,7 @@ class SamTemplate:
         layer_paths = tuple(
             self.root / self.resources[layer["Ref"]]["Properties"]["ContentUri"]
             for layer in properties.get("Layers", [])
-            if isinstance(layer, dict)
-            and self.resources.get(layer.get("Ref", ""), {}).get("Type") == _LAYER
+            if isinstance(layer, dict) and self.resources.get(layer.get("Ref", ""), {}).get("Type") == _LAYER
         )
         return FunctionSpec(
             logical_id=logical_id,
@@ -503,9 +502,7 @@ class SamTemplate:
         resolved = resolve(dict(machine.substitutions), values)
         substitutions = {key: environment_value(value) for key, value in resolved.items()}
         definition = machine.definition_path.read_text(encoding="utf-8")
-        missing = {
-            name for name in _SUB_VARIABLE.findall(definition) if name not in substitutions
-        }
+        missing = {name for name in _SUB_VARIABLE.findall(definition) if name not in substitutions}
         if missing:
             raise TemplateError(f"{machine.definition_path.name}: no substitution for {sorted(missing)}")
         return _SUB_VARIABLE.sub(lambda match: substitutions[match.group(1)], definition)

@@ -88,7 +88,9 @@ def test_the_same_message_id_twice_is_answered_once(agent_env: Env) -> None:
     again = send(agent_env, msg)  # the API's retry: the runtime replays the recorded response
     assert first == again
     assert conversation(agent_env).get_state()["historyLength"] == 2
-    assert AgentFactory(agent_env).travel_agent("s1").get_state()["historyLength"] == 0  # no second transcript
+    assert (
+        AgentFactory(agent_env).travel_agent("s1").get_state()["historyLength"] == 0
+    )  # no second transcript
 
 
 def test_a_turn_that_fails_after_the_agent_answered_changes_neither_object(
@@ -99,7 +101,9 @@ def test_a_turn_that_fails_after_the_agent_answered_changes_neither_object(
     original = ConversationManager._activity
     calls = {"n": 0}
 
-    def crash_once(self: ConversationManager, record: dict[str, Any], *kinds: str, **kw: Any) -> dict[str, Any]:
+    def crash_once(
+        self: ConversationManager, record: dict[str, Any], *kinds: str, **kw: Any
+    ) -> dict[str, Any]:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("lost the conversation's commit")
@@ -120,7 +124,9 @@ def test_a_turn_that_fails_after_the_agent_answered_changes_neither_object(
     assert send(agent_env, msg) == response  # and again: the recorded answer, nothing run
 
 
-def test_the_agent_is_held_until_the_conversation_commits(agent_env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_agent_is_held_until_the_conversation_commits(
+    agent_env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While a conversation's turn runs, its travel agent (joined) is held: nobody sees or changes it
     half-way; both are released by the one commit."""
     seen: dict[str, Any] = {}
@@ -143,7 +149,9 @@ def test_the_agent_is_held_until_the_conversation_commits(agent_env: Env, monkey
     monkeypatch.setattr(ConversationManager, "_activity", peek_in_between)
     send(agent_env, chat("Plan a trip to Rome"))
     assert type(seen["error"]).__name__ == "ObjectBusy"
-    assert AgentFactory(agent_env).travel_agent("s1").update_state({"context": {"x": 1}})["context"] == {"x": 1}
+    assert AgentFactory(agent_env).travel_agent("s1").update_state({"context": {"x": 1}})["context"] == {
+        "x": 1
+    }
 
 
 def test_named_agent_and_unknown_agent(agent_env: Env, wikivoyage: RecordedTransport) -> None:
@@ -266,7 +274,9 @@ def test_in_process_coordination_fans_out_and_records_once(
     late = stub.record_coordination(record["coordinationId"], [failure])
     assert late["response"] == response and late["recorded"] == record["coordinationId"]
     assert stub.get_state()["historyLength"] == 2
-    assert AgentFactory(agent_env).travel_agent("s1").get_state()["historyLength"] == 0  # no second transcript
+    assert (
+        AgentFactory(agent_env).travel_agent("s1").get_state()["historyLength"] == 0
+    )  # no second transcript
 
 
 def test_coordination_without_a_destination_skips_the_pages(agent_env: Env) -> None:
@@ -391,7 +401,8 @@ def test_an_agent_can_notify_the_conversation_once_per_message_id(agent_env: Env
     send(agent_env, chat("Plan a trip to Rome"))
     stub = conversation(agent_env)
     assert stub.notify("reminder:trip-1", "Your trip to Rome starts in a week.", "reminder") == {
-        "added": True, "messageId": "reminder:trip-1",
+        "added": True,
+        "messageId": "reminder:trip-1",
     }
     assert stub.notify("reminder:trip-1", "Your trip to Rome starts in a week.", "reminder")["added"] is False
     turns = stub.transcript()["turns"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ class Clock:
     """The agents' clock, moved by hand."""
 
     def __init__(self) -> None:
-        self.now = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+        self.now = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -125,7 +125,9 @@ def test_idle_sessions_expire_and_are_dropped(agent_env: Env, dynamodb: Any, clo
     reopened = stub.start_session("alice", "old")  # the same id starts afresh
     assert datetime.fromisoformat(reopened["createdAt"]) == clock.now
 
-    agent_env.settings = agent_env.settings.model_copy(update={"session_idle_days": 1.0})  # applies to existing sessions
+    agent_env.settings = agent_env.settings.model_copy(
+        update={"session_idle_days": 1.0}
+    )  # applies to existing sessions
     assert datetime.fromisoformat(stub.list_sessions()[0]["expiresAt"]) == clock.now + timedelta(days=1)
     clock.advance(days=1, seconds=1)
     assert stub.list_sessions() == []

@@ -84,7 +84,9 @@ def test_deleting_the_alarm_cancels_it(env: Env, now: list[float]) -> None:
     assert sweep(env) == 0 and stub.seen()["fired"] == 0
 
 
-def test_a_failing_alarm_is_retried_with_backoff_then_dropped(env: Env, now: list[float], caplog: Any) -> None:
+def test_a_failing_alarm_is_retried_with_backoff_then_dropped(
+    env: Env, now: list[float], caplog: Any
+) -> None:
     stub = env.ALARMED.get_by_name("flaky")
     stub.arm(ms(START), fail_times=2)
     assert run_alarm(env, stub.id) == "retry"
@@ -211,7 +213,9 @@ def test_cancel_a_schedule(env: Env, now: list[float]) -> None:
     assert stub.notes() == ["second"]
 
 
-def test_a_failing_schedule_is_retried_then_marked_failed_and_kept(env: Env, now: list[float], caplog: Any) -> None:
+def test_a_failing_schedule_is_retried_then_marked_failed_and_kept(
+    env: Env, now: list[float], caplog: Any
+) -> None:
     stub = env.PLANNER.get_by_name("failing")
     stub.plan_failing(10)
     stub.plan(10, "kept")

@@ -24,7 +24,9 @@ def aws_mode() -> Iterator[HttpStack]:
         yield stack
 
 
-def event(name: str, *, sub: str | None, body: dict[str, Any] | None = None, **headers: Any) -> dict[str, Any]:
+def event(
+    name: str, *, sub: str | None, body: dict[str, Any] | None = None, **headers: Any
+) -> dict[str, Any]:
     """A sample event from ``events/``, with the Cognito authorizer's ``sub`` (or no authorizer)."""
     sample = copy.deepcopy(json.loads((EVENTS / name).read_text()))
     if sub is None:
@@ -56,7 +58,9 @@ def test_without_an_authorizer_identity_every_user_route_is_401(aws_mode: HttpSt
 def test_the_body_and_header_user_are_ignored_behind_the_authorizer(aws_mode: HttpStack) -> None:
     status, answer = invoke(
         aws_mode,
-        event("api_chat.json", sub="cognito-sub-1", body={"message": "Plan a trip to Porto", "sessionId": "p1"}),
+        event(
+            "api_chat.json", sub="cognito-sub-1", body={"message": "Plan a trip to Porto", "sessionId": "p1"}
+        ),
     )
     assert status == 200
     # someone else's token, claiming to be cognito-sub-1 in the body and the header: their own session
@@ -70,11 +74,17 @@ def test_the_body_and_header_user_are_ignored_behind_the_authorizer(aws_mode: Ht
         ),
     )
     assert status == 200 and "Porto" not in json.dumps(other)
-    status, view = invoke(aws_mode, event("api_session_get.json", sub="cognito-sub-1") | {
-        "path": "/sessions/p1", "pathParameters": {"session_id": "p1"}})
+    status, view = invoke(
+        aws_mode,
+        event("api_session_get.json", sub="cognito-sub-1")
+        | {"path": "/sessions/p1", "pathParameters": {"session_id": "p1"}},
+    )
     assert status == 200 and view["title"] == "Porto" and view["turns"][1]["content"] == answer["content"]
-    status, view = invoke(aws_mode, event("api_session_get.json", sub="cognito-sub-2") | {
-        "path": "/sessions/p1", "pathParameters": {"session_id": "p1"}})
+    status, view = invoke(
+        aws_mode,
+        event("api_session_get.json", sub="cognito-sub-2")
+        | {"path": "/sessions/p1", "pathParameters": {"session_id": "p1"}},
+    )
     assert status == 200 and view["turns"][0]["content"] == "what is my trip?"
     status, listed = invoke(aws_mode, event("api_sessions_list.json", sub="cognito-sub-3"))
     assert status == 200 and listed == {"sessions": []}

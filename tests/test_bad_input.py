@@ -20,7 +20,7 @@ from tests.support.stack import HttpStack, http_stack, scan_table
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
 SESSION, USER = "bad-input-s1", "bad-input-u1"
-TRACE_MARKERS = ("Traceback", 'File "', ".py\", line", "stackTrace", "botocore", "pydantic_core")
+TRACE_MARKERS = ("Traceback", 'File "', '.py", line', "stackTrace", "botocore", "pydantic_core")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def chat(**fields: Any) -> bytes:
     return js({"sessionId": SESSION, "userId": USER, **fields})
 
 
-EMOJI = "\U0001F600"
+EMOJI = "\U0001f600"
 RTL = "\u202e"
 AGENT = "/agents/TRAVEL_AGENT/travel:bad-input-s1"
 
@@ -73,7 +73,9 @@ CASES: list[Case] = [
     Case("whitespace_message", "POST", "/chat", chat(message=" \n\t \u3000 "), 400, "invalid_request"),
     Case("message_4001_chars", "POST", "/chat", chat(message="a" * 4001), 400, "invalid_request"),
     Case("message_4001_emoji", "POST", "/chat", chat(message=EMOJI * 4001), 400, "invalid_request"),
-    Case("lone_surrogate", "POST", "/chat", b'{"message": "hi \\ud800 there", "userId": "bad-input-u1"}', 400),
+    Case(
+        "lone_surrogate", "POST", "/chat", b'{"message": "hi \\ud800 there", "userId": "bad-input-u1"}', 400
+    ),
     Case("lone_low_surrogate", "POST", "/chat", b'{"message": "\\udfff", "userId": "bad-input-u1"}', 400),
     Case("nul_in_message", "POST", "/chat", chat(message="hi\u0000there"), 400, "invalid_request"),
     Case("body_over_64kb", "POST", "/chat", chat(message="x" * 70_000), 413, "payload_too_large"),
@@ -88,16 +90,51 @@ CASES: list[Case] = [
     Case("session_emoji", "POST", "/chat", chat(message="hi", sessionId=f"s{EMOJI}"), 400),
     Case("session_empty", "POST", "/chat", chat(message="hi", sessionId=""), 400),
     Case("user_nul", "POST", "/chat", chat(message="hi", userId="u\u0000"), 400),
-    Case("user_header_mismatch", "POST", "/chat", chat(message="hi"), 400, headers=(("X-User-Id", "someone-else"),)),
+    Case(
+        "user_header_mismatch",
+        "POST",
+        "/chat",
+        chat(message="hi"),
+        400,
+        headers=(("X-User-Id", "someone-else"),),
+    ),
     # --- Idempotency-Key -------------------------------------------------------------------------------
-    Case("key_traversal", "POST", "/chat", chat(message="hi"), 400, "invalid_idempotency_key",
-         (("Idempotency-Key", "../../x"),)),
-    Case("key_too_long", "POST", "/chat", chat(message="hi"), 400, "invalid_idempotency_key",
-         (("Idempotency-Key", "k" * 129),)),
-    Case("key_blank", "POST", "/chat", chat(message="hi"), 400, "invalid_idempotency_key",
-         (("Idempotency-Key", "   "),)),
-    Case("key_spaces", "POST", "/chat", chat(message="hi"), 400, "invalid_idempotency_key",
-         (("Idempotency-Key", "a b; DROP"),)),
+    Case(
+        "key_traversal",
+        "POST",
+        "/chat",
+        chat(message="hi"),
+        400,
+        "invalid_idempotency_key",
+        (("Idempotency-Key", "../../x"),),
+    ),
+    Case(
+        "key_too_long",
+        "POST",
+        "/chat",
+        chat(message="hi"),
+        400,
+        "invalid_idempotency_key",
+        (("Idempotency-Key", "k" * 129),),
+    ),
+    Case(
+        "key_blank",
+        "POST",
+        "/chat",
+        chat(message="hi"),
+        400,
+        "invalid_idempotency_key",
+        (("Idempotency-Key", "   "),),
+    ),
+    Case(
+        "key_spaces",
+        "POST",
+        "/chat",
+        chat(message="hi"),
+        400,
+        "invalid_idempotency_key",
+        (("Idempotency-Key", "a b; DROP"),),
+    ),
     # --- methods and routes ----------------------------------------------------------------------------
     Case("get_chat", "GET", "/chat", None, 405, "method_not_allowed"),
     Case("put_health", "PUT", "/health", b"{}", 405, "method_not_allowed"),
@@ -117,28 +154,85 @@ CASES: list[Case] = [
     Case("name_encoded_dots", "GET", "/agents/TRAVEL_AGENT/%2e%2e/state", None, 400),
     Case("name_double_encoded", "GET", "/agents/TRAVEL_AGENT/%252e%252e%252f/state", None, 400),
     Case("name_sql", "GET", "/agents/TRAVEL_AGENT/'%3B%20DROP%20TABLE%20x%3B--/state", None, 400),
-    Case("name_script", "GET", "/agents/TRAVEL_AGENT/%3Cscript%3Ealert(1)%3C%2Fscript%3E/health", None, (400, 404)),
+    Case(
+        "name_script",
+        "GET",
+        "/agents/TRAVEL_AGENT/%3Cscript%3Ealert(1)%3C%2Fscript%3E/health",
+        None,
+        (400, 404),
+    ),
     Case("name_quotes", "GET", "/agents/TRAVEL_AGENT/%22travel%22%3A1/health", None, 400),
     Case("name_nul", "GET", "/agents/TRAVEL_AGENT/travel%00x/state", None, 400),
     Case("name_very_long", "GET", "/agents/TRAVEL_AGENT/" + "n" * 300 + "/state", None, 400),
     Case("name_rtl", "POST", "/agents/TRAVEL_AGENT/travel%E2%80%AEx/message", js({"content": "hi"}), 400),
     # --- agent messages --------------------------------------------------------------------------------
-    Case("unknown_message_type", "POST", f"{AGENT}/message", js({"type": "teleport", "content": "x"}), 400,
-         "unsupported_message_type"),
-    Case("type_not_handled_by_agent", "POST", "/agents/SESSION_MANAGER/session:bad-input-u1/message",
-         js({"type": "chat", "content": "hi"}), 400, "unsupported_message_type"),
-    Case("message_type_int", "POST", f"{AGENT}/message", js({"type": 5, "content": "hi"}), 400, "invalid_request"),
-    Case("message_extra_field", "POST", f"{AGENT}/message", js({"content": "hi", "sudo": True}), 400,
-         "invalid_request"),
+    Case(
+        "unknown_message_type",
+        "POST",
+        f"{AGENT}/message",
+        js({"type": "teleport", "content": "x"}),
+        400,
+        "unsupported_message_type",
+    ),
+    Case(
+        "type_not_handled_by_agent",
+        "POST",
+        "/agents/SESSION_MANAGER/session:bad-input-u1/message",
+        js({"type": "chat", "content": "hi"}),
+        400,
+        "unsupported_message_type",
+    ),
+    Case(
+        "message_type_int",
+        "POST",
+        f"{AGENT}/message",
+        js({"type": 5, "content": "hi"}),
+        400,
+        "invalid_request",
+    ),
+    Case(
+        "message_extra_field",
+        "POST",
+        f"{AGENT}/message",
+        js({"content": "hi", "sudo": True}),
+        400,
+        "invalid_request",
+    ),
     Case("message_missing_content", "POST", f"{AGENT}/message", js({"type": "chat"}), 400, "invalid_message"),
-    Case("message_blank_content", "POST", f"{AGENT}/message", js({"type": "chat", "content": "  "}), 400,
-         "invalid_message"),
-    Case("message_context_wrong_type", "POST", f"{AGENT}/message", js({"content": "hi", "context": "me"}), 400,
-         "invalid_request"),
+    Case(
+        "message_blank_content",
+        "POST",
+        f"{AGENT}/message",
+        js({"type": "chat", "content": "  "}),
+        400,
+        "invalid_message",
+    ),
+    Case(
+        "message_context_wrong_type",
+        "POST",
+        f"{AGENT}/message",
+        js({"content": "hi", "context": "me"}),
+        400,
+        "invalid_request",
+    ),
     Case("message_malformed_json", "POST", f"{AGENT}/message", b"{'type': 'chat'}", 400, "invalid_json"),
-    Case("message_over_64kb", "POST", f"{AGENT}/message", js({"content": "x" * 70_000}), 413, "payload_too_large"),
-    Case("message_bad_key", "POST", f"{AGENT}/message", js({"content": "hi"}), 400, "invalid_idempotency_key",
-         (("Idempotency-Key", "<script>"),)),
+    Case(
+        "message_over_64kb",
+        "POST",
+        f"{AGENT}/message",
+        js({"content": "x" * 70_000}),
+        413,
+        "payload_too_large",
+    ),
+    Case(
+        "message_bad_key",
+        "POST",
+        f"{AGENT}/message",
+        js({"content": "hi"}),
+        400,
+        "invalid_idempotency_key",
+        (("Idempotency-Key", "<script>"),),
+    ),
 ]
 
 

@@ -86,8 +86,15 @@ def test_fan_out_gathers_every_answer_in_task_order(stack: LocalStack, object_ho
 def test_each_object_gets_the_task_plus_the_conversation_call_chain(
     stack: LocalStack, object_host: ModuleType
 ) -> None:
-    tasks = [{"namespace": "SCRAPING_AGENT", "name": "scraping:t1", "method": "answer", "args": ["u"],
-              "kwargs": {"depth": 1}}]
+    tasks = [
+        {
+            "namespace": "SCRAPING_AGENT",
+            "name": "scraping:t1",
+            "method": "answer",
+            "args": ["u"],
+            "kwargs": {"depth": 1},
+        }
+    ]
 
     coordinate(stack, tasks)
 
@@ -187,8 +194,13 @@ def test_definition_retries_and_catches_as_designed() -> None:
     assert call["Parameters"]["FunctionName"] == "${ObjectHostFunctionArn}"
     assert call["ResultSelector"] == {"ok": True, "result.$": "$.Payload"}
     busy, lambda_errors = call["Retry"]
-    assert busy == {"ErrorEquals": ["ObjectBusy"], "IntervalSeconds": 1, "BackoffRate": 2, "MaxAttempts": 4,
-                    "JitterStrategy": "FULL"}
+    assert busy == {
+        "ErrorEquals": ["ObjectBusy"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2,
+        "MaxAttempts": 4,
+        "JitterStrategy": "FULL",
+    }
     assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"} <= set(
         lambda_errors["ErrorEquals"]
     )

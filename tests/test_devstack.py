@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,6 +155,7 @@ def local_function(handler: Any, timeout: int = 3) -> LocalFunction:
 
 def test_each_call_gets_a_fresh_lambda_context() -> None:
     seen: list[Any] = []
+
     def handler(event: Any, context: Any) -> Any:
         seen.append(context)
         return event
@@ -265,19 +265,29 @@ def test_the_server_stack_serves_handlers_that_call_aws(monkeypatch: pytest.Monk
             monkeypatch.setenv(name, value)
         execution = stack.client("stepfunctions").start_execution(
             stateMachineArn=stack.physical_id("CoordinationStateMachine"),
-            input=json.dumps({
-                "coordinationId": "c1",
-                "conversation": {"namespace": "CONVERSATION_MANAGER", "name": "conversation:abc"},
-                "tasks": [{"namespace": "TRAVEL_AGENT", "name": "travel:s1", "method": "m", "args": [],
-                           "kwargs": {}}],
-            }),
+            input=json.dumps(
+                {
+                    "coordinationId": "c1",
+                    "conversation": {"namespace": "CONVERSATION_MANAGER", "name": "conversation:abc"},
+                    "tasks": [
+                        {
+                            "namespace": "TRAVEL_AGENT",
+                            "name": "travel:s1",
+                            "method": "m",
+                            "args": [],
+                            "kwargs": {},
+                        }
+                    ],
+                }
+            ),
         )
         description = stack.wait_for_execution(execution["executionArn"])
         assert description["status"] == "SUCCEEDED"
         assert json.loads(description["output"]) == {"stored": "CONVERSATION_MANAGER#conversation:abc"}
         items = stack.client("dynamodb").scan(TableName=stack.physical_id("StateTable"))["Items"]
         assert sorted(item["pk"]["S"] for item in items) == [
-            "CONVERSATION_MANAGER#conversation:abc", "TRAVEL_AGENT#travel:s1",
+            "CONVERSATION_MANAGER#conversation:abc",
+            "TRAVEL_AGENT#travel:s1",
         ]
     assert os.environ.get("MOTO_PORT") == moto_port_before
 
@@ -413,8 +423,13 @@ def test_a_body_over_10_mb_is_413_json(gateway: ApiGateway) -> None:
 def test_chunked_bodies_are_read_and_limited(gateway: ApiGateway) -> None:
     def chunked(total: int) -> tuple[int, http.client.HTTPMessage, bytes]:
         connection = connect(gateway)
-        connection.request("POST", "/chat", body=io.BytesIO(b"y" * total), encode_chunked=True,
-                           headers={"Transfer-Encoding": "chunked"})
+        connection.request(
+            "POST",
+            "/chat",
+            body=io.BytesIO(b"y" * total),
+            encode_chunked=True,
+            headers={"Transfer-Encoding": "chunked"},
+        )
         response = connection.getresponse()
         return response.status, response.headers, response.read()
 
@@ -486,12 +501,22 @@ def test_there_is_a_sample_event_for_every_api_route() -> None:
             assert event["pathParameters"] == {"namespace": "TRAVEL_AGENT", "name": "travel:s1"}, name
         elif event["resource"].startswith("/sessions/"):
             assert event["pathParameters"] == {"session_id": "s1"}, name
-    assert json.loads(samples["api_chat.json"]["body"]) == {"message": "Plan a trip to Paris", "sessionId": "s1"}
+    assert json.loads(samples["api_chat.json"]["body"]) == {
+        "message": "Plan a trip to Paris",
+        "sessionId": "s1",
+    }
     # the user-facing routes' samples carry what the Cognito authorizer adds: the caller is its "sub"
-    for name in ("api_chat.json", "api_sessions_list.json", "api_session_get.json", "api_session_delete.json"):
+    for name in (
+        "api_chat.json",
+        "api_sessions_list.json",
+        "api_session_get.json",
+        "api_session_delete.json",
+    ):
         assert samples[name]["requestContext"]["authorizer"]["claims"]["sub"], name
     assert json.loads(samples["api_agent_message.json"]["body"]) == {
-        "id": "m1", "type": "chat", "content": "Plan a trip to Paris",
+        "id": "m1",
+        "type": "chat",
+        "content": "Plan a trip to Paris",
         "context": {"sessionId": "s1", "userId": "u1"},
     }
 
@@ -533,8 +558,13 @@ def test_the_reaper_samples_pass_its_stream_filter(sample: str) -> None:
 def test_the_stream_filter_drops_other_changes() -> None:
     (ttl_remove,) = json.loads((EVENTS / "reaper_ttl_remove.json").read_text())["Records"]
     (purge,) = json.loads((EVENTS / "reaper_purge_insert.json").read_text())["Records"]
-    history = {**ttl_remove, "dynamodb": {**ttl_remove["dynamodb"], "Keys": {
-        "pk": {"S": "TRAVEL_AGENT#travel:s1"}, "sk": {"S": "MSG#000001"}}}}
+    history = {
+        **ttl_remove,
+        "dynamodb": {
+            **ttl_remove["dynamodb"],
+            "Keys": {"pk": {"S": "TRAVEL_AGENT#travel:s1"}, "sk": {"S": "MSG#000001"}},
+        },
+    }
     deleted_by_caller = {key: value for key, value in ttl_remove.items() if key != "userIdentity"}
     state_insert = {**ttl_remove, "eventName": "INSERT"}
     purge_removed = {**purge, "eventName": "REMOVE"}

@@ -45,7 +45,9 @@ def test_the_readme_conversation(api: ApiClient) -> None:
     first = chat(api, "Plan a trip to Paris", sessionId="readme", userId="u1")
     assert first["sessionId"] == "readme"
     assert first["type"] == "clarification"
-    second = chat(api, "from Boston, 5 days in May, 2 adults, budget 3000 USD", sessionId="readme", userId="u1")
+    second = chat(
+        api, "from Boston, 5 days in May, 2 adults, budget 3000 USD", sessionId="readme", userId="u1"
+    )
     assert second["type"] == "answer"
     assert set(second["metadata"]["toolsUsed"]) == {"weather", "flights", "hotels", "attractions"}
     assert "Paris" in second["content"] and "Boston" in second["content"]
@@ -66,9 +68,14 @@ def test_the_readme_conversation(api: ApiClient) -> None:
     # the same session id from another user is that user's own, new session: nothing of u1's shows
     other = chat(api, "show me", sessionId="readme", userId="intruder")
     assert other["sessionId"] == "readme" and "Paris" not in json.dumps(other)
-    assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "intruder"}).json()["turns"][0]["content"] == "show me"
+    assert (
+        api.send("GET", "/sessions/readme", headers={"X-User-Id": "intruder"}).json()["turns"][0]["content"]
+        == "show me"
+    )
     assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "nobody"}).status == 404
-    assert api.send("GET", "/sessions/readme", headers={"X-User-Id": "u1"}).json()["turns"] == session["turns"]
+    assert (
+        api.send("GET", "/sessions/readme", headers={"X-User-Id": "u1"}).json()["turns"] == session["turns"]
+    )
 
 
 def test_a_new_session_is_opened_and_returned(api: ApiClient) -> None:
@@ -116,7 +123,9 @@ def test_the_object_host_sample_event_runs_one_call(served: HttpStack) -> None:
 
 @pytest.mark.parametrize("event_file", ["reaper_purge_insert.json", "reaper_ttl_remove.json"])
 def test_the_reaper_sample_events_are_processed(served: HttpStack, event_file: str) -> None:
-    assert served.stack.functions["ReaperFunction"].invoke(load_event(event_file)) == {"batchItemFailures": []}
+    assert served.stack.functions["ReaperFunction"].invoke(load_event(event_file)) == {
+        "batchItemFailures": []
+    }
 
 
 def test_the_coordination_sample_input_runs_on_the_state_machine(served: HttpStack) -> None:
@@ -141,7 +150,9 @@ class _Guides(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         body = self.pages.get(self.path)
         self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8" if self.path != "/robots.txt" else "text/plain")
+        self.send_header(
+            "Content-Type", "text/html; charset=utf-8" if self.path != "/robots.txt" else "text/plain"
+        )
         payload = (body or "not found").encode()
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -190,7 +201,9 @@ def test_multi_agent_coordination_through_the_real_state_machine(api: ApiClient,
     # the same message again starts nothing new and the answer is recorded once
     again = api.send("POST", "/agents/CONVERSATION_MANAGER/conversation:team/message", message)
     assert again.json()["metadata"]["coordinationId"] == coordination_id
-    history = api.send("GET", "/agents/CONVERSATION_MANAGER/conversation:team/state").json()["conversationHistory"]
+    history = api.send("GET", "/agents/CONVERSATION_MANAGER/conversation:team/state").json()[
+        "conversationHistory"
+    ]
     assert sum(e["type"] == "coordination" for e in history) == 1
     scraper_state = api.send("GET", "/agents/SCRAPING_AGENT/scraping:" + coordination_id + "/health")
     assert scraper_state.status in (200, 404)

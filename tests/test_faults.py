@@ -48,9 +48,9 @@ def _quick_throttle_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def state_item(dynamodb: Any, pk: str, table: str = TABLE) -> dict[str, Any]:
-    return dynamodb.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True)[
-        "Item"
-    ]
+    return dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True
+    )["Item"]
 
 
 def check_consistent(table: StateTable, pk: str) -> tuple[int, list[dict[str, Any]]]:
@@ -146,7 +146,9 @@ def test_persistent_fault_fails_cleanly_and_the_keyed_retry_applies_once(
 # --- a storm of random faults under contention ------------------------------------------------------------
 
 
-def run_storm(dynamodb: Any, *, objects: int, threads_per_object: int, turns: int, probability: float) -> None:
+def run_storm(
+    dynamodb: Any, *, objects: int, threads_per_object: int, turns: int, probability: float
+) -> None:
     env = make_env(dynamodb, lease_seconds=3, busy_wait_seconds=10)
     faults = FaultInjector(dynamodb, seed=7).attach()
     for offset, kind in enumerate(KINDS):  # every kind a few times for sure ...
@@ -199,9 +201,9 @@ def test_soak_random_faults_under_contention(dynamodb: Any) -> None:
 # The local stack on moto's server (real HTTP). Keep these after the mock_aws tests above.
 # ======================================================================================================
 
+from durable_agents.api.identity import scoped_key  # noqa: E402
 from tests.support.api_client import ApiClient  # noqa: E402
 from tests.support.crash_objects import BINDINGS as CRASH_BINDINGS  # noqa: E402
-from durable_agents.api.identity import scoped_key  # noqa: E402
 from tests.support.stack import HttpStack, http_stack  # noqa: E402
 
 
@@ -254,7 +256,9 @@ def test_a_process_killed_mid_turn_leaves_a_lease_that_expires_and_loses_nothing
     lines = wait_for_line(child, "HOLDING")
     assert lines[0] == "COMMITTED 1"
     env = Env(
-        make_env(dynamodb).settings.model_copy(update={"state_table": api.table_name, "busy_wait_seconds": 10}),
+        make_env(dynamodb).settings.model_copy(
+            update={"state_table": api.table_name, "busy_wait_seconds": 10}
+        ),
         CRASH_BINDINGS,
         dynamodb=dynamodb,
     )
@@ -289,7 +293,10 @@ def test_a_chat_turn_killed_mid_turn_does_not_block_the_session(api: HttpStack) 
     assert client.unexpected_5xx == []
     k0, k2 = (scoped_key(user, "turn", key) for key in ("crash-k0", "crash-k2"))
     assert [(e["role"], e["messageId"]) for e in client.transcript(session, user)] == [
-        ("user", k0), ("agent", k0), ("user", k2), ("agent", k2),
+        ("user", k0),
+        ("agent", k0),
+        ("user", k2),
+        ("agent", k2),
     ]
 
 
@@ -302,8 +309,16 @@ def test_chat_turns_under_random_dynamodb_faults_are_exact(api: HttpStack) -> No
     for kind in KINDS:
         faults.add(kind, probability=0.05)
     sent = ["f-0"]
-    texts = ["from Boston, 5 days in May, 2 adults", "make it 3 people", "Hotels in Paris", "Things to do?",
-             "What's the weather like?", "budget 4000 USD", "I love museums", "Flights from Boston"]
+    texts = [
+        "from Boston, 5 days in May, 2 adults",
+        "make it 3 people",
+        "Hotels in Paris",
+        "Things to do?",
+        "What's the weather like?",
+        "budget 4000 USD",
+        "I love museums",
+        "Flights from Boston",
+    ]
     try:
         for n, text in enumerate(texts * (3 if SOAK else 1), start=1):
             key = f"f-{n}"
@@ -332,7 +347,9 @@ def test_chat_while_dynamodb_throttles_answers_503_then_recovers_exactly_once(ap
     with FaultInjector(runtime_client) as faults:
         faults.add("throttle")  # every request, for as long as it lasts
         reply = client.raw(
-            "POST", "/chat", json.dumps({"message": "from Paris", "sessionId": session, "userId": user}).encode(),
+            "POST",
+            "/chat",
+            json.dumps({"message": "from Paris", "sessionId": session, "userId": user}).encode(),
             {"Idempotency-Key": "t-1"},
         )
     assert faults.total >= 5
@@ -345,7 +362,6 @@ def test_chat_while_dynamodb_throttles_answers_503_then_recovers_exactly_once(ap
     assert [e["messageId"] for e in history if e["role"] == "user"] == [
         scoped_key(user, "turn", key) for key in ("t-0", "t-1")
     ]
-
 
 
 # --- tools and the language model failing: the user still gets an answer, or a clear error ----------------
@@ -395,7 +411,9 @@ def travel_agent_hooks() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("failure", ["error", "crash", "malformed"])
-def test_a_failing_tool_still_gets_the_user_an_answer(api: HttpStack, travel_agent_hooks: Any, failure: str) -> None:
+def test_a_failing_tool_still_gets_the_user_an_answer(
+    api: HttpStack, travel_agent_hooks: Any, failure: str
+) -> None:
     travel_agent_hooks.tool_registry = registry_with_failure("weather", failure)
     client = ApiClient(api.url)
     reply = client.chat(
@@ -411,17 +429,21 @@ def test_a_failing_tool_still_gets_the_user_an_answer(api: HttpStack, travel_age
 
 
 def test_every_tool_failing_still_answers(api: HttpStack, travel_agent_hooks: Any) -> None:
-    from tests.support.agents import TOOL_MODULES, failing_provider
     from durable_agents.tools import ToolRegistry
+    from tests.support.agents import TOOL_MODULES, failing_provider
 
     travel_agent_hooks.tool_registry = ToolRegistry(
         module.tool(failing_provider("crash")) for module in TOOL_MODULES.values()
     )
-    reply = ApiClient(api.url).chat("Weather and hotels in Rome next week", session="tools-down", user="tool-u")
+    reply = ApiClient(api.url).chat(
+        "Weather and hotels in Rome next week", session="tools-down", user="tool-u"
+    )
     assert reply.status == 200, reply.body[:300]
     body = reply.json()
     assert body["content"].strip()
-    assert body["metadata"]["toolsUsed"] and set(body["metadata"]["failedTools"]) == set(body["metadata"]["toolsUsed"])
+    assert body["metadata"]["toolsUsed"] and set(body["metadata"]["failedTools"]) == set(
+        body["metadata"]["toolsUsed"]
+    )
     assert body["sources"] == []
 
 

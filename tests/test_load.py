@@ -43,7 +43,18 @@ MESSAGES = [
     "What do you know about my trip so far?",
     "Thanks! Any tips for {city}?",
 ]
-CITIES = ["Paris", "Tokyo", "Rome", "Lisbon", "Barcelona", "Berlin", "Prague", "Vienna", "Madrid", "Amsterdam"]
+CITIES = [
+    "Paris",
+    "Tokyo",
+    "Rome",
+    "Lisbon",
+    "Barcelona",
+    "Berlin",
+    "Prague",
+    "Vienna",
+    "Madrid",
+    "Amsterdam",
+]
 
 
 def text_for(client: int, turn: int) -> str:
@@ -82,7 +93,8 @@ def converse(client: ApiClient, *, session: str, user: str, name: str, turns: in
 
 
 def check_history(entries: list[dict[str, Any]], sent_by_client: dict[str, Sent], user: str) -> None:
-    """Every accepted turn exactly once (user entry then agent entry), in each client's order, nothing else."""
+    """Every accepted turn exactly once (user entry then agent entry), in each client's order, and
+    nothing else."""
     user_ids = [entry["messageId"] for entry in entries if entry["role"] == "user"]
     agent_ids = [entry["messageId"] for entry in entries if entry["role"] == "agent"]
     sent_by_client = {

@@ -62,8 +62,13 @@ def test_a_cancelled_transaction_rolls_back_only_what_it_touched(dynamodb: Any) 
         return {"Put": {"TableName": "state-test", "Item": {"pk": {"S": "t"}, "sk": {"S": sk}}}}
 
     dynamodb.put_item(TableName="state-test", Item={"pk": {"S": "other"}, "sk": {"S": "x"}, "v": {"N": "1"}})
-    failing = {"ConditionCheck": {"TableName": "state-test", "Key": {"pk": {"S": "t"}, "sk": {"S": "gate"}},
-                                  "ConditionExpression": "attribute_exists(pk)"}}
+    failing = {
+        "ConditionCheck": {
+            "TableName": "state-test",
+            "Key": {"pk": {"S": "t"}, "sk": {"S": "gate"}},
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
     try:
         dynamodb.transact_write_items(TransactItems=[put("a"), put("b"), failing])
     except dynamodb.exceptions.TransactionCanceledException:
@@ -90,8 +95,13 @@ def test_a_state_machine_runs_more_than_one_execution() -> None:
             execution = sfn.start_execution(
                 stateMachineArn=stack.physical_id("CoordinationStateMachine"),
                 name=run,
-                input=json.dumps({"coordinationId": run, "tasks": [task],
-                                  "conversation": {"namespace": "CONVERSATION_MANAGER", "name": "conversation:x"}}),
+                input=json.dumps(
+                    {
+                        "coordinationId": run,
+                        "tasks": [task],
+                        "conversation": {"namespace": "CONVERSATION_MANAGER", "name": "conversation:x"},
+                    }
+                ),
             )
             assert stack.wait_for_execution(execution["executionArn"])["status"] == "SUCCEEDED"
 
@@ -107,13 +117,15 @@ def test_requests_that_may_write_are_counted_and_reads_are_not(dynamodb: Any) ->
     dynamodb.scan(TableName="state-test")
     assert dynamodb_write_count() == before + 1
     try:  # a write refused by its condition counts too: telling it from a change is up to the reader
-        dynamodb.put_item(
-            TableName="state-test", Item=key, ConditionExpression="attribute_not_exists(pk)"
-        )
+        dynamodb.put_item(TableName="state-test", Item=key, ConditionExpression="attribute_not_exists(pk)")
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass
-    dynamodb.update_item(TableName="state-test", Key=key, UpdateExpression="SET v = :v",
-                         ExpressionAttributeValues={":v": {"N": "1"}})
+    dynamodb.update_item(
+        TableName="state-test",
+        Key=key,
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    )
     assert dynamodb_write_count() == before + 3
 
 

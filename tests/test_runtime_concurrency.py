@@ -39,7 +39,9 @@ def test_busy_object_reports_holder_and_deadline(dynamodb: Any) -> None:
     env = make_env(dynamodb, busy_wait_seconds=0.2)
     object_id = env.COUNTER.id_from_name("held")
     now = int(time.time() * 1000)
-    env.table.acquire(object_id.key, owner="someone/else", until=now + 60_000, now=now, expires_at=now // 1000 + 60)
+    env.table.acquire(
+        object_id.key, owner="someone/else", until=now + 60_000, now=now, expires_at=now // 1000 + 60
+    )
     started = time.monotonic()
     with pytest.raises(ObjectBusy) as caught:
         env.COUNTER.get(object_id).increment()
@@ -65,7 +67,9 @@ def test_crash_mid_turn_next_caller_takes_over_after_lease(dynamodb: Any, monkey
         patch.setattr(turn_module, "_release_all", lambda *a, **k: None)
         with pytest.raises(Crash):
             stub.increment(by=5)
-    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})["Item"]
+    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})[
+        "Item"
+    ]
     assert "owner" in item  # the lease was left behind
     started = time.monotonic()
     assert stub.increment(by=1) == 11  # the crashed turn's +5 never landed; the +10 is intact
@@ -123,12 +127,16 @@ def test_two_round_trips_per_turn(env: Env, round_trips: Any) -> None:
     assert dict(round_trips.calls) == {"UpdateItem": 2}
 
 
-def test_turn_cost_is_flat_with_ten_thousand_history_entries(env: Env, dynamodb: Any, round_trips: Any) -> None:
+def test_turn_cost_is_flat_with_ten_thousand_history_entries(
+    env: Env, dynamodb: Any, round_trips: Any
+) -> None:
     stub = env.COUNTER.get_by_name("long")
     small, large = env.COUNTER.get_by_name("short"), stub
     small.append([{"i": i} for i in range(10)])
     for start in range(0, 10_000, 99):
-        large.append([{"i": i, "text": "a typical chat message " * 4} for i in range(start, min(start + 99, 10_000))])
+        large.append(
+            [{"i": i, "text": "a typical chat message " * 4} for i in range(start, min(start + 99, 10_000))]
+        )
     costs = {}
     for label, target in (("10", small), ("10000", large)):
         round_trips.reset()
@@ -180,7 +188,9 @@ def test_idle_objects_get_a_ttl_from_their_namespace_retention(dynamodb: Any) ->
     env = make_env(dynamodb, object_retention_days="COUNTER=2,*=30")
     stub = env.COUNTER.get_by_name("ttl")
     stub.increment()
-    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})["Item"]
+    item = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})[
+        "Item"
+    ]
     expected = time.time() + 2 * 86400
     assert abs(int(item["expires_at"]["N"]) - expected) < 60
 

@@ -41,7 +41,9 @@ def table_of(env: Env) -> StateTable:
 
 
 def state(dynamodb: Any, pk: str) -> dict[str, Any]:
-    return dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True)["Item"]
+    return dynamodb.get_item(
+        TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True
+    )["Item"]
 
 
 # --- the fence ---------------------------------------------------------------------------------------------
@@ -53,7 +55,9 @@ def test_every_acquire_takes_a_newer_fence(env: Env, dynamodb: Any) -> None:
     assert fences == sorted(set(fences)) and len(fences) == 4  # strictly increasing, turn after turn
     table = table_of(env)
     now = clock.now_ms()
-    taken = table.acquire(stub.id.key, owner="by-hand", until=now + 1000, now=now, expires_at=now // 1000 + 60)
+    taken = table.acquire(
+        stub.id.key, owner="by-hand", until=now + 1000, now=now, expires_at=now // 1000 + 60
+    )
     assert taken.fence == fences[-1] + 1
 
 
@@ -64,12 +68,26 @@ def test_a_commit_with_a_stale_fence_is_refused_even_for_the_same_owner(env: Env
     stub.increment()
     table = table_of(env)
     now = clock.now_ms()
-    first = table.acquire(stub.id.key, owner="same-owner", until=now - 1, now=now, expires_at=now // 1000 + 60)
-    again = table.acquire(stub.id.key, owner="same-owner", until=now + 60_000, now=now, expires_at=now // 1000 + 60)
+    first = table.acquire(
+        stub.id.key, owner="same-owner", until=now - 1, now=now, expires_at=now // 1000 + 60
+    )
+    again = table.acquire(
+        stub.id.key, owner="same-owner", until=now + 60_000, now=now, expires_at=now // 1000 + 60
+    )
     assert again.fence == first.fence + 1
-    stale = Close(pk=stub.id.key, owner="same-owner", fence=first.fence, snapshot=first, seq=first.seq,
-                  paged=first.paged, gen=first.gen, hot=[("tally", '{"count":999,"last_by":"stale"}')],
-                  tail=first.tail, own=first.own, expires_at=now // 1000 + 60)
+    stale = Close(
+        pk=stub.id.key,
+        owner="same-owner",
+        fence=first.fence,
+        snapshot=first,
+        seq=first.seq,
+        paged=first.paged,
+        gen=first.gen,
+        hot=[("tally", '{"count":999,"last_by":"stale"}')],
+        tail=first.tail,
+        own=first.own,
+        expires_at=now // 1000 + 60,
+    )
     with pytest.raises(LeaseLost):
         table.commit(Commit(token="stale", closes=[stale]))
     table.release(Close(pk=stub.id.key, owner="same-owner", fence=again.fence, snapshot=again))
@@ -89,7 +107,9 @@ def test_a_lease_holds_through_its_last_millisecond(env: Env, frozen: list[float
 
     with pytest.raises(AcquireFailed):  # lease_until == now: still held
         table.acquire(pk, owner="rival", until=at_the_end + 500, now=at_the_end, expires_at=now // 1000 + 60)
-    taken = table.acquire(pk, owner="rival", until=at_the_end + 501, now=at_the_end + 1, expires_at=now // 1000 + 60)
+    taken = table.acquire(
+        pk, owner="rival", until=at_the_end + 501, now=at_the_end + 1, expires_at=now // 1000 + 60
+    )
     assert taken.owner == "rival"
 
 
@@ -102,6 +122,7 @@ def test_a_turn_that_wrote_nothing_and_outlived_its_lease_is_told_it_lost_it(dyn
     Counter.stall, Counter.holding = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
     try:
+
         def hold() -> None:
             try:
                 outcome["holder"] = holder_env.COUNTER.get_by_name("outlived").noop(wait=10)
@@ -134,12 +155,15 @@ def test_a_transient_cancellation_is_retried_and_applies_once(env: Env, dynamodb
         assert keyed(env, f"transient-{kind}", "second") == 2
         assert faults.total == 2
     assert [e["who"] for e in full_history(env.table, env.COUNTER.id_from_name(f"transient-{kind}").key)] == [
-        "first", "second"
+        "first",
+        "second",
     ]
 
 
 @pytest.mark.parametrize("kind", ["cancel_conflict", "cancel_throttling"])
-def test_a_cancellation_that_persists_is_unavailable_and_stores_nothing(env: Env, dynamodb: Any, kind: str) -> None:
+def test_a_cancellation_that_persists_is_unavailable_and_stores_nothing(
+    env: Env, dynamodb: Any, kind: str
+) -> None:
     stub = env.COUNTER.get_by_name(f"persistent-{kind}")
     keyed(env, f"persistent-{kind}", "first")
     with FaultInjector(dynamodb) as faults:
@@ -191,7 +215,9 @@ def test_value_and_history_entry_limits(env: Env) -> None:
 # --- read-only turns see one committed state -------------------------------------------------------------
 
 
-def test_a_read_only_turn_that_raced_a_commit_reads_again(env: Env, dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_read_only_turn_that_raced_a_commit_reads_again(
+    env: Env, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A read-only method reads the STATE item, then a value item; a commit lands in between. The read
     of the value sees a newer version than the STATE item it started from, so the method runs again."""
     scratch = env.SCRATCH.get_by_name("raced")
@@ -203,7 +229,9 @@ def test_a_read_only_turn_that_raced_a_commit_reads_again(env: Env, dynamodb: An
         if not raced:
             raced.append(1)
             thread = threading.Thread(
-                target=lambda: scratch.run([["put", "pair", {"a": 2, "b": 2, "pad": "p" * 600}], ["put", "count", 2]])
+                target=lambda: scratch.run(
+                    [["put", "pair", {"a": 2, "b": 2, "pad": "p" * 600}], ["put", "count", 2]]
+                )
             )
             thread.start()
             thread.join(10)
@@ -244,9 +272,15 @@ def test_an_item_over_400_kb_is_refused_before_it_is_sent(env: Env, dynamodb: An
     stub.increment()
     table = table_of(env)
     now = clock.now_ms()
-    held = table.acquire(stub.id.key, owner="by-hand", until=now + 60_000, now=now, expires_at=now // 1000 + 60)
+    held = table.acquire(
+        stub.id.key, owner="by-hand", until=now + 60_000, now=now, expires_at=now // 1000 + 60
+    )
     close = Close(pk=stub.id.key, owner="by-hand", fence=held.fence, snapshot=held)
-    oversized = {"pk": {"S": stub.id.key}, "sk": {"S": f"G{held.gen}#K#huge"}, "v": {"S": "x" * MAX_ITEM_BYTES}}
+    oversized = {
+        "pk": {"S": stub.id.key},
+        "sk": {"S": f"G{held.gen}#K#huge"},
+        "v": {"S": "x" * MAX_ITEM_BYTES},
+    }
     calls = RoundTrips(dynamodb)
     with pytest.raises(TurnTooLarge, match=f"the limit is {MAX_ITEM_BYTES}"):
         table.commit(Commit(token="too-big", closes=[close], puts=[oversized]))

@@ -32,7 +32,9 @@ def items_of(dynamodb: Any, pk: str) -> list[str]:
 
 
 def test_host_runs_a_call_by_name_and_by_id(env: Env) -> None:
-    assert host_call({"namespace": "COUNTER", "name": "h", "method": "increment", "kwargs": {"by": 3}}, env) == 3
+    assert (
+        host_call({"namespace": "COUNTER", "name": "h", "method": "increment", "kwargs": {"by": 3}}, env) == 3
+    )
     object_id = env.COUNTER.id_from_name("h")
     assert host_call({"namespace": "COUNTER", "id": object_id.hex, "method": "count"}, env) == 3
 
@@ -62,8 +64,11 @@ def test_host_rejects_bad_events(env: Env, event: dict[str, Any], error: type[Ex
 def test_host_raises_object_busy_by_class_name(env: Env) -> None:
     object_id = env.COUNTER.id_from_name("busy")
     env.table.acquire(object_id.key, owner="x", until=2**62, now=0, expires_at=2**31)
-    quick = Env(env.settings.model_copy(update={"busy_wait_seconds": 0.05}), {"COUNTER": env.COUNTER.class_path},
-                dynamodb=env.table.client)
+    quick = Env(
+        env.settings.model_copy(update={"busy_wait_seconds": 0.05}),
+        {"COUNTER": env.COUNTER.class_path},
+        dynamodb=env.table.client,
+    )
     with pytest.raises(ObjectBusy) as caught:
         host_call({"namespace": "COUNTER", "name": "busy", "method": "increment"}, quick)
     assert type(caught.value).__name__ == "ObjectBusy"  # what Lambda reports as errorType
@@ -71,13 +76,22 @@ def test_host_raises_object_busy_by_class_name(env: Env) -> None:
 
 def test_reaper_purges_old_generation_after_delete_all(env: Env, dynamodb: Any) -> None:
     stub = env.SCRATCH.get_by_name("wiped")
-    stub.run([["put", "big", "x" * (HOT_ENTRY_BYTES * 2)], ["append", "a" * HOT_ENTRY_BYTES], ["append", "b"]])
+    stub.run(
+        [["put", "big", "x" * (HOT_ENTRY_BYTES * 2)], ["append", "a" * HOT_ENTRY_BYTES], ["append", "b"]]
+    )
     stub.run([["delete_all"], ["append", "kept"]])
     pk = stub.id.key
     before = items_of(dynamodb, pk)
     marker = next(sk for sk in before if sk.startswith("PURGE#"))
-    report = reap([{"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": marker}},
-                                                       "SequenceNumber": "1"}}], env.table)
+    report = reap(
+        [
+            {
+                "eventName": "INSERT",
+                "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": marker}}, "SequenceNumber": "1"},
+            }
+        ],
+        env.table,
+    )
     after = items_of(dynamodb, pk)
     assert report.deleted == 3 and not report.failed  # the old history page, the value, the marker
     assert after == ["STATE"]  # the new generation's entry waits in the STATE item's tail
@@ -92,16 +106,27 @@ def test_reaper_purges_expired_object_but_not_a_newer_incarnation(env: Env, dyna
     state = dynamodb.get_item(TableName="state-test", Key={"pk": {"S": pk}, "sk": {"S": "STATE"}})["Item"]
     dynamodb.delete_item(TableName="state-test", Key={"pk": {"S": pk}, "sk": {"S": "STATE"}})  # TTL expiry
     stub.run([["append", "new-life"]])  # the object is used again before the reaper runs
-    record = {"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": pk}, "sk": {"S": "STATE"}},
-                                                  "OldImage": state, "SequenceNumber": "7"}}
+    record = {
+        "eventName": "REMOVE",
+        "dynamodb": {
+            "Keys": {"pk": {"S": pk}, "sk": {"S": "STATE"}},
+            "OldImage": state,
+            "SequenceNumber": "7",
+        },
+    }
     report = reap([record], env.table)
     assert report.deleted == 2
     assert stub.run([["history"]]) == [[[1, "new-life"]]]
 
 
 def test_reaper_reports_failed_records_for_retry(env: Env) -> None:
-    broken = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "COUNTER#x"}, "sk": {"S": "PURGE#notanumber"}},
-                                                  "SequenceNumber": "42"}}
+    broken = {
+        "eventName": "INSERT",
+        "dynamodb": {
+            "Keys": {"pk": {"S": "COUNTER#x"}, "sk": {"S": "PURGE#notanumber"}},
+            "SequenceNumber": "42",
+        },
+    }
     report = reap([broken], env.table)
     assert report.batch_response() == {"batchItemFailures": [{"itemIdentifier": "42"}]}
 
@@ -131,17 +156,28 @@ class _FakeLambda:
 
 @pytest.mark.parametrize(
     "error_type, expected",
-    [("ObjectBusy", ObjectBusy), ("LeaseLost", LeaseLost), ("ReentrancyError", ReentrancyError),
-     ("ServiceUnavailable", ServiceUnavailable), ("ValueError", ObjectCallError),
-     ("ObjectCallError", ObjectCallError)],
+    [
+        ("ObjectBusy", ObjectBusy),
+        ("LeaseLost", LeaseLost),
+        ("ReentrancyError", ReentrancyError),
+        ("ServiceUnavailable", ServiceUnavailable),
+        ("ValueError", ObjectCallError),
+        ("ObjectCallError", ObjectCallError),
+    ],
 )
 def test_remote_errors_keep_their_type_across_hops(dynamodb: Any, error_type: str, expected: type) -> None:
     settings = Settings(state_table="state-test", object_host_function="object-host")
-    remote = Env(settings, {"COUNTER": "tests.support.objects:Counter"}, dynamodb=dynamodb,
-                 lambda_client=_FakeLambda(error_type))
+    remote = Env(
+        settings,
+        {"COUNTER": "tests.support.objects:Counter"},
+        dynamodb=dynamodb,
+        lambda_client=_FakeLambda(error_type),
+    )
     with pytest.raises(expected) as caught:
         remote.COUNTER.get_by_name("far").increment()
-    assert type(caught.value).__name__ == (error_type if expected is not ObjectCallError else "ObjectCallError")
+    assert type(caught.value).__name__ == (
+        error_type if expected is not ObjectCallError else "ObjectCallError"
+    )
     if isinstance(caught.value, ObjectCallError):
         assert caught.value.error_type == error_type
 
@@ -150,8 +186,10 @@ def test_host_reports_aws_failures_past_retries_as_service_unavailable(env: Env,
     from botocore.exceptions import ClientError
 
     def throttled(*args: Any, **kwargs: Any) -> None:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "UpdateItem")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "UpdateItem",
+        )
 
     monkeypatch.setattr(env.table, "acquire", throttled)
     with pytest.raises(ServiceUnavailable):
@@ -172,9 +210,13 @@ def test_the_api_answers_service_unavailable_with_503_and_retry_after() -> None:
 
 @pytest.mark.parametrize(
     "error_type, status, code",
-    [("Forbidden", 403, "forbidden"), ("MethodNotAllowed", 405, "method_not_allowed"),
-     ("UnsupportedMessageType", 400, "unsupported_message_type"), ("ValidationError", 400, "invalid_request"),
-     ("KeyError", 502, "object_call_failed")],
+    [
+        ("Forbidden", 403, "forbidden"),
+        ("MethodNotAllowed", 405, "method_not_allowed"),
+        ("UnsupportedMessageType", 400, "unsupported_message_type"),
+        ("ValidationError", 400, "invalid_request"),
+        ("KeyError", 502, "object_call_failed"),
+    ],
 )
 def test_the_api_answers_remote_errors_by_their_type(error_type: str, status: int, code: str) -> None:
     import json

@@ -7,6 +7,7 @@ fence its writes to other stores.
 
 from __future__ import annotations
 
+import json
 import secrets
 import statistics
 import threading
@@ -17,11 +18,10 @@ import boto3
 import pytest
 
 from devstack.capacity import CapacityMeter, Totals
-from durable_agents.runtime import DurableObject, Env, IdempotencyKeyReused, LeaseLost, rpc
-from durable_agents.runtime import clock
+from durable_agents.runtime import DurableObject, Env, IdempotencyKeyReused, LeaseLost, clock, rpc
 from durable_agents.runtime.aws import client_config
-from durable_agents.runtime.table import STATE_ITEM_BYTES, STATE_SK
 from durable_agents.runtime.sizes import item_size
+from durable_agents.runtime.table import STATE_ITEM_BYTES, STATE_SK
 from tests.conftest import TABLE, make_env
 from tests.support.objects import Counter
 
@@ -82,7 +82,9 @@ def measure(meter: CapacityMeter, client: Any, call: Any) -> tuple[Totals, Any]:
 # --- a turn pays for what it changes -----------------------------------------------------------------------
 
 
-def test_a_counter_turn_on_a_big_object_costs_a_small_constant(env: Env, dynamodb: Any, meter: CapacityMeter) -> None:
+def test_a_counter_turn_on_a_big_object_costs_a_small_constant(
+    env: Env, dynamodb: Any, meter: CapacityMeter
+) -> None:
     stub = env.COUNTER.get_by_name("big-object")
     grow(env, "big-object", keys=1_000, history=10_000, big=100_000)
     stub.increment()  # the tally's first write (a read finds no item: it joins the hot set)
@@ -153,7 +155,9 @@ def seed_keys(env: Env, name: str, count: int) -> None:
     for i in range(count):
         key = f"key-{i:06d}"
         owned.add([key])
-        for item in value_items(stub.id.key, gen, key, '{"i":%d,"pad":"%s"}' % (i, "p" * 24), 1):
+        for item in value_items(
+            stub.id.key, gen, key, json.dumps({"i": i, "pad": "p" * 24}, separators=(",", ":")), 1
+        ):
             backend.put_item(TABLE, item)
     env.table.client.update_item(
         TableName=TABLE,
@@ -359,7 +363,9 @@ def test_a_failed_or_refused_first_turn_leaves_only_items_that_expire(env: Env, 
         stub.call("noop", idempotency_key="k")
         stub.call("increment", idempotency_key="k")
     items = dynamodb.scan(TableName=TABLE)["Items"]
-    assert items and all("expires_at" in item for item in items), [i["sk"] for i in items if "expires_at" not in i]
+    assert items and all("expires_at" in item for item in items), [
+        i["sk"] for i in items if "expires_at" not in i
+    ]
 
 
 # --- the fence for the world outside -----------------------------------------------------------------------
@@ -390,7 +396,9 @@ class FencedWriter(DurableObject):
         return self.ctx.fence
 
 
-def test_a_stale_holders_write_to_another_store_is_refused_by_the_fence(dynamodb: Any, moved_clock: list[float]) -> None:
+def test_a_stale_holders_write_to_another_store_is_refused_by_the_fence(
+    dynamodb: Any, moved_clock: list[float]
+) -> None:
     dynamodb.create_table(
         TableName="external",
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -398,14 +406,20 @@ def test_a_stale_holders_write_to_another_store_is_refused_by_the_fence(dynamodb
         BillingMode="PAY_PER_REQUEST",
     )
     FencedWriter.external = dynamodb
-    env = Env(make_env(dynamodb, lease_seconds=1).settings, {"COUNTER": f"{__name__}:FencedWriter"}, dynamodb=dynamodb)
+    env = Env(
+        make_env(dynamodb, lease_seconds=1).settings,
+        {"COUNTER": f"{__name__}:FencedWriter"},
+        dynamodb=dynamodb,
+    )
     stub = env.COUNTER.get_by_name("fenced")
     fences = [stub.publish("a"), stub.publish("b")]
     assert fences[1] > fences[0]  # every lease a newer fence
     Counter.stall, Counter.holding = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
     try:
-        stale = threading.Thread(target=lambda: outcome.setdefault("stale", _capture(lambda: stub.publish("stale", True))))
+        stale = threading.Thread(
+            target=lambda: outcome.setdefault("stale", _capture(lambda: stub.publish("stale", True)))
+        )
         stale.start()
         assert Counter.holding.wait(5)
         moved_clock[0] += 5  # the stale holder's lease has run out

@@ -39,7 +39,10 @@ def test_list_order_and_bounds(env: Env) -> None:
     assert [k for k, _ in run(env, [["list", {"reverse": True, "limit": 3}]])[0]] == ordered[::-1][:3]
     assert [k for k, _ in run(env, [["list", {"limit": 0}]])[0]] == []
     # the turn's own writes and deletes are visible to its reads
-    assert [k for k, _ in run(env, [["delete", "a"], ["put", "aa", 1], ["list", {"end": "b"}]])[2]] == ["Z", "aa"]
+    assert [k for k, _ in run(env, [["delete", "a"], ["put", "aa", 1], ["list", {"end": "b"}]])[2]] == [
+        "Z",
+        "aa",
+    ]
 
 
 def test_failed_turn_commits_nothing(env: Env) -> None:
@@ -113,7 +116,12 @@ def test_history_append_and_list(env: Env) -> None:
 
 def test_delete_all_wipes_keys_and_history(env: Env, dynamodb: Any) -> None:
     run(env, [["put", "a", 1], ["put", "big", "z" * (HOT_ENTRY_BYTES * 2)], ["append", "old"]])
-    assert run(env, [["delete_all"], ["put", "after", 2], ["list"], ["len"]]) == [None, None, [["after", 2]], 0]
+    assert run(env, [["delete_all"], ["put", "after", 2], ["list"], ["len"]]) == [
+        None,
+        None,
+        [["after", 2]],
+        0,
+    ]
     assert run(env, [["list"], ["len"], ["history"]]) == [[["after", 2]], 0, []]
     assert run(env, [["append", "new"], ["history"]]) == [1, [[1, "new"]]]
     markers = [i for i in dynamodb.scan(TableName="state-test")["Items"] if i["sk"]["S"].startswith("PURGE#")]

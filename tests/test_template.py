@@ -758,8 +758,13 @@ def test_the_alarm_sweeper_runs_every_minute_reads_only_the_alarms_index_and_inv
     assert granted["DeliverAlarms"]["Action"] == "lambda:InvokeFunction"
     assert granted["DeliverAlarms"]["Resource"]["Fn::Sub"].endswith(":function:${AWS::StackName}-object-host")
     index = RESOURCES["StateTable"]["Properties"]["GlobalSecondaryIndexes"]
-    assert index == [{
-        "IndexName": "alarms",
-        "KeySchema": [{"AttributeName": "alarm_shard", "KeyType": "HASH"}, {"AttributeName": "alarm", "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "KEYS_ONLY"},
-    }]
+    assert index == [
+        {
+            "IndexName": "alarms",
+            "KeySchema": [
+                {"AttributeName": "alarm_shard", "KeyType": "HASH"},
+                {"AttributeName": "alarm", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        }
+    ]

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from durable_agents.config import Settings, settings
-from durable_agents.web import _json_data_block, page_config, render
 from pydantic import ValidationError
 
 from devstack.lambda_runtime import LambdaContext
+from durable_agents.config import Settings, settings
+from durable_agents.web import _json_data_block, page_config, render
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 

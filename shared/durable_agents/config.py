@@ -47,7 +47,9 @@ class Settings(BaseModel):
     busy_wait_seconds: float = Field(
         default=3.0, description="How long a caller waits for a busy object before giving up with 'busy'."
     )
-    session_idle_days: float = Field(default=7.0, description="Idle days after which a user's session expires.")
+    session_idle_days: float = Field(
+        default=7.0, description="Idle days after which a user's session expires."
+    )
     llm_provider: Literal["embedded", "bedrock"] = Field(default="embedded")
     bedrock_model_id: str = Field(default="anthropic.claude-3-5-haiku-20241022-v1:0")
     tool_provider: Literal["offline", "live"] = Field(default="offline")
@@ -68,7 +70,9 @@ class Settings(BaseModel):
     )
     tracing_enabled: bool = Field(
         default=False,
-        description="Trace the API handler with X-Ray (Powertools Tracer); false = nothing of X-Ray is imported.",
+        description=(
+            "Trace the API handler with X-Ray (Powertools Tracer); false = nothing of X-Ray is imported."
+        ),
     )
     scraper_allow_private_networks: bool = Field(
         default=False, description="Let the scraper fetch loopback/private addresses (tests only)."

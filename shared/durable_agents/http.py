@@ -131,7 +131,7 @@ class UrllibTransport:
                 status=response.status,
                 url=url,
                 body=payload,
-                headers={k: v for k, v in response.headers.items()},
+                headers=dict(response.headers.items()),
             )
 
 

@@ -9,8 +9,7 @@ from typing import Any
 from durable_agents.agents.models import AgentContext, AgentMessage
 from durable_agents.config import Settings
 from durable_agents.runtime import Env
-from durable_agents.tools import ToolRegistry
-from durable_agents.tools import attractions, flights, hotels, search, weather
+from durable_agents.tools import ToolRegistry, attractions, flights, hotels, search, weather
 from durable_agents.tools.errors import ToolError
 from durable_agents.tools.models import Reply, Source
 

@@ -47,7 +47,9 @@ def hold_counter(endpoint: str, table: str, name: str, lease_seconds: float) -> 
     from durable_agents.runtime import Env
     from durable_agents.runtime.aws import client_config
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=client_config())
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=client_config()
+    )
     env = Env(Settings(state_table=table, lease_seconds=lease_seconds), BINDINGS, dynamodb=dynamodb)
     stub = env.CRASHY.get_by_name(name)
     print("COMMITTED", stub.add(1, who="before-crash"), flush=True)

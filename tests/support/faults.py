@@ -58,7 +58,11 @@ _ERROR_BODIES = {
         "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
         "The level of configured provisioned throughput for the table was exceeded (injected)",
     ),
-    "internal_error": (500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "Internal server error (injected)"),
+    "internal_error": (
+        500,
+        "com.amazonaws.dynamodb.v20120810#InternalServerError",
+        "Internal server error (injected)",
+    ),
 }
 _ERROR_BODIES["internal_error_applied"] = _ERROR_BODIES["internal_error"]
 
@@ -199,7 +203,9 @@ class FaultInjector:
 
     def count(self, kind: str | None = None, phase: str | None = None) -> int:
         return sum(
-            n for (k, p), n in self.injected.items() if (kind is None or k == kind) and (phase is None or p == phase)
+            n
+            for (k, p), n in self.injected.items()
+            if (kind is None or k == kind) and (phase is None or p == phase)
         )
 
     # --- the hook -----------------------------------------------------------------------------------------
@@ -240,7 +246,9 @@ class FaultInjector:
         body = json.dumps(
             {
                 "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
-                "message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{code}]",
+                "message": (
+                    f"Transaction cancelled, please refer cancellation reasons for specific reasons [{code}]"
+                ),
                 "CancellationReasons": reasons,
             }
         ).encode()

@@ -153,6 +153,7 @@ class Scratch(DurableObject):
         if name == "len":
             return len(storage.history)
         if name == "txn_fail":
+
             def body(s: Any) -> None:
                 s.put(args[0], args[1])
                 s.history.append("in-txn")

@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from durable_agents.runtime import aws, reset_default_env
-from durable_agents.runtime.aws import client_config
-from durable_agents.runtime.storage import Storage
-from durable_agents.runtime.table import StateSnapshot, StateTable
 
 from devstack.gateway import ApiGateway
 from devstack.local_patches import patch_local_stack
 from devstack.moto_stack import LocalStack, start_local_stack
+from durable_agents.runtime import aws, reset_default_env
+from durable_agents.runtime.aws import client_config
+from durable_agents.runtime.storage import Storage
+from durable_agents.runtime.table import StateSnapshot, StateTable
 
 
 @dataclass
@@ -72,10 +72,14 @@ class HttpStack:
 
 
 @contextmanager
-def http_stack(parameters: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> Iterator[HttpStack]:
+def http_stack(
+    parameters: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> Iterator[HttpStack]:
     """The template's stack on a moto server plus the API on ``http://127.0.0.1:<free port>``."""
     patch_local_stack()
-    quiet = {name: logging.getLogger(name).level for name in ("werkzeug", "devstack.gateway", "devstack.lambda")}
+    quiet = {
+        name: logging.getLogger(name).level for name in ("werkzeug", "devstack.gateway", "devstack.lambda")
+    }
     for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
@@ -202,8 +206,11 @@ class ServedStack:
         import boto3
 
         return boto3.client(
-            "dynamodb", region_name="us-east-1", endpoint_url=self.moto_url,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            "dynamodb",
+            region_name="us-east-1",
+            endpoint_url=self.moto_url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
 
     def stop(self, signum: int = signal.SIGINT, timeout: float = 60) -> tuple[int, str]:

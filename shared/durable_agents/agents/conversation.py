@@ -146,10 +146,7 @@ class ConversationManager(BaseAgent):
         if before is not None and before < 1:
             raise InvalidMessage("before must be a positive sequence number")
         entries = self.storage.history.list(end=before, limit=limit, reverse=True)[::-1]
-        turns = [
-            {"seq": seq, **HistoryEntry.model_validate(entry).to_json()}
-            for seq, entry in entries
-        ]
+        turns = [{"seq": seq, **HistoryEntry.model_validate(entry).to_json()} for seq, entry in entries]
         first = entries[0][0] if entries else None
         return {"turns": turns, "nextCursor": first if first is not None and first > 1 else None}
 
@@ -565,9 +562,11 @@ class ConversationManager(BaseAgent):
                 outcomes.append({"agent": kind, "ok": False, "error": error["type"]})
         content = "\n\n".join(s for s in sections if s) or "None of the agents could answer."
         if failed:
-            content += "\n\nNot available right now: " + ", ".join(
-                f"{item['agent']} ({item['error']['type']})" for item in failed
-            ) + "."
+            content += (
+                "\n\nNot available right now: "
+                + ", ".join(f"{item['agent']} ({item['error']['type']})" for item in failed)
+                + "."
+            )
         total = len(outcomes) or 1
         confidence = sum(confidences) / total  # the answers' mean, scaled by the share that answered
         response = AgentResponse(
@@ -612,4 +611,3 @@ def _cause(cause: Any) -> str:
     if isinstance(parsed, dict) and parsed.get("errorMessage"):
         text = str(parsed["errorMessage"])
     return clip(text.splitlines()[0] if text else "", 300)
-

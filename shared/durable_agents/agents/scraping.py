@@ -126,11 +126,11 @@ class ScrapingAgent(BaseAgent):
         results = self._run(requests)
         fetched = sum(1 for result in results if result.ok)
         text = f"Fetched {fetched} of {len(results)} pages; their text is untrusted content in data.results."
-        failed = [r.url for r, result in zip(requests, results) if not result.ok]
+        failed = [r.url for r, result in zip(requests, results, strict=True) if not result.ok]
         if failed:
             text += " Not fetched: " + ", ".join(failed) + "."
         data = {
-            "results": [_result_data(r.url, result) for r, result in zip(requests, results)],
+            "results": [_result_data(r.url, result) for r, result in zip(requests, results, strict=True)],
             "untrusted": True,
         }
         return self._response(text, data, results)

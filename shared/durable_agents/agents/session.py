@@ -182,7 +182,9 @@ class SessionManager(BaseAgent):
 
         def summary(record: dict[str, Any]) -> dict[str, Any]:
             try:
-                known: dict[str, Any] = factory.conversation(session_key(self.user_id, record["sessionId"])).summary()
+                known: dict[str, Any] = factory.conversation(
+                    session_key(self.user_id, record["sessionId"])
+                ).summary()
                 return known
             except DurableObjectError:
                 return {}

@@ -36,9 +36,9 @@ from .requests import (
     TranscriptQuery,
     check_name,
     header,
-    require_id,
     idempotency_key,
     json_body,
+    require_id,
 )
 from .tracing import Handler, traced
 
@@ -245,7 +245,7 @@ def handle_error(error: Exception) -> Response[str]:
 
 def _matches(template: str, path: str) -> bool:
     want, got = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(want) == len(got) and all(w.startswith("{") or w == g for w, g in zip(want, got))
+    return len(want) == len(got) and all(w.startswith("{") or w == g for w, g in zip(want, got, strict=True))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -257,7 +257,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _entry_point(tracing: bool) -> Handler:
     """Built on the first request: the X-Ray SDK is imported only when ``tracing`` is on."""
     handle: Handler = traced(_handle) if tracing else _handle
-    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(handle)
+    wrapped: Handler = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)(
+        handle
+    )
     return wrapped
 
 

@@ -29,7 +29,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[str]:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response[str]:
     return Response(
         status_code=status,
         content_type=JSON,
@@ -58,6 +60,7 @@ _RUNTIME_STATUS: dict[type[Exception], int] = {
     runtime_errors.LeaseLost: 503,
     runtime_errors.CommitOutcomeUnknown: 503,
 }
+
 
 def _remote_status(error_type: str) -> tuple[int, str] | None:
     """Status and code of an error raised inside a remote object, by its class name. The runtime's own

@@ -20,7 +20,8 @@ def check_id(value: str, what: str) -> str:
     """``value`` if it is a valid id (user, session, key); else ``ValueError`` (pydantic validators)."""
     if not _ID.match(value):
         raise ValueError(
-            f"{what} must be 1-128 characters of letters, digits and _ . : @ - (starting with a letter or digit)"
+            f"{what} must be 1-128 characters of letters, digits and _ . : @ - "
+            "(starting with a letter or digit)"
         )
     return value
 

@@ -114,9 +114,12 @@ class Sweeper:
             fired += 1
         return fired, upcoming
 
-    def run_for(self, seconds: float, *, reread_seconds: float = 5.0, stop: threading.Event | None = None) -> int:
-        """Sweep for ``seconds``: fire what is due, sleep until the next alarm due within the window (re-reading
-        the index at least every ``reread_seconds``), and return early once nothing is due within it."""
+    def run_for(
+        self, seconds: float, *, reread_seconds: float = 5.0, stop: threading.Event | None = None
+    ) -> int:
+        """Sweep for ``seconds``: fire what is due, sleep until the next alarm due within the window
+        (re-reading the index at least every ``reread_seconds``), and return early once nothing is due
+        within it."""
         stop = stop or threading.Event()
         deadline = clock.now_ms() + int(seconds * 1000)
         fired = 0

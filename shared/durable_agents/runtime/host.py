@@ -48,7 +48,11 @@ class ObjectCall(BaseModel):
 
     def object_id(self, env: Env) -> ObjectId:
         namespace = env.namespace(self.namespace)
-        return namespace.id_from_name(self.name) if self.name is not None else namespace.id_from_string(self.id or "")
+        return (
+            namespace.id_from_name(self.name)
+            if self.name is not None
+            else namespace.id_from_string(self.id or "")
+        )
 
 
 class AlarmTarget(BaseModel):

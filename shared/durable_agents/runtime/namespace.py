@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from . import codec, errors, ids
 from .errors import DurableObjectError, ObjectBusy, ObjectCallError, UnknownBinding
 from .ids import ObjectId
-from .objects import DurableObject
 from .lease import current_invocation
+from .objects import DurableObject
 from .turn import current_call_chain, in_turn, run_turn
 
 if TYPE_CHECKING:
@@ -153,7 +153,12 @@ def object_call_payload(
     call_chain: tuple[str, ...],
 ) -> dict[str, Any]:
     """The object-host function's event for one call (see ``events/object_host_message.json``)."""
-    payload: dict[str, Any] = {"namespace": object_id.namespace, "method": method, "args": args, "kwargs": kwargs}
+    payload: dict[str, Any] = {
+        "namespace": object_id.namespace,
+        "method": method,
+        "args": args,
+        "kwargs": kwargs,
+    }
     if object_id.name is not None:
         payload["name"] = object_id.name
     else:

@@ -57,7 +57,9 @@ def next_cron(expression: str, after_ms: int) -> int:
         while int(moment.timestamp() * 1000) <= after_ms:  # the start minute itself may match
             moment = next(times)
     except (CronSimError, StopIteration) as error:
-        raise InvalidValue(f"not a cron expression this runtime can schedule: {expression!r} ({error})") from None
+        raise InvalidValue(
+            f"not a cron expression this runtime can schedule: {expression!r} ({error})"
+        ) from None
     return int(moment.timestamp() * 1000)
 
 
@@ -72,7 +74,9 @@ class Scheduling(DurableObject):
 
     # --- asking ---------------------------------------------------------------------------------------
 
-    def schedule(self, when: float | int | datetime | str, method: str, payload: Any = None) -> dict[str, Any]:
+    def schedule(
+        self, when: float | int | datetime | str, method: str, payload: Any = None
+    ) -> dict[str, Any]:
         """Run ``self.<method>(payload)`` once, at ``when`` (seconds from now, an aware datetime), or
         whenever the cron string ``when`` names. Returns the schedule (the existing one if asked before)."""
         now = clock.now_ms()
@@ -89,14 +93,22 @@ class Scheduling(DurableObject):
             kind, due = "once", now + int(when * 1000)
             spec = due
         else:
-            raise InvalidValue(f"a schedule's time is a delay in seconds, a datetime or a cron string, got {when!r}")
+            raise InvalidValue(
+                f"a schedule's time is a delay in seconds, a datetime or a cron string, got {when!r}"
+            )
         return self._add(kind, spec, method, payload, due, cron=spec if kind == "cron" else None)
 
     def schedule_every(self, seconds: float, method: str, payload: Any = None) -> dict[str, Any]:
         """Run ``self.<method>(payload)`` every ``seconds`` (the first time ``seconds`` from now)."""
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < MIN_INTERVAL_SECONDS:
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or seconds < MIN_INTERVAL_SECONDS
+        ):
             raise InvalidValue(f"an interval is at least {MIN_INTERVAL_SECONDS} seconds")
-        return self._add("every", seconds, method, payload, clock.now_ms() + int(seconds * 1000), every=seconds)
+        return self._add(
+            "every", seconds, method, payload, clock.now_ms() + int(seconds * 1000), every=seconds
+        )
 
     def cancel_schedule(self, schedule_id: str) -> bool:
         """Forget a schedule; whether there was one."""
@@ -145,8 +157,13 @@ class Scheduling(DurableObject):
             record = {**record, "retries": retries, "error": f"{type(error).__name__}: {error}"[:500]}
             if retries > MAX_RETRIES:
                 record["status"] = "failed"
-                logger.error("schedule %s (%s) of %s failed %d times; marked failed", record["id"],
-                             record["method"], self.id.label, retries)
+                logger.error(
+                    "schedule %s (%s) of %s failed %d times; marked failed",
+                    record["id"],
+                    record["method"],
+                    self.id.label,
+                    retries,
+                )
             else:
                 record["due"] = now + backoff_ms(retries - 1)
                 index[record["id"]] = record["due"]

@@ -160,7 +160,9 @@ class History:
         missing = [seq for seq in wanted if seq not in known]
         if missing:
             storage = self._storage
-            known.update(storage._table.query_history(storage._pk, storage._gen, first=min(missing), last=max(missing)))
+            known.update(
+                storage._table.query_history(storage._pk, storage._gen, first=min(missing), last=max(missing))
+            )
         return [(seq, codec.decode(known[seq])) for seq in wanted if seq in known]
 
     def _in_memory(self) -> dict[int, str]:
@@ -239,9 +241,12 @@ class Storage:
                 break
         return out
 
-    def _listed(self, low: str, high: str | None, reverse: bool, limit: int | None) -> Iterator[tuple[str, str]]:
+    def _listed(
+        self, low: str, high: str | None, reverse: bool, limit: int | None
+    ) -> Iterator[tuple[str, str]]:
         """``(key, JSON)`` of every live key in ``[low, high)``, in order: what this turn holds in memory
         (the hot set, its writes) merged with the value items, streamed page by page."""
+
         def in_range(key: str) -> bool:
             return key >= low and (high is None or key < high)
 
@@ -319,15 +324,27 @@ class Storage:
         """Run ``fn(storage)``; if it raises, undo the writes it made (and any alarm it set) and re-raise."""
         self._check_writable()
         saved = (
-            dict(self._writes), self._wiped, self._seq, self._paged, list(self._tail), list(self.history._pending),
-            self._alarm, self._alarm_changed,
+            dict(self._writes),
+            self._wiped,
+            self._seq,
+            self._paged,
+            list(self._tail),
+            list(self.history._pending),
+            self._alarm,
+            self._alarm_changed,
         )
         try:
             return fn(self)
         except BaseException:
             (
-                self._writes, self._wiped, self._seq, self._paged, self._tail, self.history._pending,
-                self._alarm, self._alarm_changed,
+                self._writes,
+                self._wiped,
+                self._seq,
+                self._paged,
+                self._tail,
+                self.history._pending,
+                self._alarm,
+                self._alarm_changed,
             ) = saved
             raise
 
@@ -409,8 +426,11 @@ class Storage:
         wanted = [
             k
             for k in dict.fromkeys(keys)
-            if k not in self._writes and k not in self._fetched and k not in self._snapshot.hot
-            and not self._wiped and self._own.may_contain(k)
+            if k not in self._writes
+            and k not in self._fetched
+            and k not in self._snapshot.hot
+            and not self._wiped
+            and self._own.may_contain(k)
         ]
         if wanted:
             self._fetch(wanted)

@@ -29,7 +29,8 @@ cost 1 WCU each, at any state size)
     an idempotency record: ``fp`` (S, the request's fingerprint), ``turn`` (S), ``at`` (N, ms),
     ``expires_at`` (N, its own TTL), and the response: ``r`` (S) when short; above
     :data:`RECORD_COMPRESS_BYTES` zlib-compressed (JSON shrinks 3-5x, and a write is billed by the KB),
-    as ``z`` (B), or ``rn`` (N) chunks in ``I#<key>#<i>`` (``b``) when even that is large. Outside the generations: a key is honoured for its whole window, however
+    as ``z`` (B), or ``rn`` (N) chunks in ``I#<key>#<i>`` (``b``) when even that is large. Outside
+    the generations: a key is honoured for its whole window, however
     many calls come after it, and even across ``delete_all``.
 ``PURGE#<gen>``
     written by ``delete_all``: the reaper deletes the items of generations ``<= gen``.
@@ -172,7 +173,8 @@ class StateSnapshot:
             ver=_num(item.get("ver")),
             cf=_num(item.get("cf")),
             slack_log=[
-                (int(entry["L"][0]["N"]), int(entry["L"][1]["N"])) for entry in item.get("slk", {}).get("L", [])
+                (int(entry["L"][0]["N"]), int(entry["L"][1]["N"]))
+                for entry in item.get("slk", {}).get("L", [])
             ],
             gen=_num(item.get("gen")),
             seq=_num(item.get("seq")),
@@ -231,7 +233,7 @@ class Close:
     expires_at: int | None = None
     """``None`` for a release: only the epoch closes, nothing else changes."""
     alarm: tuple[int, int] | None = None
-    """The alarm after this close, ``(due ms, retry count)``, or ``None`` for none (with ``alarm_changed``)."""
+    """The alarm after this close, ``(due ms, retry count)`` or ``None`` (when ``alarm_changed``)."""
     alarm_changed: bool = False
 
     @property
@@ -273,8 +275,10 @@ class Close:
         own = self.own if self.own is not None else snapshot.own
         if own:
             item["own"] = {"B": own}
-        alarm = self.alarm if self.alarm_changed else (
-            (snapshot.alarm, snapshot.alarm_retry) if snapshot.alarm is not None else None
+        alarm = (
+            self.alarm
+            if self.alarm_changed
+            else ((snapshot.alarm, snapshot.alarm_retry) if snapshot.alarm is not None else None)
         )
         if alarm is not None:
             item.update(alarm=_n(alarm[0]), alarm_shard=_s(alarm_shard(self.pk)), alarm_retry=_n(alarm[1]))
@@ -302,7 +306,12 @@ class Close:
         if self.expires_at is not None:
             assert self.seq is not None and self.paged is not None and self.gen is not None
             values.update(
-                {":seq": _n(self.seq), ":paged": _n(self.paged), ":gen": _n(self.gen), ":exp": _n(self.expires_at)}
+                {
+                    ":seq": _n(self.seq),
+                    ":paged": _n(self.paged),
+                    ":gen": _n(self.gen),
+                    ":exp": _n(self.expires_at),
+                }
             )
             sets += ["seq = :seq", "paged = :paged", "gen = :gen", "expires_at = :exp"]
             for name, parts in (
@@ -321,7 +330,13 @@ class Close:
                 removes.append("own")
         if self.alarm_changed:
             if self.alarm is not None:
-                values.update({":alarm": _n(self.alarm[0]), ":shard": _s(alarm_shard(self.pk)), ":retry": _n(self.alarm[1])})
+                values.update(
+                    {
+                        ":alarm": _n(self.alarm[0]),
+                        ":shard": _s(alarm_shard(self.pk)),
+                        ":retry": _n(self.alarm[1]),
+                    }
+                )
                 sets += ["alarm = :alarm", "alarm_shard = :shard", "alarm_retry = :retry"]
             else:
                 removes += ["alarm", "alarm_shard", "alarm_retry"]
@@ -397,7 +412,8 @@ def value_items(pk: str, gen: int, key: str, text: str, version: int) -> list[di
         return [{**head, "v": _s(text)}]
     parts = chunks(data)
     return [{**head, "b": {"B": parts[0]}, "n": _n(len(parts))}] + [
-        {"pk": _s(pk), "sk": _s(chunk_sk(gen, key, i)), "b": {"B": part}} for i, part in enumerate(parts[1:], start=1)
+        {"pk": _s(pk), "sk": _s(chunk_sk(gen, key, i)), "b": {"B": part}}
+        for i, part in enumerate(parts[1:], start=1)
     ]
 
 
@@ -462,7 +478,8 @@ class StateTable:
                 TableName=self.name,
                 Key=self._key(pk),
                 UpdateExpression=(
-                    "SET #owner = :owner, lease_until = :until, gen = if_not_exists(gen, :now), expires_at = :exp "
+                    "SET #owner = :owner, lease_until = :until, gen = if_not_exists(gen, :now), "
+                    "expires_at = :exp "
                     "ADD fence :one"
                 ),
                 ConditionExpression="attribute_not_exists(#owner) OR lease_until < :now",
@@ -512,7 +529,9 @@ class StateTable:
         """Give the lease back without writing state (a turn that changed nothing, or failed)."""
         now = clock.now_ms()
         try:
-            self.client.update_item(**close.update(self.name, now), ReturnValuesOnConditionCheckFailure="ALL_OLD")
+            self.client.update_item(
+                **close.update(self.name, now), ReturnValuesOnConditionCheckFailure="ALL_OLD"
+            )
         except self.client.exceptions.ConditionalCheckFailedException as error:
             self._recognise(close, error.response.get("Item"), "released")
 
@@ -537,7 +556,9 @@ class StateTable:
         if actions is None:
             (close,) = commit.closes
             try:
-                self.client.update_item(**close.update(self.name, now), ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                self.client.update_item(
+                    **close.update(self.name, now), ReturnValuesOnConditionCheckFailure="ALL_OLD"
+                )
             except self.client.exceptions.ConditionalCheckFailedException as error:
                 self._recognise(close, error.response.get("Item"), "committed")
             return
@@ -560,7 +581,8 @@ class StateTable:
                         time.sleep(0.02 * 2**attempt)
                         continue
                     raise ServiceUnavailable(
-                        f"the commit was cancelled {COMMIT_ATTEMPTS} times ({', '.join(sorted(set(codes) - {'None'}))}); "
+                        f"the commit was cancelled {COMMIT_ATTEMPTS} times "
+                        f"({', '.join(sorted(set(codes) - {'None'}))}); "
                         "nothing was stored"
                     ) from error
                 raise
@@ -571,12 +593,17 @@ class StateTable:
             for close in commit.closes
         ]
         actions += [{"Put": self._put(item)} for item in commit.puts]
-        actions += [{"Delete": {"TableName": self.name, "Key": self._key(pk, sk)}} for pk, sk in commit.deletes]
+        actions += [
+            {"Delete": {"TableName": self.name, "Key": self._key(pk, sk)}} for pk, sk in commit.deletes
+        ]
         return actions
 
     def _put(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        """``PutItem`` (or transaction ``Put``) parameters of an item, with its ``_condition`` if it has one."""
-        spec: dict[str, Any] = {"TableName": self.name, "Item": {k: v for k, v in item.items() if k != "_condition"}}
+        """``PutItem`` (or transaction ``Put``) parameters of an item, with its ``_condition`` if any."""
+        spec: dict[str, Any] = {
+            "TableName": self.name,
+            "Item": {k: v for k, v in item.items() if k != "_condition"},
+        }
         if "_condition" in item:
             expression, values = item["_condition"]
             spec.update(ConditionExpression=expression, ExpressionAttributeValues=values)
@@ -590,7 +617,8 @@ class StateTable:
             return
         if closer is None and item and _num(item.get("ver")) >= close.version:
             raise CommitOutcomeUnknown(
-                f"whether this turn {what} cannot be told any more (more than {SLACK_LOG_ENTRIES} leases were "
+                f"whether this turn {what} cannot be told any more "
+                f"(more than {SLACK_LOG_ENTRIES} leases were "
                 "taken over since); retry with the same idempotency key to find out"
             )
         raise LeaseLost(
@@ -606,7 +634,9 @@ class StateTable:
         if not keys:
             return {}
         if len(keys) == 1:
-            response = self.client.get_item(TableName=self.name, Key=self._key(pk, value_sk(gen, keys[0])), ConsistentRead=True)
+            response = self.client.get_item(
+                TableName=self.name, Key=self._key(pk, value_sk(gen, keys[0])), ConsistentRead=True
+            )
             items = [response["Item"]] if "Item" in response else []
         else:
             items = self._batch_get(pk, [value_sk(gen, key) for key in keys])
@@ -729,7 +759,9 @@ class StateTable:
 
     def get_record(self, pk: str, key: str) -> Record | None:
         """The idempotency record of ``key`` (``None`` if there is none, or it has expired)."""
-        response = self.client.get_item(TableName=self.name, Key=self._key(pk, record_sk(key)), ConsistentRead=True)
+        response = self.client.get_item(
+            TableName=self.name, Key=self._key(pk, record_sk(key)), ConsistentRead=True
+        )
         item = response.get("Item")
         if item is None or _num(item.get("expires_at")) < clock.now_s():
             return None
@@ -825,7 +857,8 @@ def check_transaction(actions: Sequence[Mapping[str, Any]]) -> None:
     """Refuse, before anything is sent, a transaction DynamoDB would reject for its size."""
     if len(actions) > MAX_TRANSACTION_ITEMS:
         raise TurnTooLarge(
-            f"a turn writes at most {MAX_TRANSACTION_ITEMS} items in its commit (values, chunks, history pages, "
+            f"a turn writes at most {MAX_TRANSACTION_ITEMS} items in its commit "
+            "(values, chunks, history pages, "
             f"records and the STATE items of the turns joined to it); this one writes {len(actions)}"
         )
     total = 0
@@ -835,7 +868,9 @@ def check_transaction(actions: Sequence[Mapping[str, Any]]) -> None:
             continue
         size = item_size(spec["Item"])
         if size > MAX_ITEM_BYTES:
-            raise TurnTooLarge(f"an item of this turn's commit would be {size} bytes (the limit is {MAX_ITEM_BYTES})")
+            raise TurnTooLarge(
+                f"an item of this turn's commit would be {size} bytes (the limit is {MAX_ITEM_BYTES})"
+            )
         total += size
     if total > MAX_TRANSACTION_BYTES:
         raise TurnTooLarge(

@@ -207,7 +207,9 @@ class _Call:
         self.args = args
         self.kwargs = kwargs
         self.key = key
-        self.fingerprint = request_fingerprint or (fingerprint(method, args, kwargs) if key is not None else "")
+        self.fingerprint = request_fingerprint or (
+            fingerprint(method, args, kwargs) if key is not None else ""
+        )
 
     # --- the kinds of call -----------------------------------------------------------------------------
 
@@ -217,7 +219,9 @@ class _Call:
         now = clock.now_ms()
         turn = Turn(
             token=uuid.uuid4().hex,
-            until=lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds, now=now),
+            until=lease_until(
+                default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds, now=now
+            ),
         )
         held = self._acquire(turn)
         if isinstance(held, Replay):
@@ -265,7 +269,9 @@ class _Call:
         for _ in range(READ_ONLY_ATTEMPTS):
             snapshot = self.table.peek(self.pk)
             storage = Storage(self.table, self.pk, snapshot, read_only=True)
-            ctx = ObjectContext(id=self.object_id, storage=storage, call_chain=_CHAIN.get(), fence=snapshot.fence)
+            ctx = ObjectContext(
+                id=self.object_id, storage=storage, call_chain=_CHAIN.get(), fence=snapshot.fence
+            )
             result = codec.decode(self._invoke(ctx))
             if not storage.read_items:
                 return result
@@ -290,7 +296,9 @@ class _Call:
         settings = self.env.settings
         turn = Turn(
             token=uuid.uuid4().hex,
-            until=lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds),
+            until=lease_until(
+                default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds
+            ),
         )
         held = self._acquire(turn)
         assert isinstance(held, Held)  # no idempotency key
@@ -308,16 +316,24 @@ class _Call:
         outcome = "fired"
         try:
             if getattr(self.cls, "alarm", None) is None:
-                logger.warning("%s has an alarm but no alarm() method; the alarm is dropped", self.object_id.label)
+                logger.warning(
+                    "%s has an alarm but no alarm() method; the alarm is dropped", self.object_id.label
+                )
             else:
                 storage.transaction(lambda _: self._run(held, turn))
         except Exception:
             if retry + 1 > MAX_RETRIES:
-                logger.exception("the alarm of %s failed %d times; it is dropped", self.object_id.label, retry + 1)
+                logger.exception(
+                    "the alarm of %s failed %d times; it is dropped", self.object_id.label, retry + 1
+                )
                 outcome = "failed"
             else:
-                logger.warning("the alarm of %s failed (attempt %d); retrying", self.object_id.label, retry + 1,
-                               exc_info=True)
+                logger.warning(
+                    "the alarm of %s failed (attempt %d); retrying",
+                    self.object_id.label,
+                    retry + 1,
+                    exc_info=True,
+                )
                 storage._set_alarm(now + backoff_ms(retry), retry + 1)
                 outcome = "retry"
             _release_all(self.table, list(turn.joined.values()))
@@ -334,7 +350,9 @@ class _Call:
 
     def _until(self) -> int:
         settings = self.env.settings
-        return lease_until(default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds)
+        return lease_until(
+            default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds
+        )
 
     def _acquire(self, turn: Turn) -> Held | Replay:
         """Take the lease (waiting for it cheaply), with the idempotency record read beside the acquire;
@@ -344,7 +362,9 @@ class _Call:
             record_future = _pool().submit(self.table.get_record, self.pk, self.key)
         settings = self.env.settings
         owner = new_owner()
-        expires_at = (clock.now_ms() + int(settings.retention_days(self.object_id.namespace) * 86_400_000)) // 1000
+        expires_at = (
+            clock.now_ms() + int(settings.retention_days(self.object_id.namespace) * 86_400_000)
+        ) // 1000
         backoff = Backoff(wait_budget(settings.busy_wait_seconds))
         snapshot: StateSnapshot | None = None
         while snapshot is None:
@@ -353,12 +373,16 @@ class _Call:
                     self.pk, owner=owner, until=turn.until, now=clock.now_ms(), expires_at=expires_at
                 )
             except AcquireFailed as busy:
-                answered = record_future.result() if record_future is not None and record_future.done() else None
+                answered = (
+                    record_future.result() if record_future is not None and record_future.done() else None
+                )
                 if answered is not None:
                     return self._replay(answered)  # answered before: no need to wait for the lease
                 if not self._wait(backoff):
                     left = ((busy.until or clock.now_ms()) - clock.now_ms()) / 1000
-                    raise ObjectBusy(self.object_id.label, busy.holder, busy.until, min(max(left, 0.1), 5.0)) from None
+                    raise ObjectBusy(
+                        self.object_id.label, busy.holder, busy.until, min(max(left, 0.1), 5.0)
+                    ) from None
         held = Held(
             object_id=self.object_id,
             owner=owner,
@@ -453,7 +477,8 @@ class _Call:
             record = self.table.get_record(self.pk, exists.key) if exists.key == self.key else None
             if record is None:
                 raise ServiceUnavailable(
-                    "a concurrent call with the same idempotency key committed first; nothing was stored, retry"
+                    "a concurrent call with the same idempotency key committed first; "
+                    "nothing was stored, retry"
                 ) from None
             return self._replay(record).value  # the other call's response is the answer
         except BaseException:
@@ -486,5 +511,6 @@ def _release_all(table: StateTable, held: list[Held]) -> None:
         except LeaseLost:
             pass
         except Exception:  # noqa: BLE001 - the turn's own error is the one to report
-            logger.warning("could not release the lease of %s; it will expire", one.object_id.key, exc_info=True)
-
+            logger.warning(
+                "could not release the lease of %s; it will expire", one.object_id.key, exc_info=True
+            )
