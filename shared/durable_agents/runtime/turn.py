@@ -215,14 +215,7 @@ class _Call:
 
     def root(self) -> Any:
         """A turn of its own: acquire, run (with any joined turns), commit them all, release."""
-        settings = self.env.settings
-        now = clock.now_ms()
-        turn = Turn(
-            token=uuid.uuid4().hex,
-            until=lease_until(
-                default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds, now=now
-            ),
-        )
+        turn = Turn(token=uuid.uuid4().hex, until=self._until())
         held = self._acquire(turn)
         if isinstance(held, Replay):
             return held.value
@@ -293,13 +286,7 @@ class _Call:
         with exponential backoff, at most :data:`~durable_agents.runtime.alarms.MAX_RETRIES` times."""
         from .alarms import MAX_RETRIES, AlarmInfo, backoff_ms
 
-        settings = self.env.settings
-        turn = Turn(
-            token=uuid.uuid4().hex,
-            until=lease_until(
-                default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds
-            ),
-        )
+        turn = Turn(token=uuid.uuid4().hex, until=self._until())
         held = self._acquire(turn)
         assert isinstance(held, Held)  # no idempotency key
         alarm = held.snapshot.alarm
@@ -368,6 +355,10 @@ class _Call:
         backoff = Backoff(wait_budget(settings.busy_wait_seconds))
         snapshot: StateSnapshot | None = None
         while snapshot is None:
+            if turn.root is None:
+                # the turn's own lease starts when it is taken, however long the wait for it was (the turns
+                # joined to it end with it)
+                turn.until = self._until()
             try:
                 snapshot = self.table.acquire(
                     self.pk, owner=owner, until=turn.until, now=clock.now_ms(), expires_at=expires_at
