@@ -95,8 +95,8 @@ bench-publish: $(STAMP)  ## a full benchmark run, committed: benchmarks/report.m
 # Deliberate bugs in shared/durable_agents/runtime/, one at a time in a copy of the tree, the runtime tests
 # against each (devstack/mutate.py); fails when one survives in the lease, commit or release paths. Slow
 # (a surviving mutant costs a whole run of the runtime tests): not part of `make test`.
-mutate: $(STAMP)  ## the mutation run over runtime/: which test kills each mutant, and the survivors
-	$(PY) -m devstack.mutate
+mutate: $(STAMP)  ## the mutation run over runtime/: which test kills each mutant (PUBLISH=1: to benchmarks/)
+	$(PY) -m devstack.mutate $(if $(PUBLISH),--publish)
 
 COVERAGE_TESTS ?= tests/test_runtime_*.py tests/test_faults.py
 coverage: $(STAMP)  ## branch coverage of shared/durable_agents/runtime/ by the runtime tests

@@ -399,7 +399,9 @@ class NaiveCounterStore:
         return {"pk": {"S": f"NAIVE#{name}"}, "sk": {"S": "STATE"}}
 
     def load(self, name: str) -> dict[str, Any]:
-        item = self.client.get_item(TableName=self.table, Key=self._key(name), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self.table, Key=self._key(name), ConsistentRead=True).get(
+            "Item"
+        )
         return json.loads(item["state"]["S"]) if item else {"count": 0, "last_by": "", "history": []}
 
     def save(self, name: str, state: dict[str, Any]) -> None:
@@ -446,7 +448,9 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
             item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
             blob = json.loads(item["blob"]["S"]) if item else {"kv": {}, "history": []}
             history = blob["history"]
-            snapshot = StateSnapshot(exists=item is not None, hot=dict(blob["kv"]), tail=list(history), seq=len(history))
+            snapshot = StateSnapshot(
+                exists=item is not None, hot=dict(blob["kv"]), tail=list(history), seq=len(history)
+            )
             storage = Storage(None, key["pk"]["S"], snapshot)  # type: ignore[arg-type]  # all inline: no reads
             cls = self.env.namespace(self.id.namespace).object_class
             ctx = ObjectContext(id=self.id, storage=storage)
@@ -498,7 +502,9 @@ def naive_seed(dynamodb: Any, table: str, object_key: str, entries: list[Any]) -
     blob = json.loads(item["blob"]["S"]) if item else {"kv": {}, "history": []}
     blob["history"] += [json.dumps(entry, separators=(",", ":")) for entry in entries]
     text = json.dumps(blob, separators=(",", ":"))
-    return put_error(dynamodb, lambda: dynamodb.put_item(TableName=table, Item={**key, "blob": {"S": text}}), len(text))
+    return put_error(
+        dynamodb, lambda: dynamodb.put_item(TableName=table, Item={**key, "blob": {"S": text}}), len(text)
+    )
 
 
 def create_table(client: Any, name: str) -> None:
@@ -548,8 +554,11 @@ def bench_runtime(config: Config) -> dict[str, Any]:
         for variant, turn in variants.items():
             for warm in range(3):
                 turn(f"{variant}-latency", f"warm{warm}")
-            out[variant] = {"turn": measure_turns(lambda i, t=turn, v=variant: t(f"{v}-latency", f"w{i}"),
-                                                  config.latency_turns, counter)}
+            out[variant] = {
+                "turn": measure_turns(
+                    lambda i, t=turn, v=variant: t(f"{v}-latency", f"w{i}"), config.latency_turns, counter
+                )
+            }
             out[variant]["meter"] = meter_turns(
                 meter, client, lambda i, t=turn, v=variant: t(f"{v}-latency", f"m{i}"), config.meter_turns
             )
@@ -578,8 +587,9 @@ def bench_runtime(config: Config) -> dict[str, Any]:
                     continue
                 turn(name, "warm")
                 result = measure_turns(lambda i, t=turn, n=name: t(n, f"h{i}"), config.history_turns, counter)
-                result["meter"] = meter_turns(meter, client, lambda i, t=turn, n=name: t(n, f"hm{i}"),
-                                              config.meter_turns)
+                result["meter"] = meter_turns(
+                    meter, client, lambda i, t=turn, n=name: t(n, f"hm{i}"), config.meter_turns
+                )
                 out[variant]["history"][str(length)] = result
 
         # contention: N threads x M increments on ONE object, every request a simulated round trip long
@@ -587,12 +597,24 @@ def bench_runtime(config: Config) -> dict[str, Any]:
         expected = threads * per_thread
         for variant, turn in variants.items():
             with simulated_round_trip(client), ThreadPoolExecutor(threads) as pool:
-                list(pool.map(lambda t, tn=turn, v=variant: [tn(f"{v}-hot", f"t{t}") for _ in range(per_thread)],
-                              range(threads)))
-            got = env.BENCH_COUNTER.get_by_name("ours-hot").count() if variant == "ours" else naive.load("naive-hot")["count"]
+                list(
+                    pool.map(
+                        lambda t, tn=turn, v=variant: [tn(f"{v}-hot", f"t{t}") for _ in range(per_thread)],
+                        range(threads),
+                    )
+                )
+            got = (
+                env.BENCH_COUNTER.get_by_name("ours-hot").count()
+                if variant == "ours"
+                else naive.load("naive-hot")["count"]
+            )
             out[variant]["contention"] = {
-                "threads": threads, "increments_each": per_thread, "expected": expected,
-                "got": got, "lost_updates": expected - got, "round_trip_ms": ROUND_TRIP_S * 1000,
+                "threads": threads,
+                "increments_each": per_thread,
+                "expected": expected,
+                "got": got,
+                "lost_updates": expected - got,
+                "round_trip_ms": ROUND_TRIP_S * 1000,
             }
 
         # memory: tracemalloc peak over a few turns of each
@@ -621,12 +643,16 @@ def bench_capacity(config: Config, env: Any, client: Any, meter: Any) -> dict[st
         stub.append([{"seed": i} for i in range(start, min(start + SEED_BATCH, BIG_OBJECT["history"]))])
     stub.increment(who="first")  # the tally's first write
     out: dict[str, Any] = {"big_object": {**BIG_OBJECT}}
-    out["big_object"]["counter_turn"] = meter_turns(meter, client, lambda i: stub.increment(who=f"c{i}"),
-                                                    max(config.meter_turns, 20))
+    out["big_object"]["counter_turn"] = meter_turns(
+        meter, client, lambda i: stub.increment(who=f"c{i}"), max(config.meter_turns, 20)
+    )
 
     # a waiter on that object while a turn holds it: its failed acquires (writes) and polls (reads)
-    waiter_env = Env(env.settings.model_copy(update={"busy_wait_seconds": 0.3}), {"BENCH_COUNTER": "devstack.bench:BenchCounter"},
-                     dynamodb=client)
+    waiter_env = Env(
+        env.settings.model_copy(update={"busy_wait_seconds": 0.3}),
+        {"BENCH_COUNTER": "devstack.bench:BenchCounter"},
+        dynamodb=client,
+    )
     bound = env.namespace("BENCH_COUNTER").object_class  # devstack.bench's class (this may run as __main__)
     holding, release = bound.holding, bound.release = threading.Event(), threading.Event()
     try:
@@ -662,10 +688,17 @@ def bench_capacity(config: Config, env: Any, client: Any, meter: Any) -> dict[st
     with clock_ahead() as offset:
         offset[0] = KEYED_RETRY["hours_later"] * 3600
         retried: dict[str, Any] = {}
-        priced = priced_turn(meter, client, lambda: retried.setdefault(
-            "answer", keyed.call("increment", who="once", idempotency_key="bench-retry")))
+        priced = priced_turn(
+            meter,
+            client,
+            lambda: retried.setdefault(
+                "answer", keyed.call("increment", who="once", idempotency_key="bench-retry")
+            ),
+        )
         count = keyed.count()
-        applied = sum(1 for entry in keyed.recent(KEYED_RETRY["calls_between"] + 10) if entry.get("who") == "once")
+        applied = sum(
+            1 for entry in keyed.recent(KEYED_RETRY["calls_between"] + 10) if entry.get("who") == "once"
+        )
     out["keyed_retry"] = {
         **KEYED_RETRY,
         "first_answer": first,
@@ -726,13 +759,19 @@ def conversation_text(turn: int) -> str:
 def history_entries(count: int, prefix: str) -> list[dict[str, Any]]:
     stamp = datetime.now(UTC).isoformat()
     return [
-        {"role": "user" if i % 2 == 0 else "agent", "messageId": f"{prefix}-{i // 2}",
-         "content": f"seeded message {i} about a trip to somewhere nice", "type": "chat", "timestamp": stamp}
+        {
+            "role": "user" if i % 2 == 0 else "agent",
+            "messageId": f"{prefix}-{i // 2}",
+            "content": f"seeded message {i} about a trip to somewhere nice",
+            "type": "chat",
+            "timestamp": stamp,
+        }
         for i in range(count)
     ]
 
 
 def bench_chat(config: Config) -> dict[str, Any]:
+    from devstack.capacity import CapacityMeter
     from devstack.gateway import GatewayRequest, build_proxy_event
     from devstack.local_patches import patch_local_stack
     from devstack.moto_stack import start_local_stack
@@ -740,8 +779,6 @@ def bench_chat(config: Config) -> dict[str, Any]:
     from durable_agents.config import Settings, bindings
     from durable_agents.runtime import Env, ObjectBusy, aws, default_env
     from durable_agents.runtime.ids import id_from_name
-
-    from devstack.capacity import CapacityMeter
 
     patch_local_stack()
     meter = CapacityMeter.install()
@@ -770,8 +807,14 @@ def bench_chat(config: Config) -> dict[str, Any]:
             def chat(session: str, user: str, text: str, key: str) -> dict[str, Any]:
                 nonlocal mismatched
                 body = json.dumps({"message": text, "sessionId": session, "userId": user}).encode()
-                request = GatewayRequest("POST", "/chat", "", [("Content-Type", "application/json"),
-                                                                ("Idempotency-Key", key)], body, "127.0.0.1")
+                request = GatewayRequest(
+                    "POST",
+                    "/chat",
+                    "",
+                    [("Content-Type", "application/json"), ("Idempotency-Key", key)],
+                    body,
+                    "127.0.0.1",
+                )
                 event = build_proxy_event(request, route, {}, stage=stage, account_id=stack.values.account_id)
                 for _ in range(50):
                     response = api.invoke(event)
@@ -809,35 +852,48 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     result: dict[str, Any] = {}
                     user = f"{variant}-user"
                     session = f"{variant}-latency"
-                    first = measure_turns(lambda i: chat(session, user, chat_text(0, 0), f"{session}-first"), 1, counter)
+                    first = measure_turns(
+                        lambda i, s=session, u=user: chat(s, u, chat_text(0, 0), f"{s}-first"), 1, counter
+                    )
                     result["first_turn"] = first
                     before_invokes = invokes.snapshot()
                     result["turn"] = measure_turns(
-                        lambda i, s=session: chat(s, user, chat_text(0, i + 1), f"{s}-{i}"),
-                        config.chat_latency_turns, counter,
+                        lambda i, s=session, u=user: chat(s, u, chat_text(0, i + 1), f"{s}-{i}"),
+                        config.chat_latency_turns,
+                        counter,
                     )
                     result["turn"]["lambda_invokes"] = round(
                         sum((invokes.snapshot() - before_invokes).values()) / config.chat_latency_turns, 3
                     )
                     result["meter"] = meter_turns(
-                        meter, dynamodb, lambda i, s=session: chat(s, user, chat_text(0, i + 1), f"{s}-m{i}"),
+                        meter,
+                        dynamodb,
+                        lambda i, s=session, u=user: chat(s, u, chat_text(0, i + 1), f"{s}-m{i}"),
                         config.meter_turns,
                     )
                     result["throughput"] = {}
                     for sessions, turns in config.chat_throughput_turns.items():
                         names = [f"{variant}-tp{sessions}-{s}" for s in range(sessions)]
                         for s, name in enumerate(names if config.open_sessions else []):
-                            chat(name, f"{name}-u", chat_text(s, 0), f"{name}-open")  # steady-state turns only
+                            chat(
+                                name, f"{name}-u", chat_text(s, 0), f"{name}-open"
+                            )  # steady-state turns only
                         result["throughput"][str(sessions)] = measure_throughput(
-                            lambda s, i, ns=names: chat(ns[s], f"{ns[s]}-u", chat_text(s, i + 1), f"{ns[s]}-{i}"),
-                            sessions, turns,
+                            lambda s, i, ns=names: chat(
+                                ns[s], f"{ns[s]}-u", chat_text(s, i + 1), f"{ns[s]}-{i}"
+                            ),
+                            sessions,
+                            turns,
                         )
                     out[variant] = result
 
                 # the same turn at two history lengths (conversation and travel agent both that long)
                 seeder_env = Env(
                     Settings.from_environ(os.environ),
-                    {"CONVERSATION_MANAGER": "devstack.bench:HistorySeeder", "TRAVEL_AGENT": "devstack.bench:HistorySeeder"},
+                    {
+                        "CONVERSATION_MANAGER": "devstack.bench:HistorySeeder",
+                        "TRAVEL_AGENT": "devstack.bench:HistorySeeder",
+                    },
                     dynamodb=dynamodb,
                 )
                 for variant in ("ours_inprocess", "naive"):
@@ -847,7 +903,10 @@ def bench_chat(config: Config) -> dict[str, Any]:
                         session, user = f"{variant}-h{length}", f"{variant}-h-user"
                         chat(session, user, chat_text(1, 0), f"{session}-open")
                         seed_error = None
-                        for namespace, prefix in (("CONVERSATION_MANAGER", "conversation"), ("TRAVEL_AGENT", "travel")):
+                        for namespace, prefix in (
+                            ("CONVERSATION_MANAGER", "conversation"),
+                            ("TRAVEL_AGENT", "travel"),
+                        ):
                             entries = history_entries(length - 2, f"seed-{prefix}")
                             if variant == "naive":
                                 key = id_from_name(namespace, f"{prefix}:{session}").key
@@ -861,7 +920,8 @@ def bench_chat(config: Config) -> dict[str, Any]:
                             continue
                         out[variant]["history"][str(length)] = measure_turns(
                             lambda i, s=session, u=user: chat(s, u, chat_text(1, i + 1), f"{s}-{i}"),
-                            config.chat_history_turns, counter,
+                            config.chat_history_turns,
+                            counter,
                         )
 
                 # contention on ONE session: N clients at once, straight to the conversation (no API)
@@ -874,8 +934,12 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     def client(t: int, stub: Any = stub, session: str = session, user: str = user) -> None:
                         for i in range(turns):
                             key = f"{session}-c{t}-{i}"
-                            message = AgentMessage(id=key, type="chat", content=chat_text(t, i),
-                                                   context=AgentContext(session_id=session, user_id=user))
+                            message = AgentMessage(
+                                id=key,
+                                type="chat",
+                                content=chat_text(t, i),
+                                context=AgentContext(session_id=session, user_id=user),
+                            )
                             for _ in range(200):
                                 try:
                                     stub.call("route_message", message, idempotency_key=key)
@@ -883,15 +947,28 @@ def bench_chat(config: Config) -> dict[str, Any]:
                                 except ObjectBusy:
                                     time.sleep(0.02)
 
-                    stub.call("route_message", AgentMessage(id=f"{session}-open", type="chat", content="Hello",
-                              context=AgentContext(session_id=session, user_id=user)), idempotency_key=f"{session}-open")
+                    stub.call(
+                        "route_message",
+                        AgentMessage(
+                            id=f"{session}-open",
+                            type="chat",
+                            content="Hello",
+                            context=AgentContext(session_id=session, user_id=user),
+                        ),
+                        idempotency_key=f"{session}-open",
+                    )
                     with simulated_round_trip(dynamodb), ThreadPoolExecutor(threads) as pool:
                         list(pool.map(client, range(threads)))
                     expected = 2 * (threads * turns + 1)
-                    got = _history_length(variant, dynamodb, naive_table, stack.physical_id("StateTable"), session)
+                    got = _history_length(
+                        variant, dynamodb, naive_table, stack.physical_id("StateTable"), session
+                    )
                     out[variant]["contention"] = {
-                        "clients": threads, "turns_each": turns,
-                        "expected_history_entries": expected, "got": got, "lost_entries": expected - got,
+                        "clients": threads,
+                        "turns_each": turns,
+                        "expected_history_entries": expected,
+                        "got": got,
+                        "lost_entries": expected - got,
                     }
 
                 # one conversation of many turns, each priced (the same message at turns 3 and 100)
@@ -899,7 +976,11 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     use_variant(variant)
                     session, user = f"{variant}-conversation", f"{variant}-conversation-user"
                     per_turn = [
-                        priced_turn(meter, dynamodb, lambda t=t: chat(session, user, conversation_text(t), f"{session}-{t}"))
+                        priced_turn(
+                            meter,
+                            dynamodb,
+                            lambda t=t, s=session, u=user: chat(s, u, conversation_text(t), f"{s}-{t}"),
+                        )
                         for t in range(1, config.conversation_turns + 1)
                     ]
                     out[variant]["conversation"] = {
@@ -907,8 +988,10 @@ def bench_chat(config: Config) -> dict[str, Any]:
                         "probe": PROBE,
                         "probe_turns": list(PROBE_TURNS),
                         "per_turn": per_turn,
-                        "after_first": {figure: spread([t[figure] for t in per_turn[1:]])
-                                        for figure in ("wcu", "rcu", "requests", "steps")},
+                        "after_first": {
+                            figure: spread([t[figure] for t in per_turn[1:]])
+                            for figure in ("wcu", "rcu", "requests", "steps")
+                        },
                     }
 
                 # memory
@@ -937,8 +1020,11 @@ def _history_length(variant: str, dynamodb: Any, naive_table: str, state_table: 
 
     key = id_from_name("CONVERSATION_MANAGER", f"conversation:{session}").key
     if variant == "naive":
-        item = dynamodb.get_item(TableName=naive_table, Key={"pk": {"S": f"NAIVE#{key}"}, "sk": {"S": "STATE"}},
-                                 ConsistentRead=True)["Item"]
+        item = dynamodb.get_item(
+            TableName=naive_table,
+            Key={"pk": {"S": f"NAIVE#{key}"}, "sk": {"S": "STATE"}},
+            ConsistentRead=True,
+        )["Item"]
         return len(json.loads(item["blob"]["S"])["history"])
     return StateTable(dynamodb, state_table).peek(key).seq
 
@@ -993,7 +1079,10 @@ def bench_http(turns: int) -> dict[str, Any]:
 def run_http_subprocess(turns: int) -> dict[str, Any]:
     completed = subprocess.run(
         [sys.executable, "-m", "devstack.bench", "--http-only", str(turns)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(SHARED)])},
     )
     if completed.returncode != 0:
@@ -1060,11 +1149,19 @@ def bench_cold_start(config: Config) -> dict[str, Any]:
     def run(code: str, *args: str) -> dict[str, float]:
         started = time.perf_counter()
         completed = subprocess.run(
-            [sys.executable, "-c", code, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if completed.returncode != 0:
             raise RuntimeError(completed.stderr.strip().splitlines()[-1:])
-        return {**json.loads(completed.stdout.strip().splitlines()[-1]), "process_ms": (time.perf_counter() - started) * 1000}
+        return {
+            **json.loads(completed.stdout.strip().splitlines()[-1]),
+            "process_ms": (time.perf_counter() - started) * 1000,
+        }
 
     out: dict[str, Any] = {}
     for name, path in FUNCTIONS.items():
@@ -1085,18 +1182,24 @@ def bench_cold_start(config: Config) -> dict[str, Any]:
         } | {
             "runs": len(runs),
             "baseline_cpu_ms": round(statistics.median(b["cpu_ms"] for b in baselines), 1),
-            "cpu_ratio": round(statistics.median(r["cpu_ms"] / b["cpu_ms"] for r, b in zip(runs, baselines, strict=True)), 2),
+            "cpu_ratio": round(
+                statistics.median(r["cpu_ms"] / b["cpu_ms"] for r, b in zip(runs, baselines, strict=True)), 2
+            ),
         }
     # the heaviest imports of the API function (-X importtime, one run)
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", _COLD_START, str(FUNCTIONS["api"]), str(SHARED)],
-        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     by_package: Counter[str] = Counter()
     for line in completed.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        parts = [part.strip() for part in line[len("import time:"):].split("|")]
+        parts = [part.strip() for part in line[len("import time:") :].split("|")]
         if len(parts) != 3 or not parts[0].isdigit():
             continue
         by_package[parts[2].split(".")[0]] += int(parts[0])  # self time, so nothing is counted twice
@@ -1174,11 +1277,16 @@ def main(argv: list[str] | None = None) -> int:
     from devstack import bench_report
 
     parser = argparse.ArgumentParser(prog="python -m devstack.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="few iterations (for tests); timings mean little")
+    parser.add_argument(
+        "--quick", action="store_true", help="few iterations (for tests); timings mean little"
+    )
     parser.add_argument("--out", default=str(ROOT / ".bench"), help="directory for report.md and report.json")
     parser.add_argument("--no-http", action="store_true", help="skip the run through the HTTP gateway")
-    parser.add_argument("--publish", action="store_true",
-                        help="also write benchmarks/report.* and the README's table (a full run only)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="also write benchmarks/report.* and the README's table (a full run only)",
+    )
     parser.add_argument("--http-only", type=int, metavar="TURNS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.http_only is not None:

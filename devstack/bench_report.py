@@ -61,30 +61,73 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     turn100 = conversation_turn(report, "ours_inprocess", 100)["wcu"]
     history = report["runtime"]["ours"]["history"]
     rows = [
-        ("counter turn on the big object (10,000 history entries, 1,000 keys, an untouched 100 KB value): "
-         f"WCU, max of {big['n']} turns", "≤ 3", old["counter_turn_big_object"]["wcu"], big["wcu"]["max"],
-         big["wcu"]["max"] <= 3),
-        ("the same turn: RCU, max", "≤ 1", old["counter_turn_big_object"]["rcu"], big["rcu"]["max"], big["rcu"]["max"] <= 1),
-        ("the same turn: sequential steps, median / max", "2 / ≤ 3", old["counter_turn_big_object"]["steps"],
-         f"{fmt(big['steps']['median'])} / {fmt(big['steps']['max'])}",
-         big["steps"]["median"] <= 2 and big["steps"]["max"] <= 3),
-        ("a waiter's failed acquire on that object: WCU", "≤ 1", old["failed_acquire_wcu"], waiter["wcu_each_max"],
-         waiter["wcu_each_max"] is not None and waiter["wcu_each_max"] <= 1),
-        ("`/chat` turn 100 of one conversation: modelled WCU", "≤ 40", old["chat_wcu"]["100"], turn100, turn100 <= 40),
-        ("`/chat` turn 100 / turn 3 (the same message)", "≤ 1.2", round(old["chat_wcu"]["100"] / old["chat_wcu"]["3"], 2),
-         f"{fmt(turn100)} / {fmt(turn3)} = {turn100 / turn3:.2f}", turn100 <= 1.2 * turn3),
-        (f"keyed retry {retry['calls_between']} calls and {retry['hours_later']} hours later", "recorded response, applied once",
-         old["keyed_retry"],
-         f"answer {retry['retry_answer']} (first {retry['first_answer']}), applied {retry['times_applied']}×, "
-         f"count {retry['count_after']} of {retry['expected_count']}",
-         retry["retry_answer"] == retry["first_answer"] and retry["times_applied"] == 1
-         and retry["count_after"] == retry["expected_count"]),
+        (
+            "counter turn on the big object (10,000 history entries, 1,000 keys, an untouched 100 KB value): "
+            f"WCU, max of {big['n']} turns",
+            "≤ 3",
+            old["counter_turn_big_object"]["wcu"],
+            big["wcu"]["max"],
+            big["wcu"]["max"] <= 3,
+        ),
+        (
+            "the same turn: RCU, max",
+            "≤ 1",
+            old["counter_turn_big_object"]["rcu"],
+            big["rcu"]["max"],
+            big["rcu"]["max"] <= 1,
+        ),
+        (
+            "the same turn: sequential steps, median / max",
+            "2 / ≤ 3",
+            old["counter_turn_big_object"]["steps"],
+            f"{fmt(big['steps']['median'])} / {fmt(big['steps']['max'])}",
+            big["steps"]["median"] <= 2 and big["steps"]["max"] <= 3,
+        ),
+        (
+            "a waiter's failed acquire on that object: WCU",
+            "≤ 1",
+            old["failed_acquire_wcu"],
+            waiter["wcu_each_max"],
+            waiter["wcu_each_max"] is not None and waiter["wcu_each_max"] <= 1,
+        ),
+        (
+            "`/chat` turn 100 of one conversation: modelled WCU",
+            "≤ 40",
+            old["chat_wcu"]["100"],
+            turn100,
+            turn100 <= 40,
+        ),
+        (
+            "`/chat` turn 100 / turn 3 (the same message)",
+            "≤ 1.2",
+            round(old["chat_wcu"]["100"] / old["chat_wcu"]["3"], 2),
+            f"{fmt(turn100)} / {fmt(turn3)} = {turn100 / turn3:.2f}",
+            turn100 <= 1.2 * turn3,
+        ),
+        (
+            f"keyed retry {retry['calls_between']} calls and {retry['hours_later']} hours later",
+            "recorded response, applied once",
+            old["keyed_retry"],
+            f"answer {retry['retry_answer']} (first {retry['first_answer']}), applied "
+            f"{retry['times_applied']}×, "
+            f"count {retry['count_after']} of {retry['expected_count']}",
+            retry["retry_answer"] == retry["first_answer"]
+            and retry["times_applied"] == 1
+            and retry["count_after"] == retry["expected_count"],
+        ),
     ]
     for length in ("10", "1000", "10000"):
         if length in history:
             wcu = history[length]["meter"]["wcu"]
-            rows.append((f"counter turn at history {int(length):,}: WCU, median / max", "≤ 3 (flat)",
-                         old["history_wcu"].get(length), f"{fmt(wcu['median'])} / {fmt(wcu['max'])}", wcu["max"] <= 3))
+            rows.append(
+                (
+                    f"counter turn at history {int(length):,}: WCU, median / max",
+                    "≤ 3 (flat)",
+                    old["history_wcu"].get(length),
+                    f"{fmt(wcu['median'])} / {fmt(wcu['max'])}",
+                    wcu["max"] <= 3,
+                )
+            )
     return [{"figure": f, "target": t, "before": b, "now": n, "ok": bool(ok)} for f, t, b, n, ok in rows]
 
 
@@ -94,12 +137,20 @@ def ratios(report: dict[str, Any]) -> dict[str, float | None]:
     ours, naive, chat = report["runtime"]["ours"], report["runtime"]["naive"], report["chat"]
     return {
         "runtime_p50_latency": ratio(ours["turn"]["p50_ms"], naive["turn"]["p50_ms"]),
-        **{f"runtime_throughput_{s}": ratio(ours["throughput"][s]["turns_per_s"], naive["throughput"][s]["turns_per_s"])
-           for s in ours["throughput"]},
+        **{
+            f"runtime_throughput_{s}": ratio(
+                ours["throughput"][s]["turns_per_s"], naive["throughput"][s]["turns_per_s"]
+            )
+            for s in ours["throughput"]
+        },
         "chat_p50_latency": ratio(chat["ours_inprocess"]["turn"]["p50_ms"], chat["naive"]["turn"]["p50_ms"]),
-        **{f"chat_throughput_{s}": ratio(chat["ours_inprocess"]["throughput"][s]["turns_per_s"],
-                                         chat["naive"]["throughput"][s]["turns_per_s"])
-           for s in chat["ours_inprocess"]["throughput"]},
+        **{
+            f"chat_throughput_{s}": ratio(
+                chat["ours_inprocess"]["throughput"][s]["turns_per_s"],
+                chat["naive"]["throughput"][s]["turns_per_s"],
+            )
+            for s in chat["ours_inprocess"]["throughput"]
+        },
     }
 
 
@@ -132,7 +183,8 @@ def priced_cell(priced: dict[str, float]) -> str:
 
 def history_cell(result: dict[str, Any]) -> str:
     if "error" in result:
-        return f"fails: the item would be {result.get('item_bytes', 0) // 1024:,} KB ({result['error'].split(':')[0]})"
+        code = result["error"].split(":")[0]
+        return f"fails: the item would be {result.get('item_bytes', 0) // 1024:,} KB ({code})"
     return f"{meter_cell(result['meter'])} · {fmt(result['p50_ms'], 2)} ms"
 
 
@@ -140,7 +192,8 @@ def header(report: dict[str, Any]) -> list[str]:
     meta = report["meta"]
     mode = "quick (few iterations: timings mean little)" if meta["quick"] else "full"
     return [
-        f"{meta['when']} · {meta['cpus']} CPUs ({meta['cpu_model']}) · Python {meta['python']} · moto {meta['moto']} · "
+        f"{meta['when']} · {meta['cpus']} CPUs ({meta['cpu_model']}) · Python {meta['python']} · moto "
+        f"{meta['moto']} · "
         f"boto3 {meta['boto3']} · {meta['platform']} · mode: {mode} · the run took {meta['seconds']:.0f} s "
         f"(load average {meta['load_average_before'][0]:.1f} before, {meta['load_average'][0]:.1f} after).",
         "",
@@ -157,7 +210,8 @@ def build_markdown(report: dict[str, Any]) -> str:
         *header(report),
         "",
         "DynamoDB is moto (in-process `mock_aws` with `patch_local_stack`; the HTTP row uses moto's server). "
-        "WCU and RCU are priced by `devstack/capacity.py` with DynamoDB's billing rules; *steps* are sequential "
+        "WCU and RCU are priced by `devstack/capacity.py` with DynamoDB's billing rules; *steps* are "
+        "sequential "
         "round trips (requests in flight together count once), with a simulated 5 ms round trip per request. "
         "*naive* = GetItem the whole state, modify, PutItem; no lock, no condition.",
         "",
@@ -165,46 +219,65 @@ def build_markdown(report: dict[str, Any]) -> str:
         "",
         "| figure | target | before (old layout) | now | holds |",
         "|---|---|---|---|---|",
-        *(f"| {row['figure']} | {row['target']} | {fmt(row['before'])} | {fmt(row['now'])} | {fmt(row['ok'])} |"
-          for row in report["targets"]),
+        *(
+            f"| {row['figure']} | {row['target']} | {fmt(row['before'])} | {fmt(row['now'])} | "
+            f"{fmt(row['ok'])} |"
+            for row in report["targets"]
+        ),
         "",
         "## Runtime: one counter turn",
         "",
         "| metric | ours (lease + fenced commit) | naive get/put | ours/naive |",
         "|---|---|---|---|",
         f"| DynamoDB round trips per turn | {calls_cell(ours['turn'])} | {calls_cell(naive['turn'])} | |",
-        f"| WCU · RCU · requests · steps per turn (medians of {ours['meter']['n']}) | {meter_cell(ours['meter'])} | "
+        f"| WCU · RCU · requests · steps per turn (medians of {ours['meter']['n']}) | "
+        f"{meter_cell(ours['meter'])} | "
         f"{meter_cell(naive['meter'])} | |",
-        f"| latency p50 / p95 / p99 (ms), 1 session | {latency_cell(ours['turn'])} | {latency_cell(naive['turn'])} | "
+        f"| latency p50 / p95 / p99 (ms), 1 session | {latency_cell(ours['turn'])} | "
+        f"{latency_cell(naive['turn'])} | "
         f"{fmt(report['ratios']['runtime_p50_latency'], 2)} (p50) |",
     ]
     for sessions in ours["throughput"]:
         o, n = ours["throughput"][sessions], naive["throughput"][sessions]
         lines.append(
-            f"| turns/s, {sessions} concurrent session{'s' if sessions != '1' else ''} | {fmt(o['turns_per_s'])} | "
+            f"| turns/s, {sessions} concurrent session{'s' if sessions != '1' else ''} | "
+            f"{fmt(o['turns_per_s'])} | "
             f"{fmt(n['turns_per_s'])} | {fmt(report['ratios'][f'runtime_throughput_{sessions}'], 2)} |"
         )
     for length in ours["history"]:
         lines.append(
-            f"| history {int(length):,}: WCU · RCU · requests · steps · p50 | {history_cell(ours['history'][length])} | "
+            f"| history {int(length):,}: WCU · RCU · requests · steps · p50 | "
+            f"{history_cell(ours['history'][length])} | "
             f"{history_cell(naive['history'][length])} | |"
         )
     oc, nc = ours["contention"], naive["contention"]
     capacity = runtime["capacity"]
-    big, waiter, retry = capacity["big_object"]["counter_turn"], capacity["big_object"]["failed_acquire"], capacity["keyed_retry"]
+    big, waiter, retry = (
+        capacity["big_object"]["counter_turn"],
+        capacity["big_object"]["failed_acquire"],
+        capacity["keyed_retry"],
+    )
     lines += [
         f"| contention: {oc['threads']} threads × {oc['increments_each']} increments on ONE object, "
-        f"{fmt(oc['round_trip_ms'])} ms round trips (expected {oc['expected']}) | **{oc['got']}** (lost {oc['lost_updates']}) | "
+        f"{fmt(oc['round_trip_ms'])} ms round trips (expected {oc['expected']}) | **{oc['got']}** (lost "
+        f"{oc['lost_updates']}) | "
         f"**{nc['got']}** (lost {nc['lost_updates']}) | |",
-        f"| tracemalloc peak over {report['config']['memory_turns']} turns (KB) | {fmt(ours['tracemalloc_peak_kb'])} | "
+        f"| tracemalloc peak over {report['config']['memory_turns']} turns (KB) | "
+        f"{fmt(ours['tracemalloc_peak_kb'])} | "
         f"{fmt(naive['tracemalloc_peak_kb'])} | |",
         "",
-        "On the big object (10,000 history entries, 1,000 keys, an untouched 100 KB value): a counter turn costs "
-        f"WCU · RCU · requests · steps = {meter_cell(big)} (medians of {big['n']}; max WCU {fmt(big['wcu']['max'])}, "
-        f"max steps {fmt(big['steps']['max'])}); a waiter made {waiter['failed_acquires']} failed acquire(s) of "
-        f"{fmt(waiter['wcu_each_max'])} WCU and {waiter['polls']} polls of {fmt(waiter['rcu_each_max'])} RCU before "
-        f"answering busy ({fmt(waiter['answered_busy'])}). A keyed call retried {retry['calls_between']} calls and "
-        f"{retry['hours_later']} hours later answered {retry['retry_answer']} (first: {retry['first_answer']}), applied "
+        "On the big object (10,000 history entries, 1,000 keys, an untouched 100 KB value): a counter turn "
+        "costs "
+        f"WCU · RCU · requests · steps = {meter_cell(big)} (medians of {big['n']}; max WCU "
+        f"{fmt(big['wcu']['max'])}, "
+        f"max steps {fmt(big['steps']['max'])}); a waiter made {waiter['failed_acquires']} failed "
+        "acquire(s) of "
+        f"{fmt(waiter['wcu_each_max'])} WCU and {waiter['polls']} polls of {fmt(waiter['rcu_each_max'])} "
+        "RCU before "
+        f"answering busy ({fmt(waiter['answered_busy'])}). A keyed call retried {retry['calls_between']} "
+        "calls and "
+        f"{retry['hours_later']} hours later answered {retry['retry_answer']} (first: "
+        f"{retry['first_answer']}), applied "
         f"{retry['times_applied']}×, costing {priced_cell(retry['retry'])}.",
         "",
         "## /chat: one turn through the API function (API Gateway proxy events, embedded stack)",
@@ -218,39 +291,50 @@ def build_markdown(report: dict[str, Any]) -> str:
     ]
     cl, ci, cn = chat["ours_lambda"], chat["ours_inprocess"], chat["naive"]
     lines += [
-        f"| first turn of a session: round trips | {calls_cell(cl['first_turn'])} | {calls_cell(ci['first_turn'])} | "
+        f"| first turn of a session: round trips | {calls_cell(cl['first_turn'])} | "
+        f"{calls_cell(ci['first_turn'])} | "
         f"{calls_cell(cn['first_turn'])} | |",
         f"| DynamoDB round trips per turn | {calls_cell(cl['turn'])} | {calls_cell(ci['turn'])} | "
         f"{calls_cell(cn['turn'])} | |",
-        f"| WCU · RCU · requests · steps per turn (medians of {ci['meter']['n']}) | {meter_cell(cl['meter'])} | "
+        f"| WCU · RCU · requests · steps per turn (medians of {ci['meter']['n']}) | "
+        f"{meter_cell(cl['meter'])} | "
         f"{meter_cell(ci['meter'])} | {meter_cell(cn['meter'])} | |",
-        f"| Lambda invokes per turn | {fmt(cl['turn']['lambda_invokes'], 2)} | {fmt(ci['turn']['lambda_invokes'], 2)} | "
+        f"| Lambda invokes per turn | {fmt(cl['turn']['lambda_invokes'], 2)} | "
+        f"{fmt(ci['turn']['lambda_invokes'], 2)} | "
         f"{fmt(cn['turn']['lambda_invokes'], 2)} | |",
-        f"| latency p50 / p95 / p99 (ms), 1 session | {latency_cell(cl['turn'])} | {latency_cell(ci['turn'])} | "
+        f"| latency p50 / p95 / p99 (ms), 1 session | {latency_cell(cl['turn'])} | "
+        f"{latency_cell(ci['turn'])} | "
         f"{latency_cell(cn['turn'])} | {fmt(report['ratios']['chat_p50_latency'], 2)} (p50) |",
     ]
     for sessions in ci["throughput"]:
         a, b, c = cl["throughput"][sessions], ci["throughput"][sessions], cn["throughput"][sessions]
         lines.append(
-            f"| turns/s, {sessions} concurrent session{'s' if sessions != '1' else ''} | {fmt(a['turns_per_s'])} | "
-            f"{fmt(b['turns_per_s'])} | {fmt(c['turns_per_s'])} | {fmt(report['ratios'][f'chat_throughput_{sessions}'], 2)} |"
+            f"| turns/s, {sessions} concurrent session{'s' if sessions != '1' else ''} | "
+            f"{fmt(a['turns_per_s'])} | "
+            f"{fmt(b['turns_per_s'])} | {fmt(c['turns_per_s'])} | "
+            f"{fmt(report['ratios'][f'chat_throughput_{sessions}'], 2)} |"
         )
     for turn in ci["conversation"]["probe_turns"]:
         lines.append(
-            f"| turn {turn} of one conversation (“{ci['conversation']['probe']}”): WCU · RCU · requests · steps | | "
+            f"| turn {turn} of one conversation (“{ci['conversation']['probe']}”): WCU · RCU · requests · "
+            "steps | | "
             f"{priced_cell(conversation_turn(report, 'ours_inprocess', turn))} | "
             f"{priced_cell(conversation_turn(report, 'naive', turn))} | |"
         )
     spread_o, spread_n = ci["conversation"]["after_first"]["wcu"], cn["conversation"]["after_first"]["wcu"]
     lines.append(
-        f"| WCU of turns 2–{ci['conversation']['turns']}: median / max | | {fmt(spread_o['median'])} / {fmt(spread_o['max'])} | "
+        f"| WCU of turns 2–{ci['conversation']['turns']}: median / max | | {fmt(spread_o['median'])} / "
+        f"{fmt(spread_o['max'])} | "
         f"{fmt(spread_n['median'])} / {fmt(spread_n['max'])} | |"
     )
     for length in ci["history"]:
         o, n = ci["history"][length], cn["history"][length]
-        naive_cell = f"fails: {n['error']}" if "error" in n else f"{fmt(n['round_trips'], 2)} · {fmt(n['p50_ms'], 2)}"
+        naive_cell = (
+            f"fails: {n['error']}" if "error" in n else f"{fmt(n['round_trips'], 2)} · {fmt(n['p50_ms'], 2)}"
+        )
         lines.append(
-            f"| history {int(length):,}: round trips · p50 ms | | {fmt(o['round_trips'], 2)} · {fmt(o['p50_ms'], 2)} | "
+            f"| history {int(length):,}: round trips · p50 ms | | {fmt(o['round_trips'], 2)} · "
+            f"{fmt(o['p50_ms'], 2)} | "
             f"{naive_cell} | |"
         )
     oc, nc = ci["contention"], cn["contention"]
@@ -258,28 +342,38 @@ def build_markdown(report: dict[str, Any]) -> str:
         f"| contention: {oc['clients']} clients × {oc['turns_each']} turns on ONE session: history entries "
         f"(expected {oc['expected_history_entries']}) | | **{oc['got']}** (lost {oc['lost_entries']}) | "
         f"**{nc['got']}** (lost {nc['lost_entries']}) | |",
-        f"| tracemalloc peak over {report['config']['memory_turns']} turns (KB) | | {fmt(ci['tracemalloc_peak_kb'])} | "
+        f"| tracemalloc peak over {report['config']['memory_turns']} turns (KB) | | "
+        f"{fmt(ci['tracemalloc_peak_kb'])} | "
         f"{fmt(cn['tracemalloc_peak_kb'])} | |",
     ]
     http_result = chat.get("http", {})
     if http_result:
         lines += [
             "",
-            f"Through the HTTP gateway on loopback (moto server, as deployed, {http_result.get('n', 0)} turns): "
-            + (f"p50 / p95 / p99 = {latency_cell(http_result)} ms." if "error" not in http_result
-               else f"failed: {http_result['error']}"),
+            f"Through the HTTP gateway on loopback (moto server, as deployed, {http_result.get('n', 0)} "
+            "turns): "
+            + (
+                f"p50 / p95 / p99 = {latency_cell(http_result)} ms."
+                if "error" not in http_result
+                else f"failed: {http_result['error']}"
+            ),
         ]
     lines += [
         "",
         "## Cold start: each function's handler in a fresh interpreter",
         "",
-        f"Median of {report['config']['cold_start_runs']} run(s). *CPU ratio*: the CPU time of importing the handler "
-        "and creating its DynamoDB client (`default_env().table`), over that of `import boto3` + one client in a "
-        "fresh interpreter run right beside it (paired runs); what carries over from a noisy machine. *import* and "
-        "*init* are wall-clock; *process* is the whole subprocess, interpreter start-up included; *peak RSS* its "
+        f"Median of {report['config']['cold_start_runs']} run(s). *CPU ratio*: the CPU time of importing "
+        "the handler "
+        "and creating its DynamoDB client (`default_env().table`), over that of `import boto3` + one client "
+        "in a "
+        "fresh interpreter run right beside it (paired runs); what carries over from a noisy machine. "
+        "*import* and "
+        "*init* are wall-clock; *process* is the whole subprocess, interpreter start-up included; *peak "
+        "RSS* its "
         "own high-water mark (VmHWM).",
         "",
-        "| function | CPU ratio to boto3 + client | CPU (ms) | boto3 + client CPU (ms) | import (ms) | init (ms) | "
+        "| function | CPU ratio to boto3 + client | CPU (ms) | boto3 + client CPU (ms) | import (ms) | init "
+        "(ms) | "
         "process (ms) | peak RSS (MB) |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -289,13 +383,20 @@ def build_markdown(report: dict[str, Any]) -> str:
             lines.append(f"| {name} | failed: {result['error']} | | | | | | |")
             continue
         lines.append(
-            f"| {name} | {fmt(result['cpu_ratio'], 2)} | {fmt(result['cpu_ms'])} | {fmt(result['baseline_cpu_ms'])} | "
-            f"{fmt(result['import_ms'])} | {fmt(result['init_ms'])} | {fmt(result['process_ms'])} | {fmt(result['maxrss_mb'])} |"
+            f"| {name} | {fmt(result['cpu_ratio'], 2)} | {fmt(result['cpu_ms'])} | "
+            f"{fmt(result['baseline_cpu_ms'])} | "
+            f"{fmt(result['import_ms'])} | {fmt(result['init_ms'])} | {fmt(result['process_ms'])} | "
+            f"{fmt(result['maxrss_mb'])} |"
         )
     if cold.get("api_import_ms_by_package"):
         heaviest = ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["api_import_ms_by_package"].items())
-        lines += ["", f"Where the API function's import time goes (`-X importtime`, self time by package): {heaviest}."]
-    sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report["meta"]["section_seconds"].items())
+        lines += [
+            "",
+            f"Where the API function's import time goes (`-X importtime`, self time by package): {heaviest}.",
+        ]
+    sections = ", ".join(
+        f"{name} {seconds:.0f} s" for name, seconds in report["meta"]["section_seconds"].items()
+    )
     lines += [
         "",
         f"Peak RSS of this benchmark process: {fmt(report['meta']['maxrss_mb'])} MB. Sections: {sections}.",
@@ -305,7 +406,7 @@ def build_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# --- the README's table ---------------------------------------------------------------------------------------
+# --- the README's table --------------------------------------------------------------------------------
 
 
 def readme_section(report: dict[str, Any]) -> str:
@@ -324,33 +425,51 @@ def readme_section(report: dict[str, Any]) -> str:
     chat_long = max(ci["history"], key=int)
     lines = [
         f"From [`benchmarks/report.md`](benchmarks/report.md) ({meta['when']}, {meta['cpus']} CPUs "
-        f"{meta['cpu_model']}, Python {meta['python']}, moto {meta['moto']}, a full run of {meta['seconds']:.0f} s). "
+        f"{meta['cpu_model']}, Python {meta['python']}, moto {meta['moto']}, a full run of "
+        f"{meta['seconds']:.0f} s). "
         "The machine is shared and noisy: compare counts and WCU, not milliseconds.",
         "",
         "| issue 8's target | target | before | now | holds |",
         "|---|---|---|---|---|",
-        *(f"| {row['figure']} | {row['target']} | {fmt(row['before'])} | {fmt(row['now'])} | {fmt(row['ok'])} |"
-          for row in report["targets"]),
+        *(
+            f"| {row['figure']} | {row['target']} | {fmt(row['before'])} | {fmt(row['now'])} | "
+            f"{fmt(row['ok'])} |"
+            for row in report["targets"]
+        ),
         "",
         "| | ours | naive get/put |",
         "|---|---|---|",
-        f"| counter turn: WCU · RCU · requests · steps | {meter_cell(ours['meter'])} | {meter_cell(naive['meter'])} |",
+        f"| counter turn: WCU · RCU · requests · steps | {meter_cell(ours['meter'])} | "
+        f"{meter_cell(naive['meter'])} |",
         f"| counter turn at history {' / '.join(f'{int(n):,}' for n in lengths)}: WCU | "
-        f"{' / '.join(history(ours, n) for n in lengths)} | {' / '.join(history(naive, n) for n in lengths)} |",
-        f"| {oc['threads']} threads × {oc['increments_each']} increments on ONE object | **{oc['got']}** of {oc['expected']} | "
+        f"{' / '.join(history(ours, n) for n in lengths)} | "
+        f"{' / '.join(history(naive, n) for n in lengths)} |",
+        f"| {oc['threads']} threads × {oc['increments_each']} increments on ONE object | **{oc['got']}** of "
+        f"{oc['expected']} | "
         f"**{nc['got']}** of {nc['expected']} |",
-        f"| `/chat` turn (in-process stubs): WCU · RCU · requests · steps | {meter_cell(ci['meter'])} | {meter_cell(cn['meter'])} |",
-        f"| `/chat` WCU at turn 3 → turn 100 of one conversation | {fmt(conversation_turn(report, 'ours_inprocess', 3)['wcu'])} → "
-        f"{fmt(conversation_turn(report, 'ours_inprocess', 100)['wcu'])} | {fmt(conversation_turn(report, 'naive', 3)['wcu'])} → "
+        f"| `/chat` turn (in-process stubs): WCU · RCU · requests · steps | {meter_cell(ci['meter'])} | "
+        f"{meter_cell(cn['meter'])} |",
+        "| `/chat` WCU at turn 3 → turn 100 of one conversation | "
+        f"{fmt(conversation_turn(report, 'ours_inprocess', 3)['wcu'])} → "
+        f"{fmt(conversation_turn(report, 'ours_inprocess', 100)['wcu'])} | "
+        f"{fmt(conversation_turn(report, 'naive', 3)['wcu'])} → "
         f"{fmt(conversation_turn(report, 'naive', 100)['wcu'])} |",
-        f"| `/chat` at history {int(chat_long):,} | {fmt(ci['history'][chat_long]['round_trips'], 2)} round trips | "
-        + ("fails: the item passes 400 KB" if "error" in cn["history"][chat_long] else
-           f"{fmt(cn['history'][chat_long]['round_trips'], 2)} round trips") + " |",
-        f"| {cc['clients']} clients × {cc['turns_each']} turns on ONE session: history entries | **{cc['got']}** of "
+        f"| `/chat` at history {int(chat_long):,} | {fmt(ci['history'][chat_long]['round_trips'], 2)} round "
+        "trips | "
+        + (
+            "fails: the item passes 400 KB"
+            if "error" in cn["history"][chat_long]
+            else f"{fmt(cn['history'][chat_long]['round_trips'], 2)} round trips"
+        )
+        + " |",
+        f"| {cc['clients']} clients × {cc['turns_each']} turns on ONE session: history entries | "
+        f"**{cc['got']}** of "
         f"{cc['expected_history_entries']} | **{ncc['got']}** of {ncc['expected_history_entries']} |",
-        f"| counter turn p50 latency (moto's CPU) | {fmt(ours['turn']['p50_ms'], 1)} ms | {fmt(naive['turn']['p50_ms'], 1)} ms |",
+        f"| counter turn p50 latency (moto's CPU) | {fmt(ours['turn']['p50_ms'], 1)} ms | "
+        f"{fmt(naive['turn']['p50_ms'], 1)} ms |",
         "| cold start, CPU ratio to `import boto3` + a client: api / object_host / reaper | "
-        + " / ".join(fmt(cold[name].get("cpu_ratio"), 2) for name in ("api", "object_host", "reaper")) + " | |",
+        + " / ".join(fmt(cold[name].get("cpu_ratio"), 2) for name in ("api", "object_host", "reaper"))
+        + " | |",
     ]
     return "\n".join(lines)
 
@@ -373,7 +492,7 @@ def section_of(readme: str) -> str:
     return body.strip("\n")
 
 
-# --- writing ----------------------------------------------------------------------------------------------------
+# --- writing -------------------------------------------------------------------------------------------
 
 
 def write(report: dict[str, Any], out: Path) -> str:

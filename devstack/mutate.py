@@ -50,8 +50,18 @@ TESTS = (
 )
 """The runtime tests, the quick and pointed ones first (with ``-x`` a killed mutant stops early)."""
 IGNORED = shutil.ignore_patterns(
-    ".git", ".venv*", ".bench", ".devstack", ".aws-sam", ".deploy-check", "__pycache__", ".pytest_cache",
-    ".mypy_cache", ".ruff_cache", "*.egg-info", "build",
+    ".git",
+    ".venv*",
+    ".bench",
+    ".devstack",
+    ".aws-sam",
+    ".deploy-check",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    "build",
 )
 
 
@@ -70,82 +80,267 @@ class Mutant:
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- issue 13's five survivors -------------------------------------------------------------------
-    Mutant("close-without-fence", "commit", "the commit's (and release's) condition without the fence check",
-           "table.py", '"ConditionExpression": "#owner = :owner AND fence = :fence",\n            "ExpressionAttributeNames"',
-           '"ConditionExpression": "#owner = :owner",\n            "ExpressionAttributeNames"'),
-    Mutant("fence-not-incremented", "lease", "the fence never incremented on acquire",
-           "table.py", '":one": _n(1),', '":one": _n(0),'),
-    Mutant("lease-end-inclusive", "lease", "`lease_until < :now` turned into `<=` (a lease taken in its last ms)",
-           "table.py", '"attribute_not_exists(#owner) OR lease_until < :now"',
-           '"attribute_not_exists(#owner) OR lease_until <= :now"'),
-    Mutant("release-hides-lost-lease", "release", "`release` never reporting a lost lease",
-           "table.py", 'self._recognise(close, error.response.get("Item"), "released")', "return"),
-    Mutant("other-cancellation-swallowed", "commit",
-           "a transaction cancelled for a reason other than a failed condition swallowed as success",
-           "table.py", "                    ) from error\n                raise\n",
-           "                    ) from error\n                return\n"),
+    Mutant(
+        "close-without-fence",
+        "commit",
+        "the commit's (and release's) condition without the fence check",
+        "table.py",
+        '"ConditionExpression": "#owner = :owner AND fence = :fence",\n'
+        '            "ExpressionAttributeNames"',
+        '"ConditionExpression": "#owner = :owner",\n            "ExpressionAttributeNames"',
+    ),
+    Mutant(
+        "fence-not-incremented",
+        "lease",
+        "the fence never incremented on acquire",
+        "table.py",
+        '":one": _n(1),',
+        '":one": _n(0),',
+    ),
+    Mutant(
+        "lease-end-inclusive",
+        "lease",
+        "`lease_until < :now` turned into `<=` (a lease taken in its last ms)",
+        "table.py",
+        '"attribute_not_exists(#owner) OR lease_until < :now"',
+        '"attribute_not_exists(#owner) OR lease_until <= :now"',
+    ),
+    Mutant(
+        "release-hides-lost-lease",
+        "release",
+        "`release` never reporting a lost lease",
+        "table.py",
+        'self._recognise(close, error.response.get("Item"), "released")',
+        "return",
+    ),
+    Mutant(
+        "other-cancellation-swallowed",
+        "commit",
+        "a transaction cancelled for a reason other than a failed condition swallowed as success",
+        "table.py",
+        "                    ) from error\n                raise\n",
+        "                    ) from error\n                return\n",
+    ),
     # --- the rest of issue 13's ten ---------------------------------------------------------------------
-    Mutant("acquire-trusts-any-old-owner", "lease", "a failed acquire taken as this request's own earlier attempt",
-           "table.py", 'if _str(old.get("owner")) == owner:', 'if old.get("owner") is not None:'),
-    Mutant("extend-without-fence", "lease", "extending a lease without the owner and fence check",
-           "table.py", 'UpdateExpression="SET lease_until = :until",\n                ConditionExpression="#owner = :owner AND fence = :fence",',
-           'UpdateExpression="SET lease_until = :until",\n                ConditionExpression="attribute_exists(fence) OR #owner = :owner OR fence = :fence",'),
-    Mutant("failed-turn-keeps-lease", "release", "a turn that raised keeps its lease (no release)",
-           "turn.py", "            _TURN.reset(token)\n            _release_all(self.table, turn.all_held())\n            raise",
-           "            _TURN.reset(token)\n            raise"),
-    Mutant("commit-lease-lost-as-success", "commit", "a commit whose lease was taken over reported as applied",
-           "table.py", "        if closer == close.fence:\n            return\n",
-           "        if closer is not None:\n            return\n"),
-    Mutant("transient-not-retried", "commit", "a transient cancellation (TransactionConflict) not retried",
-           "table.py", "if attempt + 1 < COMMIT_ATTEMPTS:", "if attempt + 1 < 1:"),
+    Mutant(
+        "acquire-trusts-any-old-owner",
+        "lease",
+        "a failed acquire taken as this request's own earlier attempt",
+        "table.py",
+        'if _str(old.get("owner")) == owner:',
+        'if old.get("owner") is not None:',
+    ),
+    Mutant(
+        "extend-without-fence",
+        "lease",
+        "extending a lease without the owner and fence check",
+        "table.py",
+        'UpdateExpression="SET lease_until = :until",\n'
+        '                ConditionExpression="#owner = :owner AND fence = :fence",',
+        'UpdateExpression="SET lease_until = :until",\n'
+        '                ConditionExpression="attribute_exists(fence) OR #owner = :owner OR fence = :fence",',
+    ),
+    Mutant(
+        "failed-turn-keeps-lease",
+        "release",
+        "a turn that raised keeps its lease (no release)",
+        "turn.py",
+        "            _TURN.reset(token)\n"
+        "            _release_all(self.table, turn.all_held())\n"
+        "            raise",
+        "            _TURN.reset(token)\n            raise",
+    ),
+    Mutant(
+        "commit-lease-lost-as-success",
+        "commit",
+        "a commit whose lease was taken over reported as applied",
+        "table.py",
+        "        if closer == close.fence:\n            return\n",
+        "        if closer is not None:\n            return\n",
+    ),
+    Mutant(
+        "transient-not-retried",
+        "commit",
+        "a transient cancellation (TransactionConflict) not retried",
+        "table.py",
+        "if attempt + 1 < COMMIT_ATTEMPTS:",
+        "if attempt + 1 < 1:",
+    ),
     # --- the new layout ------------------------------------------------------------------------------------
-    Mutant("slack-log-ignored", "commit", "closed_by: the slack log ignored (fence = version)",
-           "table.py", "    return version + slack\n", "    return version\n"),
-    Mutant("slack-log-never-written", "commit", "a close that changes the slack does not log it",
-           "table.py", "        if after == before:\n            return None\n",
-           "        if after == before or True:\n            return None\n"),
-    Mutant("slack-log-trimmed-short", "commit", "the slack log keeps 2 entries, not SLACK_LOG_ENTRIES",
-           "table.py", "[-SLACK_LOG_ENTRIES:]", "[-2:]"),
-    Mutant("outcome-unknown-as-lease-lost", "commit",
-           "a lost commit whose outcome can no longer be told reported as LeaseLost (not CommitOutcomeUnknown)",
-           "table.py", 'if log and log[0][0] > version and len(log) >= SLACK_LOG_ENTRIES:', "if False:"),
-    Mutant("state-budget-4kb", "layout", "the STATE item's budget raised from 1 KB to 4 KB",
-           "table.py", "STATE_ITEM_BYTES = 1024\n", "STATE_ITEM_BYTES = 4096\n"),
-    Mutant("hot-set-never-evicted", "layout", "the hot set never moves its oldest values out",
-           "storage.py", "while hot and close(hot, [], paged).held_size(now) > HOT_SET_BYTES:", "while False:"),
-    Mutant("key-filter-forgets-owned-key", "layout", "the key filter says 'no' for a key that has an item",
-           "storage.py", "            owned.add([key])\n", "            pass\n"),
-    Mutant("key-filter-wrong-bit", "layout", "the key filter sets other bits than it tests ('no' for 'maybe')",
-           "keyfilter.py", "self._bits[p // 8] |= 1 << (p % 8)", "self._bits[p // 8] |= 1 << ((p + 1) % 8)"),
-    Mutant("record-unconditional", "idempotency", "the idempotency record's condition always true",
-           "table.py", '"attribute_not_exists(sk) OR expires_at < :now_s"',
-           '"attribute_not_exists(sk) OR attribute_exists(sk) OR expires_at < :now_s"'),
-    Mutant("fingerprint-unchecked", "idempotency", "a reused key with another request replayed, not refused",
-           "turn.py", "if record.fingerprint != self.fingerprint:", "if False:"),
-    Mutant("record-never-expires", "idempotency", "an expired idempotency record still honoured",
-           "table.py", 'if item is None or _num(item.get("expires_at")) < clock.now_s():', "if item is None:"),
-    Mutant("record-not-read-on-acquire", "idempotency", "the record read beside the acquire ignored",
-           "turn.py", "            if record is not None:\n                _release_all(self.table, [held])",
-           "            if record is not None and False:\n                _release_all(self.table, [held])"),
-    Mutant("joined-close-dropped", "join", "a joined participant's close (and writes) left out of the commit",
-           "turn.py", "            with turn.lock:\n                turn.joined[self.pk] = held\n",
-           "            pass\n"),
-    Mutant("joined-writes-released", "join", "a joined participant that wrote is released, its writes dropped",
-           "turn.py", "if not held.storage.dirty and not held.records:\n            self.table.release(",
-           "if True:\n            self.table.release("),
-    Mutant("read-only-unvalidated", "read-only", "a read-only turn trusts its reads (the version check skipped)",
-           "turn.py", "if storage.read_version <= snapshot.ver and self.table.peek(self.pk).ver == snapshot.ver:",
-           "if True:"),
-    Mutant("page-overwrites-longer", "commit", "a late page write replaces a longer page (pre-put condition)",
-           "table.py", '"attribute_not_exists(sk) OR size(e) <= :n"', '"attribute_not_exists(sk) OR size(e) >= :n"'),
-    Mutant("transaction-size-unchecked", "commit", "the 4 MB transaction limit not enforced before sending",
-           "table.py", "    if total > MAX_TRANSACTION_BYTES:\n", "    if total > 4 * MAX_TRANSACTION_BYTES:\n"),
-    Mutant("acquire-sets-no-ttl", "lease", "the acquire sets no TTL (a failed first turn never expires)",
-           "table.py", 'gen = if_not_exists(gen, :now), expires_at = :exp "',
-           'gen = if_not_exists(gen, :now), lease_exp = :exp "'),
-    Mutant("commit-never-rewrites-state", "commit", "a commit's close keeps the old hot set (writes lost)",
-           "table.py", '                    values[f":{name}"] = _string_list(parts)\n                    sets.append(f"{name} = :{name}")\n',
-           '                    values[f":{name}"] = _string_list(parts)\n                    sets.append(f"{name} = if_not_exists({name}, :{name})")\n'),
+    Mutant(
+        "transaction-lease-failure-unrecognised",
+        "commit",
+        "a transaction whose close failed its condition not recognised as a lost lease",
+        "table.py",
+        'if "ConditionalCheckFailed" in codes[: len(commit.closes)]:',
+        'if "ConditionalCheckFailed" in codes[:0]:',
+    ),
+    Mutant(
+        "commit-without-old-item",
+        "commit",
+        "a failed commit judged without the item as it stands (a lost response taken for LeaseLost)",
+        "table.py",
+        'ReturnValuesOnConditionCheckFailure="ALL_OLD")\n'
+        "            except self.client.exceptions.ConditionalCheckFailedException as error:\n"
+        '                self._recognise(close, error.response.get("Item"), "committed")',
+        'ReturnValuesOnConditionCheckFailure="NONE")\n'
+        "            except self.client.exceptions.ConditionalCheckFailedException as error:\n"
+        '                self._recognise(close, error.response.get("Item"), "committed")',
+    ),
+    Mutant(
+        "slack-log-ignored",
+        "commit",
+        "closed_by: the slack log ignored (fence = version)",
+        "table.py",
+        "    return version + slack\n",
+        "    return version\n",
+    ),
+    Mutant(
+        "slack-log-never-written",
+        "commit",
+        "a close that changes the slack does not log it",
+        "table.py",
+        "        if after == before:\n            return None\n",
+        "        if after == before or True:\n            return None\n",
+    ),
+    Mutant(
+        "slack-log-trimmed-short",
+        "commit",
+        "the slack log keeps 2 entries, not SLACK_LOG_ENTRIES",
+        "table.py",
+        "[-SLACK_LOG_ENTRIES:]",
+        "[-2:]",
+    ),
+    Mutant(
+        "outcome-unknown-as-lease-lost",
+        "commit",
+        "a lost commit whose outcome can no longer be told reported as LeaseLost (not CommitOutcomeUnknown)",
+        "table.py",
+        "if log and log[0][0] > version and len(log) >= SLACK_LOG_ENTRIES:",
+        "if False:",
+    ),
+    Mutant(
+        "state-budget-4kb",
+        "layout",
+        "the STATE item's budget raised from 1 KB to 4 KB",
+        "table.py",
+        "STATE_ITEM_BYTES = 1024\n",
+        "STATE_ITEM_BYTES = 4096\n",
+    ),
+    Mutant(
+        "hot-set-never-evicted",
+        "layout",
+        "the hot set never moves its oldest values out",
+        "storage.py",
+        "while hot and close(hot, [], paged).held_size(now) > HOT_SET_BYTES:",
+        "while False:",
+    ),
+    Mutant(
+        "key-filter-forgets-owned-key",
+        "layout",
+        "the key filter says 'no' for a key that has an item",
+        "storage.py",
+        "            owned.add([key])\n",
+        "            pass\n",
+    ),
+    Mutant(
+        "key-filter-wrong-bit",
+        "layout",
+        "the key filter sets other bits than it tests ('no' for 'maybe')",
+        "keyfilter.py",
+        "self._bits[p // 8] |= 1 << (p % 8)",
+        "self._bits[p // 8] |= 1 << ((p + 1) % 8)",
+    ),
+    Mutant(
+        "record-unconditional",
+        "idempotency",
+        "the idempotency record's condition always true",
+        "table.py",
+        '"attribute_not_exists(sk) OR expires_at < :now_s"',
+        '"attribute_not_exists(sk) OR attribute_exists(sk) OR expires_at < :now_s"',
+    ),
+    Mutant(
+        "fingerprint-unchecked",
+        "idempotency",
+        "a reused key with another request replayed, not refused",
+        "turn.py",
+        "if record.fingerprint != self.fingerprint:",
+        "if False:",
+    ),
+    Mutant(
+        "record-never-expires",
+        "idempotency",
+        "an expired idempotency record still honoured",
+        "table.py",
+        'if item is None or _num(item.get("expires_at")) < clock.now_s():',
+        "if item is None:",
+    ),
+    Mutant(
+        "record-not-read-on-acquire",
+        "idempotency",
+        "the record read beside the acquire ignored",
+        "turn.py",
+        "            if record is not None:\n                _release_all(self.table, [held])",
+        "            if record is not None and False:\n                _release_all(self.table, [held])",
+    ),
+    Mutant(
+        "joined-close-dropped",
+        "join",
+        "a joined participant's close (and writes) left out of the commit",
+        "turn.py",
+        "            with turn.lock:\n                turn.joined[self.pk] = held\n",
+        "            pass\n",
+    ),
+    Mutant(
+        "joined-writes-released",
+        "join",
+        "a joined participant that wrote is released, its writes dropped",
+        "turn.py",
+        "if not held.storage.dirty and not held.records:\n            self.table.release(",
+        "if True:\n            self.table.release(",
+    ),
+    Mutant(
+        "read-only-unvalidated",
+        "read-only",
+        "a read-only turn trusts its reads (the version check skipped)",
+        "turn.py",
+        "if storage.read_version <= snapshot.ver and self.table.peek(self.pk).ver == snapshot.ver:",
+        "if True:",
+    ),
+    Mutant(
+        "page-overwrites-longer",
+        "commit",
+        "a late page write replaces a longer page (pre-put condition)",
+        "table.py",
+        '"attribute_not_exists(sk) OR size(e) <= :n"',
+        '"attribute_not_exists(sk) OR size(e) >= :n"',
+    ),
+    Mutant(
+        "transaction-size-unchecked",
+        "commit",
+        "the 4 MB transaction limit not enforced before sending",
+        "table.py",
+        "    if total > MAX_TRANSACTION_BYTES:\n",
+        "    if total > 4 * MAX_TRANSACTION_BYTES:\n",
+    ),
+    Mutant(
+        "acquire-sets-no-ttl",
+        "lease",
+        "the acquire sets no TTL (a failed first turn never expires)",
+        "table.py",
+        'gen = if_not_exists(gen, :now), expires_at = :exp "',
+        'gen = if_not_exists(gen, :now), lease_exp = :exp "',
+    ),
+    Mutant(
+        "commit-never-rewrites-state",
+        "commit",
+        "a commit's close keeps the old hot set (writes lost)",
+        "table.py",
+        '                    values[f":{name}"] = _string_list(parts)\n'
+        '                    sets.append(f"{name} = :{name}")\n',
+        '                    values[f":{name}"] = _string_list(parts)\n'
+        '                    sets.append(f"{name} = if_not_exists({name}, :{name})")\n',
+    ),
 )
 
 
@@ -188,7 +383,11 @@ def run_tests(repo: Path, timeout: float) -> tuple[str, str | None]:
     try:
         completed = subprocess.run(
             [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
-            cwd=repo, env=environ, capture_output=True, text=True, timeout=timeout,
+            cwd=repo,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return "timeout", None
@@ -212,18 +411,23 @@ def run_mutant(mutant: Mutant, timeout: float) -> Result:
 def table(results: list[Result]) -> str:
     lines = ["| mutant | path | what it breaks | outcome | killed by | s |", "|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| `{r.name}` | {r.path} | {r.what} | {r.outcome} | {r.killed_by or ''} | {r.seconds:.0f} |")
+        lines.append(
+            f"| `{r.name}` | {r.path} | {r.what} | {r.outcome} | {r.killed_by or ''} | {r.seconds:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.mutate", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="run only these mutants (default: all)")
-    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (default 1: the machine is shared)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="mutants run at once (default 1: the machine is shared)"
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds one test run may take")
     parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--out", default=str(ROOT / ".bench"), help="where mutants.md and mutants.json go")
+    parser.add_argument("--publish", action="store_true", help="also write them to benchmarks/ (committed)")
     args = parser.parse_args(argv)
     check(MUTANTS)
     chosen = tuple(m for m in MUTANTS if not args.names or m.name in args.names)
@@ -245,22 +449,28 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         for result in pool.map(lambda m: run_mutant(m, args.timeout), chosen):
-            print(f"{result.outcome:9} {result.name:32} {result.killed_by or ''} ({result.seconds:.0f} s)", flush=True)
+            print(
+                f"{result.outcome:9} {result.name:32} {result.killed_by or ''} ({result.seconds:.0f} s)",
+                flush=True,
+            )
             results.append(result)
     markdown = table(results)
     survivors = [r for r in results if r.outcome == "SURVIVED"]
     critical = [r for r in survivors if r.path in CRITICAL]
+    took = time.monotonic() - started
     summary = (
-        f"{len(results) - len(survivors)} of {len(results)} mutants killed in {time.monotonic() - started:.0f} s; "
+        f"{len(results) - len(survivors)} of {len(results)} mutants killed in {took:.0f} s; "
         f"survivors: {', '.join(r.name for r in survivors) or 'none'}"
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "mutants.md").write_text(markdown + "\n\n" + summary + "\n")
-    (out / "mutants.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    for out in [Path(args.out)] + ([ROOT / "benchmarks"] if args.publish else []):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "mutants.md").write_text(f"# make mutate\n\n{markdown}\n\n{summary}\n")
+        (out / "mutants.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
     print("\n" + markdown + "\n\n" + summary)
     if critical:
-        print(f"mutants of the lease, commit and release paths survived: {', '.join(r.name for r in critical)}")
+        print(
+            f"mutants of the lease, commit and release paths survived: {', '.join(r.name for r in critical)}"
+        )
         return 1
     return 0
 

@@ -56,7 +56,9 @@ def sane_latency(result: dict[str, Any]) -> None:
 # --- issue 8's targets: a runtime figure exceeded fails ---------------------------------------------------
 
 
-def test_a_counter_turn_on_the_big_object_costs_at_most_3_wcu_1_rcu_and_2_steps(report: dict[str, Any]) -> None:
+def test_a_counter_turn_on_the_big_object_costs_at_most_3_wcu_1_rcu_and_2_steps(
+    report: dict[str, Any],
+) -> None:
     capacity = report["runtime"]["capacity"]["big_object"]
     assert capacity["history"] == 10_000 and capacity["keys"] == 1_000 and capacity["value_bytes"] == 100_000
     turn = capacity["counter_turn"]
@@ -88,7 +90,10 @@ def test_a_keyed_retry_200_calls_and_23_hours_later_is_answered_from_its_record_
     retry = report["runtime"]["capacity"]["keyed_retry"]
     assert retry["calls_between"] >= 200 and retry["hours_later"] >= 23
     assert retry["retry_answer"] == retry["first_answer"]
-    assert retry["times_applied"] == 1 and retry["count_after"] == retry["expected_count"] == 1 + retry["calls_between"]
+    assert (
+        retry["times_applied"] == 1
+        and retry["count_after"] == retry["expected_count"] == 1 + retry["calls_between"]
+    )
 
 
 @pytest.mark.parametrize("length", ["10", "1000", "10000"])
@@ -164,7 +169,9 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
         sane_latency(result["turn"])
         assert result["turn"]["round_trips"] >= 2
         assert set(result["throughput"]) == {"1", "8", "32"}
-        assert all(level["errors"] == 0 and level["turns_per_s"] > 0 for level in result["throughput"].values())
+        assert all(
+            level["errors"] == 0 and level["turns_per_s"] > 0 for level in result["throughput"].values()
+        )
         assert result["meter"]["wcu"]["median"] > 0 and result["meter"]["steps"]["median"] >= 2
     assert chat["ours_lambda"]["turn"]["lambda_invokes"] > 0  # as deployed: stub calls are Lambda invokes
     assert chat["ours_inprocess"]["turn"]["lambda_invokes"] == 0
@@ -183,21 +190,44 @@ def test_the_cold_start_section(report: dict[str, Any]) -> None:
         result = cold[function]
         assert "error" not in result, result
         assert result["cpu_ms"] > 0 and result["baseline_cpu_ms"] > 0 and result["cpu_ratio"] > 0
-        assert result["import_ms"] > 0 and result["init_ms"] > 0 and result["process_ms"] > result["import_ms"]
+        assert (
+            result["import_ms"] > 0 and result["init_ms"] > 0 and result["process_ms"] > result["import_ms"]
+        )
         assert 10 < result["maxrss_mb"] < 4096
     assert cold["api_import_ms_by_package"]
 
 
 def test_the_report_has_every_section_and_the_machine(report: dict[str, Any]) -> None:
     markdown = report["_markdown"]
-    for heading in ("## Issue 8's targets", "## Runtime: one counter turn", "## /chat: one turn", "## Cold start"):
+    for heading in (
+        "## Issue 8's targets",
+        "## Runtime: one counter turn",
+        "## /chat: one turn",
+        "## Cold start",
+    ):
         assert heading in markdown
-    for row in ("WCU · RCU · requests · steps per turn", "latency p50 / p95 / p99", "turns/s, 32 concurrent sessions",
-                "contention:", "history 20,000", "turn 100 of one conversation", "Through the HTTP gateway",
-                "| api |", "| object_host |", "| reaper |", "noisy"):
+    for row in (
+        "WCU · RCU · requests · steps per turn",
+        "latency p50 / p95 / p99",
+        "turns/s, 32 concurrent sessions",
+        "contention:",
+        "history 20,000",
+        "turn 100 of one conversation",
+        "Through the HTTP gateway",
+        "| api |",
+        "| object_host |",
+        "| reaper |",
+        "noisy",
+    ):
         assert row in markdown, row
     meta = report["meta"]
-    assert meta["quick"] is True and meta["cpus"] >= 1 and meta["cpu_model"] and meta["moto"] and meta["seconds"] > 0
+    assert (
+        meta["quick"] is True
+        and meta["cpus"] >= 1
+        and meta["cpu_model"]
+        and meta["moto"]
+        and meta["seconds"] > 0
+    )
     assert all(report["ratios"][key] for key in ("runtime_p50_latency", "chat_p50_latency"))
 
 
@@ -216,7 +246,9 @@ def test_the_readme_shows_the_committed_report() -> None:
 def test_the_committed_report_is_a_full_run_that_meets_the_targets() -> None:
     committed = json.loads(COMMITTED.read_text())
     meta = committed["meta"]
-    assert meta["quick"] is False and meta["seconds"] > 0 and meta["cpu_model"] and meta["moto"] and meta["when"]
+    assert (
+        meta["quick"] is False and meta["seconds"] > 0 and meta["cpu_model"] and meta["moto"] and meta["when"]
+    )
     assert committed["config"]["contention_increments"] >= 50
     assert committed["targets"] == bench_report.targets(committed)  # the rows follow from its figures
     assert all(row["ok"] for row in committed["targets"])

@@ -13,6 +13,7 @@ the next): exactly what a holder that crashed or stalled past its lease leaves b
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -58,14 +59,24 @@ def takeovers(table: StateTable, pk: str, rounds: int, tag: str) -> None:
 def counter_close(pk: str, owner: str, snapshot: StateSnapshot, count: int) -> Close:
     """A commit's close that sets the counter's tally (as a Counter turn writing only hot values would)."""
     return Close(
-        pk=pk, owner=owner, fence=snapshot.fence, snapshot=snapshot, seq=snapshot.seq, paged=snapshot.paged,
-        gen=snapshot.gen, hot=[("tally", '{"count":%d,"last_by":"by-hand"}' % count)], tail=snapshot.tail,
-        own=snapshot.own, expires_at=expires(),
+        pk=pk,
+        owner=owner,
+        fence=snapshot.fence,
+        snapshot=snapshot,
+        seq=snapshot.seq,
+        paged=snapshot.paged,
+        gen=snapshot.gen,
+        hot=[("tally", json.dumps({"count": count, "last_by": "by-hand"}, separators=(",", ":")))],
+        tail=snapshot.tail,
+        own=snapshot.own,
+        expires_at=expires(),
     )
 
 
 def state(table: StateTable, pk: str) -> dict[str, Any]:
-    return table.client.get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True)["Item"]
+    return table.client.get_item(
+        TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": STATE_SK}}, ConsistentRead=True
+    )["Item"]
 
 
 # --- cancellations for other reasons ---------------------------------------------------------------------
@@ -86,7 +97,10 @@ def test_a_transaction_cancelled_for_another_reason_is_an_error_and_stores_nothi
         cancelled.append(len(items))
         raise dynamodb.exceptions.TransactionCanceledException(
             {
-                "Error": {"Code": "TransactionCanceledException", "Message": f"Transaction cancelled [{code}]"},
+                "Error": {
+                    "Code": "TransactionCanceledException",
+                    "Message": f"Transaction cancelled [{code}]",
+                },
                 "CancellationReasons": reasons,
             },
             "TransactWriteItems",
@@ -170,4 +184,3 @@ def test_a_late_page_from_a_holder_that_lost_its_lease_never_replaces_a_longer_o
 
 def stale_close(pk: str, snapshot: StateSnapshot) -> Close:
     return Close(pk=pk, owner="stale", fence=snapshot.fence, snapshot=snapshot)
-

@@ -58,11 +58,15 @@ def joined(dynamodb: Any) -> Env:
 
 def held(dynamodb: Any, env: Env, binding: str, name: str) -> bool:
     key = env.namespace(binding).id_from_name(name).key
-    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": key}, "sk": {"S": "STATE"}}, ConsistentRead=True)
+    item = dynamodb.get_item(
+        TableName=TABLE, Key={"pk": {"S": key}, "sk": {"S": "STATE"}}, ConsistentRead=True
+    )
     return "owner" in item.get("Item", {})
 
 
-def test_a_joined_callee_commits_in_the_callers_commit_and_is_released_by_it(joined: Env, dynamodb: Any) -> None:
+def test_a_joined_callee_commits_in_the_callers_commit_and_is_released_by_it(
+    joined: Env, dynamodb: Any
+) -> None:
     parent = joined.PARENT.get_by_name("p1")
     parent.relay("c1", "a")  # the objects' first turns
     calls = RoundTrips(dynamodb)
