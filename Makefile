@@ -99,10 +99,10 @@ mutate: $(STAMP)  ## the mutation run over runtime/: which test kills each mutan
 	$(PY) -m devstack.mutate $(if $(PUBLISH),--publish)
 
 COVERAGE_TESTS ?= tests/test_runtime_*.py tests/test_faults.py
-coverage: $(STAMP)  ## branch coverage of shared/durable_agents/runtime/ by the runtime tests
-	COVERAGE_FILE=.bench/coverage $(PY) -m coverage run --branch --source=shared/durable_agents/runtime \
-		-m pytest -p no:cacheprovider $(COVERAGE_TESTS)
-	COVERAGE_FILE=.bench/coverage $(PY) -m coverage report --show-missing
+coverage: $(STAMP)  ## branch coverage of shared/durable_agents/runtime/ by the runtime tests (fails if a test does)
+	@mkdir -p .bench; export COVERAGE_FILE=.bench/coverage; \
+	$(PY) -m coverage run --branch --source=shared/durable_agents/runtime -m pytest -p no:cacheprovider \
+		$(COVERAGE_TESTS); status=$$?; $(PY) -m coverage report --show-missing; exit $$status
 
 SAM_VENV  := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed
