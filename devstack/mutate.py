@@ -141,6 +141,14 @@ MUTANTS: tuple[Mutant, ...] = (
         '                ConditionExpression="attribute_exists(fence) OR #owner = :owner OR fence = :fence",',
     ),
     Mutant(
+        "close-keeps-owner",
+        "release",
+        "a commit or release that leaves the owner in place (the lease never given back)",
+        "table.py",
+        'removes = ["#owner", "lease_until"]',
+        'removes = ["lease_until"]',
+    ),
+    Mutant(
         "failed-turn-keeps-lease",
         "release",
         "a turn that raised keeps its lease (no release)",
