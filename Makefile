@@ -5,8 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run reset test test-313 browser-test soak bench lint-template build deploy-check install-check lock \
-	lint typecheck clean
+.PHONY: run reset test test-313 browser-test soak bench bench-publish mutate coverage lint-template build deploy-check \
+	install-check lock lint typecheck clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -86,8 +86,23 @@ browser-test: $(STAMP)  ## the chat page's tests in a real browser (installs chr
 soak: $(STAMP)  ## the long load and fault runs
 	SOAK=1 $(PY) -m pytest -m soak
 
-bench: $(STAMP)  ## the benchmark: writes .bench/report.md and .bench/report.json
-	$(PY) -m devstack.bench
+bench: $(STAMP)  ## the benchmark: writes .bench/report.md and .bench/report.json (QUICK=1: its quick mode)
+	$(PY) -m devstack.bench $(if $(QUICK),--quick)
+
+bench-publish: $(STAMP)  ## a full benchmark run, committed: benchmarks/report.md + .json and the README's table
+	$(PY) -m devstack.bench --publish
+
+# Deliberate bugs in shared/durable_agents/runtime/, one at a time in a copy of the tree, the runtime tests
+# against each (devstack/mutate.py); fails when one survives in the lease, commit or release paths. Slow
+# (a surviving mutant costs a whole run of the runtime tests): not part of `make test`.
+mutate: $(STAMP)  ## the mutation run over runtime/: which test kills each mutant (PUBLISH=1: to benchmarks/)
+	$(PY) -m devstack.mutate $(if $(PUBLISH),--publish)
+
+COVERAGE_TESTS ?= tests/test_runtime_*.py tests/test_faults.py
+coverage: $(STAMP)  ## branch coverage of shared/durable_agents/runtime/ by the runtime tests (fails if a test does)
+	@mkdir -p .bench; export COVERAGE_FILE=.bench/coverage; \
+	$(PY) -m coverage run --branch --source=shared/durable_agents/runtime -m pytest -p no:cacheprovider \
+		$(COVERAGE_TESTS); status=$$?; $(PY) -m coverage report --show-missing; exit $$status
 
 SAM_VENV  := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed

@@ -1,7 +1,10 @@
-"""The benchmark (``make bench``) in its quick mode: every section is there and the values are sane.
+"""The benchmark (``make bench``) in its quick mode, held to issue 8's targets, and the README to the
+committed report.
 
-Timings are never asserted (they depend on the machine); counts are: a runtime turn is two DynamoDB
-round trips, ours never loses an update under contention, and the naive store is a real baseline.
+Timings are never asserted (they depend on a shared, noisy machine, and the cold-start figures include
+process start-up); counts and billed capacity are: a runtime figure of issue 8's targets table that is
+exceeded fails here, ours never loses an update, and the naive baseline really does lose them and
+really does break at DynamoDB's 400 KB (or the comparison is void, and this says so by failing).
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from typing import Any
 
 import pytest
 
+from devstack import bench_report
+
 ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "benchmarks" / "report.json"
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +37,13 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         text=True,
         timeout=300,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    # exit 1 = a target was missed: the report is written all the same, and the tests below say which
+    assert completed.returncode in (0, 1) and (out / "report.json").exists(), completed.stderr[-3000:]
     markdown = (out / "report.md").read_text()
     assert completed.stdout.strip().endswith(markdown.strip().splitlines()[-1])  # the Markdown is printed
     data = json.loads((out / "report.json").read_text())
     data["_markdown"] = markdown
+    data["_exit"] = completed.returncode
     return data
 
 
@@ -45,25 +53,113 @@ def sane_latency(result: dict[str, Any]) -> None:
     assert math.isfinite(result["mean_ms"])
 
 
+# --- issue 8's targets: a runtime figure exceeded fails ---------------------------------------------------
+
+
+def test_a_counter_turn_on_the_big_object_costs_at_most_3_wcu_1_rcu_and_2_steps(
+    report: dict[str, Any],
+) -> None:
+    capacity = report["runtime"]["capacity"]["big_object"]
+    assert capacity["history"] == 10_000 and capacity["keys"] == 1_000 and capacity["value_bytes"] == 100_000
+    turn = capacity["counter_turn"]
+    assert turn["n"] >= 20
+    assert turn["wcu"]["max"] <= 3, turn["per_turn"]
+    assert turn["rcu"]["max"] <= 1, turn["per_turn"]
+    assert turn["steps"]["median"] <= 2 and turn["steps"]["max"] <= 3, turn["per_turn"]
+    assert turn["wcu"]["min"] >= 1 and turn["steps"]["min"] >= 2  # it was measured: an acquire and a commit
+
+
+def test_a_waiters_failed_acquire_costs_at_most_1_wcu(report: dict[str, Any]) -> None:
+    waiter = report["runtime"]["capacity"]["big_object"]["failed_acquire"]
+    assert waiter["answered_busy"] and waiter["failed_acquires"] >= 1  # the figure is a real failed acquire
+    assert waiter["wcu_each_max"] <= 1
+    assert waiter["polls"] >= 1 and waiter["rcu_each_max"] <= 1  # waiting polls with reads
+
+
+def test_chat_turn_100_costs_at_most_40_wcu_and_1_2_times_turn_3(report: dict[str, Any]) -> None:
+    conversation = report["chat"]["ours_inprocess"]["conversation"]
+    assert conversation["turns"] >= 100 and conversation["probe_turns"] == [3, 100]
+    turn3, turn100 = conversation["per_turn"][2]["wcu"], conversation["per_turn"][99]["wcu"]
+    assert 0 < turn3 and turn100 <= 40 and turn100 <= 1.2 * turn3, (turn3, turn100)
+    assert all(0 < turn["wcu"] for turn in conversation["per_turn"])
+
+
+def test_a_keyed_retry_200_calls_and_23_hours_later_is_answered_from_its_record_and_applied_once(
+    report: dict[str, Any],
+) -> None:
+    retry = report["runtime"]["capacity"]["keyed_retry"]
+    assert retry["calls_between"] >= 200 and retry["hours_later"] >= 23
+    assert retry["retry_answer"] == retry["first_answer"]
+    assert (
+        retry["times_applied"] == 1
+        and retry["count_after"] == retry["expected_count"] == 1 + retry["calls_between"]
+    )
+
+
+@pytest.mark.parametrize("length", ["10", "1000", "10000"])
+def test_a_counter_turns_wcu_is_flat_in_history_length(report: dict[str, Any], length: str) -> None:
+    metered = report["runtime"]["ours"]["history"][length]["meter"]
+    assert metered["wcu"]["max"] <= 3 and metered["rcu"]["max"] <= 1 and metered["steps"]["median"] == 2
+
+
+def test_the_report_states_the_targets_as_measured(report: dict[str, Any]) -> None:
+    rows = report["targets"]
+    assert len(rows) == 10 and all(row["ok"] for row in rows), [row for row in rows if not row["ok"]]
+    assert report["_exit"] == 0  # make bench fails when a target is missed
+    assert "## Issue 8's targets" in report["_markdown"]
+
+
+# --- ours against the naive baseline ------------------------------------------------------------------------
+
+
+def test_ours_loses_no_update_under_contention(report: dict[str, Any]) -> None:
+    ours = report["runtime"]["ours"]["contention"]
+    assert ours["expected"] == ours["threads"] * ours["increments_each"] >= 64
+    assert ours["got"] == ours["expected"] and ours["lost_updates"] == 0
+    chat = report["chat"]["ours_inprocess"]["contention"]
+    assert chat["got"] == chat["expected_history_entries"] and chat["lost_entries"] == 0
+
+
+def test_the_naive_store_loses_updates_under_contention(report: dict[str, Any]) -> None:
+    """Run after ours is checked exact (above, and independently): if the naive store lost nothing, the
+    contention never happened and 'ours loses nothing' shows nothing, which is a failure, not a skip."""
+    naive = report["runtime"]["naive"]["contention"]
+    assert naive["expected"] == report["runtime"]["ours"]["contention"]["expected"]  # the same load
+    assert naive["lost_updates"] > 0, (
+        f"the comparison is void: the naive store lost no update ({naive['got']} of {naive['expected']}), "
+        "so the contention run did not make turns overlap"
+    )
+    assert naive["got"] + naive["lost_updates"] == naive["expected"]
+
+
+def test_the_naive_store_breaks_at_400_kb_and_ours_does_not(report: dict[str, Any]) -> None:
+    runtime = report["runtime"]
+    longest = max(runtime["naive"]["history"], key=int)
+    broken = runtime["naive"]["history"][longest]
+    assert "error" in broken and broken["item_bytes"] > 400 * 1024, broken
+    assert "error" not in runtime["ours"]["history"][longest]
+    assert runtime["ours"]["history"][longest]["meter"]["wcu"]["max"] <= 3
+    chat_longest = max(report["chat"]["naive"]["history"], key=int)
+    assert "error" in report["chat"]["naive"]["history"][chat_longest]
+    ours = report["chat"]["ours_inprocess"]["history"]
+    assert "error" not in ours[chat_longest]
+    assert ours[chat_longest]["round_trips"] == ours[min(ours, key=int)]["round_trips"]  # flat in history
+
+
 def test_the_runtime_section(report: dict[str, Any]) -> None:
     ours, naive = report["runtime"]["ours"], report["runtime"]["naive"]
     assert ours["turn"]["round_trips"] == 2  # acquire + commit, nothing else
-    assert ours["turn"]["calls_per_turn"] == {"TransactWriteItems": 1, "UpdateItem": 1}
+    assert ours["turn"]["calls_per_turn"] == {"UpdateItem": 2}  # a counter turn's commit is one UpdateItem
     assert naive["turn"]["calls_per_turn"] == {"GetItem": 1, "PutItem": 1}
+    assert ours["meter"]["steps"]["median"] == 2 and ours["meter"]["requests"]["median"] == 2
     for variant in (ours, naive):
         sane_latency(variant["turn"])
         assert set(variant["throughput"]) == {"1", "8", "32"}
         for level, result in variant["throughput"].items():
             assert result["sessions"] == int(level) and result["errors"] == 0
             assert result["turns"] > 0 and result["turns_per_s"] > 0
-        assert len(variant["history"]) == 2
         assert variant["tracemalloc_peak_kb"] > 0
-    short, long = sorted(ours["history"], key=int)
-    assert ours["history"][short]["round_trips"] == ours["history"][long]["round_trips"] == 2  # flat in history
-    contention = ours["contention"]
-    assert contention["got"] == contention["expected"] == contention["threads"] * contention["increments_each"]
-    assert contention["lost_updates"] == 0
-    assert naive["contention"]["got"] <= naive["contention"]["expected"]  # (it loses some in a full run)
+    assert list(ours["history"]) == ["10", "1000", "10000", "20000"]
 
 
 def test_the_chat_section(report: dict[str, Any]) -> None:
@@ -73,18 +169,17 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
         sane_latency(result["turn"])
         assert result["turn"]["round_trips"] >= 2
         assert set(result["throughput"]) == {"1", "8", "32"}
-        assert all(level["errors"] == 0 and level["turns_per_s"] > 0 for level in result["throughput"].values())
+        assert all(
+            level["errors"] == 0 and level["turns_per_s"] > 0 for level in result["throughput"].values()
+        )
+        assert result["meter"]["wcu"]["median"] > 0 and result["meter"]["steps"]["median"] >= 2
     assert chat["ours_lambda"]["turn"]["lambda_invokes"] > 0  # as deployed: stub calls are Lambda invokes
     assert chat["ours_inprocess"]["turn"]["lambda_invokes"] == 0
     # per steady-state turn: the conversation's and the travel agent's acquire + commit (+ a read of a
-    # large cached answer now and then)
+    # large cached answer now and then), the travel agent joined to the conversation's commit
     for variant in ("ours_lambda", "ours_inprocess"):
         assert 4 <= chat[variant]["turn"]["round_trips"] <= 6
-    short, long = sorted(chat["ours_inprocess"]["history"], key=int)
-    assert chat["ours_inprocess"]["history"][short]["round_trips"] == chat["ours_inprocess"]["history"][long]["round_trips"]
-    ours, naive = chat["ours_inprocess"]["contention"], chat["naive"]["contention"]
-    assert ours["got"] == ours["expected_history_entries"] and ours["lost_entries"] == 0
-    assert naive["got"] <= naive["expected_history_entries"]
+        assert chat[variant]["meter"]["steps"]["median"] <= 5
     assert chat["mismatched_sessions"] == 0
     sane_latency(chat["http"])
 
@@ -94,21 +189,66 @@ def test_the_cold_start_section(report: dict[str, Any]) -> None:
     for function in ("api", "object_host", "reaper"):
         result = cold[function]
         assert "error" not in result, result
-        assert result["import_ms"] > 0 and result["init_ms"] > 0 and result["process_ms"] > result["import_ms"]
+        assert result["cpu_ms"] > 0 and result["baseline_cpu_ms"] > 0 and result["cpu_ratio"] > 0
+        assert (
+            result["import_ms"] > 0 and result["init_ms"] > 0 and result["process_ms"] > result["import_ms"]
+        )
         assert 10 < result["maxrss_mb"] < 4096
     assert cold["api_import_ms_by_package"]
 
 
-def test_the_report_has_every_section_and_the_ratios(report: dict[str, Any]) -> None:
+def test_the_report_has_every_section_and_the_machine(report: dict[str, Any]) -> None:
     markdown = report["_markdown"]
-    for heading in ("## Runtime: one counter turn", "## /chat: one turn", "## Cold start"):
+    for heading in (
+        "## Issue 8's targets",
+        "## Runtime: one counter turn",
+        "## /chat: one turn",
+        "## Cold start",
+    ):
         assert heading in markdown
-    for row in ("DynamoDB round trips per turn", "latency p50 / p95 / p99", "turns/s, 1 concurrent session",
-                "turns/s, 8 concurrent sessions", "turns/s, 32 concurrent sessions", "contention:", "history 10:",
-                "tracemalloc peak", "Through the HTTP gateway", "| api |", "| object_host |", "| reaper |"):
+    for row in (
+        "WCU · RCU · requests · steps per turn",
+        "latency p50 / p95 / p99",
+        "turns/s, 32 concurrent sessions",
+        "contention:",
+        "history 20,000",
+        "turn 100 of one conversation",
+        "Through the HTTP gateway",
+        "| api |",
+        "| object_host |",
+        "| reaper |",
+        "noisy",
+    ):
         assert row in markdown, row
-    ratios = report["ratios"]
-    for key in ("runtime_p50_latency", "runtime_throughput_1", "runtime_throughput_8", "runtime_throughput_32",
-                "chat_p50_latency", "chat_throughput_1", "chat_throughput_8", "chat_throughput_32"):
-        assert ratios[key] is not None and ratios[key] > 0, key
-    assert report["meta"]["quick"] is True
+    meta = report["meta"]
+    assert (
+        meta["quick"] is True
+        and meta["cpus"] >= 1
+        and meta["cpu_model"]
+        and meta["moto"]
+        and meta["seconds"] > 0
+    )
+    assert all(report["ratios"][key] for key in ("runtime_p50_latency", "chat_p50_latency"))
+
+
+# --- the committed report and the README ------------------------------------------------------------------
+
+
+def test_the_readme_shows_the_committed_report() -> None:
+    committed = json.loads(COMMITTED.read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert bench_report.section_of(readme) == bench_report.readme_section(committed), (
+        "the README's benchmark table differs from benchmarks/report.json: run `make bench-publish`"
+    )
+    assert (ROOT / "benchmarks" / "report.md").read_text() == bench_report.build_markdown(committed)
+
+
+def test_the_committed_report_is_a_full_run_that_meets_the_targets() -> None:
+    committed = json.loads(COMMITTED.read_text())
+    meta = committed["meta"]
+    assert (
+        meta["quick"] is False and meta["seconds"] > 0 and meta["cpu_model"] and meta["moto"] and meta["when"]
+    )
+    assert committed["config"]["contention_increments"] >= 50
+    assert committed["targets"] == bench_report.targets(committed)  # the rows follow from its figures
+    assert all(row["ok"] for row in committed["targets"])
