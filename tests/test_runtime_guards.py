@@ -287,31 +287,3 @@ def test_an_item_over_400_kb_is_refused_before_it_is_sent(env: Env, dynamodb: An
     assert "TransactWriteItems" not in calls.calls
     table.release(close)
     assert stub.count() == 1
-
-
-def test_a_waiter_gets_a_whole_lease_however_long_it_waited(dynamodb: Any, frozen: list[float]) -> None:
-    """The lease runs from when it is taken: a caller that waited for a busy object still gets
-    ``lease_seconds`` of it, not what was left of them when it started waiting."""
-    holder = make_env(dynamodb, lease_seconds=30)
-    pk = holder.COUNTER.id_from_name("long-wait").key
-    now = clock.now_ms()
-    holder.table.acquire(pk, owner="someone", until=now + 1_000, now=now, expires_at=now // 1000 + 60)
-    real_wait = StateTable.peek
-
-    def time_passes(self: StateTable, key: str) -> Any:
-        frozen[0] += 0.6  # every poll, the (frozen) clock moves on: the wait takes 1.2 s of it
-        return real_wait(self, key)
-
-    waiter = make_env(dynamodb, lease_seconds=30, busy_wait_seconds=5)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(StateTable, "peek", time_passes)
-        seen: dict[str, int] = {}
-        real_acquire = StateTable.acquire
-
-        def recording(self: StateTable, key: str, **kwargs: Any) -> Any:
-            seen.update(until=kwargs["until"], now=kwargs["now"])
-            return real_acquire(self, key, **kwargs)
-
-        patch.setattr(StateTable, "acquire", recording)
-        waiter.COUNTER.get_by_name("long-wait").noop()
-    assert seen["until"] - seen["now"] == 30_000  # the whole lease, from the acquire that took it

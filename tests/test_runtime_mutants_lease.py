@@ -1,16 +1,13 @@
 """The lease a waiter gets: as long as anyone's, however long it waited for it.
 
-Found by ``make coverage``: under coverage's tracing, the 16 x 50 contention test failed with
-``LeaseLost``. A turn fixes its lease's end (``lease_seconds`` from *now*, outside Lambda) when it
-starts, before it waits for a busy object; a caller that waited longer than ``lease_seconds`` then
-takes a lease that has already run out, and the next waiter takes it straight over: the first turn's
-commit is refused and its work is lost (with ``busy_wait_seconds`` below ``lease_seconds``, the lease is
-merely shortened by the wait). In Lambda the lease ends with the invocation's deadline, which a wait
-cannot pass, so only the local stack, tests and other long-waiting callers meet it.
+Found by ``make coverage`` (the 16 x 50 contention test, slowed down by coverage's tracing, failed with
+``LeaseLost``): a turn used to fix its lease's end when it started, before waiting for a busy object, so
+a caller that waited longer than ``lease_seconds`` took a lease that had already run out, the next
+waiter took it straight over, and the first turn's commit was refused. The lease's end is now computed
+when the acquire that takes it is sent. (In Lambda the lease ends with the invocation's deadline, which a
+wait cannot pass, so only the local stack, tests and other long-waiting callers could meet it.)
 
-The test runs the waiter against the runtime's clock moved on (no sleeping past leases): it fails until
-the runtime computes the lease's end when the acquire is sent (``turn.py``'s ``_acquire``), hence
-``xfail(strict=True)``: it turns into a failure the moment the runtime is fixed, to drop the marker.
+The test runs the waiter against the runtime's clock moved on (no sleeping past leases).
 """
 
 from __future__ import annotations
@@ -35,12 +32,6 @@ def moved_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     yield offset
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="runtime bug: a turn's lease end is fixed before it waits, so a long wait yields a lease that has "
-    "already run out (turn.py _acquire passes turn.until computed in root())",
-)
 def test_a_caller_that_waited_longer_than_a_lease_still_gets_a_whole_lease(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch, moved_clock: list[float]
 ) -> None:
