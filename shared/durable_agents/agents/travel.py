@@ -17,7 +17,23 @@ Message types:
       ``attractions`` / ``find_flights`` / ``find_hotels`` for the trip's stops and dates;
     - ``suggest`` (an open request: "somewhere warm in December under 2000 euros"): ranked suggestions
       with reasons; "the first one" (or a suggestion's name) then picks one;
-    - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination.
+    - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination;
+    - reminders and price watches (``remind``, ``watch_price``, ``list_alerts``, ``cancel_alerts``),
+      which never change the trip: "remind me a week before we leave" is a one-time schedule of this
+      agent's (:meth:`~..runtime.schedules.Scheduling.schedule`) at 09:00 UTC that day (06:00 on the
+      departure day itself), counted from the trip's dates (none yet: it asks for them, and sets the
+      reminder on the next turn if that one gives them); "tell me if flights to Rome drop under 800"
+      checks the flights (or hotels) tool once right away, says the price (and whether it is offline
+      sample data), and unless it is already low enough becomes a daily schedule
+      (:meth:`~..runtime.schedules.Scheduling.schedule_every`); "what reminders do I have?", "stop
+      watching prices", "cancel reminder 2" list and cancel them from ``list_schedules()`` (a failed one
+      too, said so). The wording is :mod:`..llm.alert_replies`, the timing and payloads :mod:`..llm.alerts`.
+
+    When a schedule falls due the runtime calls :meth:`TravelAgent.send_reminder` or
+    :meth:`TravelAgent.check_price` in an alarm turn: a reminder, or a price at or under the threshold
+    (the watch then ends), becomes a message in the conversation (``ConversationManager.notify``,
+    joined to the alarm turn, so it appears exactly when the schedule's advance commits); a watch whose
+    date has passed, or that ran :data:`~..llm.alerts.WATCH_DAYS` days, ends and says so.
 
     The response is ``type="answer"`` (or ``"clarification"``) with ``content``, ``confidence``,
     ``sources`` (one per provider that answered, its offline flag kept) and ``metadata{intent,
@@ -33,12 +49,15 @@ Message types:
     ``type="state"``: a summary of the trip so far, ``data={"slots", "missing", "plan"}``.
 
 What it stores (each a small key of its own): ``slots``, ``plan`` (the current plan, a few KB),
-``dialog`` (what was last asked, the suggestions last shown, the chosen hotel level and flights),
-``preferences`` and ``meta``. No transcript: the ConversationManager keeps the conversation's, so chat
-turns are not recorded in this object's history. No response cache: an answer is a write billed by its
-size, and a conversation rarely repeats the same question with the same trip, so a cache costs more
-writes than the tool calls it would save (offline tools are cheap; live ones are called only when the
-trip changes or the user asks).
+``dialog`` (what was last asked, the suggestions last shown, the chosen hotel level and flights, a
+reminder waiting for the trip's dates), ``preferences`` and ``meta``; and its schedules (at most
+:data:`MAX_ALERTS` pending, a few hundred bytes each: ``schedule:<id>`` and ``schedules``, the runtime's
+keys), which are its reminders and watches: nothing about them is copied anywhere else. No
+transcript: the ConversationManager keeps the conversation's, so chat turns are not recorded in this
+object's history (a reminder fired for an agent messaged directly, with no conversation, is). No
+response cache: an answer is a write billed by its size, and a conversation rarely repeats the same
+question with the same trip, so a cache costs more writes than the tool calls it would save (offline
+tools are cheap; live ones are called only when the trip changes or the user asks).
 
 The language model and the tool registry come from the settings, created once per process; tests
 set :attr:`TravelAgent.language_model` / :attr:`TravelAgent.tool_registry` to inject their own.
@@ -49,6 +68,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -163,6 +183,10 @@ class Dialog:
 
         hotel = self.hotel if self.hotel in HOTEL_LEVELS else "mid-range"
         return Choices(hotel, "cheapest" if self.flight == "cheapest" else "best")  # type: ignore[arg-type]
+
+
+class _TooManyAlerts(Exception):
+    """A new reminder or watch past :data:`MAX_ALERTS` (its writes are undone)."""
 
 
 @dataclass
@@ -399,7 +423,7 @@ class TravelAgent(BaseAgent):
         from ..llm import alert_replies as words
         from ..llm.alerts import cheapest, plan_watch
 
-        watch = plan_watch(request, stated, trip, conversation)
+        watch = plan_watch(request, stated, trip, self.today(), conversation)
         if isinstance(watch, str):
             return Turn("clarification", words.watch_needs_text(watch), confidence=0.7)
         (result,) = self._run_tools([(watch.tool, watch.arguments)])
@@ -470,13 +494,23 @@ class TravelAgent(BaseAgent):
             )
         return listed
 
-    def _add_alert(self, add: Any) -> bool | None:
-        """Run ``add`` (a ``schedule`` call) unless :data:`MAX_ALERTS` are pending: whether the schedule
-        existed already (asked again: it is kept, not doubled), or ``None`` when there were too many."""
-        before = {item.schedule_id: item for item in self._listed()}
-        if sum(not item.failed for item in before.values()) >= MAX_ALERTS:
+    def _add_alert(self, add: Callable[[], dict[str, Any]]) -> bool | None:
+        """Run ``add`` (a ``schedule`` call): whether the schedule existed already (asked again: it is
+        kept, not doubled), or ``None`` when it is new and :data:`MAX_ALERTS` are pending (then nothing
+        it wrote is kept)."""
+        before = {item.schedule_id for item in self._listed()}
+        full = sum(not item.failed for item in self._listed()) >= MAX_ALERTS
+
+        def attempt(_: object) -> dict[str, Any]:
+            record = add()
+            if full and record["id"] not in before:
+                raise _TooManyAlerts
+            return record
+
+        try:
+            record = self.storage.transaction(attempt)
+        except _TooManyAlerts:
             return None
-        record: dict[str, Any] = add()
         return record["id"] in before
 
     def _own(self, method: str, payload: dict[str, Any]) -> dict[str, Any] | None:

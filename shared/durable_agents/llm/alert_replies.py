@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .alerts import Missing, Price, Reminder, ReminderPayload, WatchPayload, day_text
+from .alerts import WATCH_DAYS, Missing, Price, Reminder, ReminderPayload, WatchPayload, day_text
 from .composer import clean
 from .models import AlertKind, ReminderRequest
 
@@ -45,7 +45,8 @@ class Listed:
         if self.watch is not None:
             threshold = self.watch.threshold.describe() + _unit(self.watch)
             text = f"{clean(self.watch.route, 120)}, at or under {threshold}"
-            when = f"checked daily, next {moment(self.due, now)}"
+            until = f" until {day_text(self.watch.until, now.date())}" if self.watch.until else ""
+            when = f"checked daily{until}, next {moment(self.due, now)}"
         else:
             assert self.reminder is not None
             text = reminder_label(self.reminder) or "a reminder"
@@ -156,7 +157,7 @@ def reminder_message(payload: ReminderPayload, due: datetime) -> str:
     trip = ""
     if payload.anchor is not None and payload.before is not None and payload.trip_date is not None:
         place = clean(payload.place, 60) if payload.place else None
-        when = "today" if payload.before == 0 else f"in {_span(payload.before)}"
+        when = {0: "today", 1: "tomorrow"}.get(payload.before, f"in {_span(payload.before)}")
         day = day_text(payload.trip_date, due.date())
         if payload.anchor == "departure":
             trip = f"your trip{' to ' + place if place else ''} starts {when} ({day})."
@@ -186,7 +187,7 @@ def _offline(offline: bool) -> str:
 
 
 def watch_started_text(watch: WatchPayload, price: Price, offline: bool, *, existed: bool) -> str:
-    fixed = offline and bool({"departure_date", "month", "check_in"} & watch.arguments.keys())
+    fixed = offline and watch.dated
     steady = " (Offline sample prices, not live quotes: for fixed dates they stay the same from day to day.)"
     now = f"The cheapest right now is {price.money.describe()}{_unit(watch)}." + (
         steady if fixed else _offline(offline)
@@ -224,7 +225,12 @@ def price_alert_text(watch: WatchPayload, price: Price, offline: bool) -> str:
 
 
 def watch_ended_text(watch: WatchPayload) -> str:
-    return f"I've stopped watching {clean(watch.route, 120)}: that date has passed."
+    if watch.dated:
+        return f"I've stopped watching {clean(watch.route, 120)}: that date has passed."
+    return (
+        f"I've stopped watching {clean(watch.route, 120)} after {WATCH_DAYS} days without it reaching "
+        f"{watch.threshold.describe()}{_unit(watch)}. Ask again to keep watching."
+    )
 
 
 # --- lists and cancelling ------------------------------------------------------------------------------
@@ -238,7 +244,7 @@ def list_text(listed: Sequence[Listed], kind: AlertKind, now: datetime) -> str:
     """The reminders and/or price watches, numbered as "cancel reminder 2" names them."""
     reminders = [item for item in listed if item.kind == "reminder"]
     watches = [item for item in listed if item.kind == "watch"]
-    if not listed:
+    if not listed and kind == "any":
         return f"You have no reminders or price watches. Try {_TRY_REMINDER} or {_TRY_WATCH}."
     lines: list[str] = []
     if kind != "watch":

@@ -11,7 +11,8 @@ payload is all the alert needs when it fires, and nothing more (a few hundred by
 :class:`WatchPayload` (a daily schedule)
     ``tool`` (``flights`` | ``hotels``) and its ``arguments``, ``below`` and ``currency`` (the
     threshold: flights per person, hotels per night), ``route`` (what is watched, in words), ``until``
-    (the searched date: past it the watch ends), ``conversation``.
+    (the searched date, or :data:`WATCH_DAYS` ahead without one: past it the watch ends),
+    ``conversation``.
 
 Times are UTC. A reminder without a time of day is due at :data:`DEFAULT_HOUR`, or at
 :data:`DEPARTURE_DAY_HOUR` on the departure day itself ("the morning we fly").
@@ -34,6 +35,8 @@ DEPARTURE_DAY_HOUR = 6
 """On the departure day itself: before most flights leave."""
 WATCH_NIGHTS = 3
 """A hotel watch without the trip's length prices this many nights (the price read is per night)."""
+WATCH_DAYS = 30
+"""How long a watch without a date of its own runs (one with a date runs until that date)."""
 
 Missing = Literal["dates", "return", "when", "destination", "origin", "threshold"]
 
@@ -66,6 +69,11 @@ class WatchPayload(_Payload):
     route: str
     until: date | None = None
     conversation: str | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Whether it searches a date of the trip's (else each day's own: the tool looks ahead)."""
+        return bool({"departure_date", "month", "check_in"} & self.arguments.keys())
 
     @property
     def threshold(self) -> Money:
@@ -149,7 +157,7 @@ def _at(day: date, hour: int, minute: int | None) -> datetime:
 
 
 def plan_watch(
-    request: PriceWatchRequest, stated: TravelSlots, trip: TravelSlots, conversation: str | None
+    request: PriceWatchRequest, stated: TravelSlots, trip: TravelSlots, today: date, conversation: str | None
 ) -> WatchPayload | Missing:
     """The watch ``request`` asks for: the route and dates the message ``stated``, else the ``trip``'s
     (its dates only for the trip's own destination); or what it still needs."""
@@ -193,7 +201,7 @@ def plan_watch(
         below=request.below.amount,
         currency=currency,
         route=route,
-        until=dated.departure_date,
+        until=dated.departure_date or today + timedelta(days=WATCH_DAYS),
         conversation=conversation,
     )
 
