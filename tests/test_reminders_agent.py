@@ -153,3 +153,13 @@ def test_a_watch_without_a_date_ends_after_its_days(env: Env, now: list[float]) 
     (notice,) = unasked(env)
     assert notice["content"].startswith(f"I've stopped watching hotels in Lisbon after {WATCH_DAYS} days")
     assert "aren't watching any" in route(env, "what am I watching?")["content"]
+
+
+def test_cancel_the_second_one_after_suggestions_cancels_and_picks_nothing(env: Env, now: list[float]) -> None:
+    assert route(env, "somewhere warm in December under 2000 euros")["metadata"]["intent"] == "suggest"
+    route(env, "remind me in 1 hour to book")
+    route(env, "remind me in 2 hours to pack")
+    answer = route(env, "cancel the second one")
+    assert answer["metadata"]["intent"] == "cancel_alerts" and "pack" in answer["content"]
+    assert answer["data"]["slots"].get("destination") is None and answer["data"]["plan"] is None
+    assert "to book" in route(env, "what reminders do I have?")["content"]

@@ -559,7 +559,7 @@ class TravelAgent(BaseAgent):
 
         from ..llm import Extraction
         from ..llm.gazetteer import gazetteer
-        from ..llm.models import Intent
+        from ..llm.models import ALERT_INTENTS, Intent
 
         try:
             extraction = self.model.extract(text, known=known, today=today, asked=tuple(dialog.asked))
@@ -567,7 +567,8 @@ class TravelAgent(BaseAgent):
             logger.warning("extraction failed, treating the message as unknown: %s", error)
             return Extraction(intent=Intent.UNKNOWN, confidence=0.2)
         match = _PICK.search(text.lower())
-        if dialog.suggestions and match is not None and extraction.slots.destination is None:
+        picking = extraction.slots.destination is None and extraction.intent not in ALERT_INTENTS
+        if dialog.suggestions and match is not None and picking:  # not "cancel the second one"
             index = _ORDINALS.get(match["which"] or "", int(match["number"] or 1) - 1)
             name = (
                 dialog.suggestions[index]

@@ -6,8 +6,10 @@ threshold), so that the readers after it cannot take "a week before we leave" fo
 "under 800" for a budget. Checked in this order:
 
 - **cancel_alerts**: a verb that ends something and a reminder or watch word ("cancel the reminder",
-  "delete all alerts"), "stop watching / tracking", "don't remind me". ``every`` for "all", "both" or a
-  plural ("stop watching prices", "cancel my reminders"); ``number`` for "reminder 2", "the second one".
+  "delete all alerts"), "stop watching / tracking", "don't remind me", or "cancel / delete" first with
+  what a list answers to ("cancel the second one", "delete it", "cancel all"). ``every`` for "all",
+  "both" or a plural ("stop watching prices", "cancel my reminders"); ``number`` for "reminder 2", "the
+  second one".
 - **list_alerts**: a question word and a reminder or watch word ("what reminders do I have?", "show my
   alerts"), "what am I watching?".
 - **watch_price**: "tell me / let me know if|when ...", "watch / track / monitor / keep an eye on ..."
@@ -70,6 +72,8 @@ _CANCEL = re.compile(
     rf"get\s+rid\s+of|no\s+more|stop)\b[^.?!]{{0,30}}?\b{_ALERT_NOUN}\b"
     r"|\bstop\s+(?:watching|tracking|monitoring|checking)\b|\bdon'?t\s+(?:remind|notify|alert)\s+(?:me|us)\b"
     rf"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:need|want)\b[^.?!]{{0,20}}?\b{_ALERT_NOUN}\b"
+    r"|^\W*(?:please\s+)?(?:cancel|delete)\s+(?:it|that|them|both|all|everything|(?:number|no\.?|#)\s*\d{1,2}|"
+    r"(?:the\s+)?(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)(?:\s+one)?)\b"
 )
 _LIST = re.compile(
     r"\b(?:what|which|list|show|see|view|any|check|tell\s+me|read|how\s+many)\b"
