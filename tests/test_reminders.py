@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from durable_agents.agents.travel import TravelAgent
 from durable_agents.runtime import clock, default_env
 from durable_agents.runtime.alarms import MAX_RETRIES, Sweeper, alarm_event, backoff_ms
 from durable_agents.tools.flights import OfflineFlights
-from durable_agents.tools.models import FlightParams
+from durable_agents.tools.models import FlightParams, FlightSearch
 from tests.support.api_client import ApiClient
 from tests.support.stack import HttpStack, ServedStack, http_stack, serve
 
@@ -78,8 +79,7 @@ class Chat:
 
     def __init__(self, api: ApiClient, local: HttpStack, user: str) -> None:
         self.api, self.user, self.session = api, user, None
-        host = local.stack.functions["ObjectHostFunction"]
-        self._fire = lambda pk: host.invoke(alarm_event(pk))
+        self._host = local.stack.functions["ObjectHostFunction"]
 
     def say(self, text: str) -> dict[str, Any]:
         reply = self.api.chat(text, session=self.session, user=self.user)
@@ -108,7 +108,12 @@ class Chat:
         env = default_env()
         mine = env.TRAVEL_AGENT.get_by_name(f"travel:{session_key(self.user, self.session or '')}").id.key
         fired: list[str] = []
-        sweeper = Sweeper(env.table, lambda pk: (fired.append(pk), self._fire(pk)))
+
+        def fire(pk: str) -> None:
+            fired.append(pk)
+            self._host.invoke(alarm_event(pk))
+
+        sweeper = Sweeper(env.table, fire)
         sweeper.sweep()
         sweeper.drain()
         return fired.count(mine)
@@ -187,12 +192,17 @@ def offline_fares(start: dt.date, days: int) -> list[float]:
     ``start`` with no date given (the search looks four weeks ahead of each day, so the fare moves)."""
     fares = []
     for offset in range(days):
-        today = start + dt.timedelta(days=offset)
-        reply = OfflineFlights(today=lambda today=today: today)(
+        day = start + dt.timedelta(days=offset)
+        reply = OfflineFlights(today=partial(_same, day))(
             FlightParams(origin="BOS", destination="FCO", adults=1, currency="USD")
         )
-        fares.append(min(offer.price_total for offer in reply.data.offers))  # type: ignore[attr-defined]
+        assert isinstance(reply.data, FlightSearch)
+        fares.append(min(offer.price_total for offer in reply.data.offers))
     return fares
+
+
+def _same(day: dt.date) -> dt.date:
+    return day
 
 
 def dollars(amount: float) -> str:
@@ -345,8 +355,7 @@ def test_a_reminder_survives_a_restart_of_the_local_stack(tmp_path: Path) -> Non
         deadline = time.monotonic() + 30
         while not chat.unasked() and time.monotonic() < deadline:
             time.sleep(0.25)  # the alarm clock delivers within a second of its first sweep
-        (reminder,) = chat.unasked() or [None]
-        assert reminder is not None and reminder["content"] == "Reminder: call the hotel."
+        assert [turn["content"] for turn in chat.unasked() or []] == ["Reminder: call the hotel."]
         assert "no reminders" in chat.say("what reminders do I have?")["content"]
     finally:
         assert served.stop()[0] == 0

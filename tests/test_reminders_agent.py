@@ -155,7 +155,9 @@ def test_a_watch_without_a_date_ends_after_its_days(env: Env, now: list[float]) 
     assert "aren't watching any" in route(env, "what am I watching?")["content"]
 
 
-def test_cancel_the_second_one_after_suggestions_cancels_and_picks_nothing(env: Env, now: list[float]) -> None:
+def test_cancel_the_second_one_after_suggestions_cancels_and_picks_nothing(
+    env: Env, now: list[float]
+) -> None:
     assert route(env, "somewhere warm in December under 2000 euros")["metadata"]["intent"] == "suggest"
     route(env, "remind me in 1 hour to book")
     route(env, "remind me in 2 hours to pack")
