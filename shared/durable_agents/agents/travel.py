@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..llm import Extraction, LanguageModel, Place, TravelSlots
     from ..llm.alert_replies import Listed
-    from ..llm.models import AlertSelection, Intent, PriceWatchRequest, ReminderRequest
+    from ..llm.models import AlertKind, AlertSelection, Intent, PriceWatchRequest, ReminderRequest
     from ..llm.models import ToolResult as ComposeToolResult
     from ..llm.plan import TripPlan
     from ..llm.trip import Choices
@@ -333,7 +333,7 @@ class TravelAgent(BaseAgent):
         from ..llm.alerts import ReminderPayload
 
         reminder = ReminderPayload.model_validate(payload)
-        key = self._delivery_key(REMINDER_METHOD, payload)
+        key = self._delivery_key(self._own(REMINDER_METHOD, payload))
         self._tell(reminder.conversation, reminder_message(reminder, self.now()), "reminder", key)
 
     def check_price(self, payload: dict[str, Any]) -> None:
@@ -343,9 +343,8 @@ class TravelAgent(BaseAgent):
         from ..llm.alerts import WatchPayload, cheapest
 
         watch = WatchPayload.model_validate(payload)
-        key = self._delivery_key(WATCH_METHOD, payload)
         if watch.until is not None and self.today() > watch.until:
-            self._cancel_own(WATCH_METHOD, payload)
+            key = self._end_own_watch(payload)
             self._tell(watch.conversation, words.watch_ended_text(watch), "notice", key)
             return
         (result,) = self._run_tools([(watch.tool, watch.arguments)])
@@ -355,7 +354,7 @@ class TravelAgent(BaseAgent):
             return
         if price.amount > watch.below:
             return
-        self._cancel_own(WATCH_METHOD, payload)  # before telling: the call joined last cannot be undone
+        key = self._end_own_watch(payload)  # before telling: the call joined last cannot be undone
         alert = words.price_alert_text(watch, price, self._offline(result))
         self._tell(watch.conversation, alert, "price_alert", key)
 
@@ -470,8 +469,9 @@ class TravelAgent(BaseAgent):
 
         listed: list[Listed] = []
         counts = {"reminder": 0, "watch": 0}
+        kinds: dict[str, AlertKind] = {REMINDER_METHOD: "reminder", WATCH_METHOD: "watch"}
         for record in self.list_schedules():
-            kind = {REMINDER_METHOD: "reminder", WATCH_METHOD: "watch"}.get(record.get("method", ""))
+            kind = kinds.get(record.get("method", ""))
             if kind is None:
                 continue
             try:
@@ -484,7 +484,7 @@ class TravelAgent(BaseAgent):
             listed.append(
                 Listed(
                     schedule_id=record["id"],
-                    kind=kind,  # type: ignore[arg-type]
+                    kind=kind,
                     number=counts[kind],
                     due=datetime.fromtimestamp(record["due"] / 1000, UTC),
                     failed=record.get("status") == "failed",
@@ -498,8 +498,9 @@ class TravelAgent(BaseAgent):
         """Run ``add`` (a ``schedule`` call): whether the schedule existed already (asked again: it is
         kept, not doubled), or ``None`` when it is new and :data:`MAX_ALERTS` are pending (then nothing
         it wrote is kept)."""
-        before = {item.schedule_id for item in self._listed()}
-        full = sum(not item.failed for item in self._listed()) >= MAX_ALERTS
+        listed = self._listed()
+        before = {item.schedule_id for item in listed}
+        full = sum(not item.failed for item in listed) >= MAX_ALERTS
 
         def attempt(_: object) -> dict[str, Any]:
             record = add()
@@ -520,17 +521,18 @@ class TravelAgent(BaseAgent):
             None,
         )
 
-    def _delivery_key(self, method: str, payload: dict[str, Any]) -> str:
+    def _delivery_key(self, record: dict[str, Any] | None) -> str:
         """The message id of one delivery (schedule and due time): the conversation adds it once."""
-        record = self._own(method, payload)
         if record is None:
-            return f"alert:{method}:{self.now().isoformat()}"
+            return f"alert:{self.now().isoformat()}"
         return f"alert:{record['id']}:{record['due']}"
 
-    def _cancel_own(self, method: str, payload: dict[str, Any]) -> None:
-        record = self._own(method, payload)
+    def _end_own_watch(self, payload: dict[str, Any]) -> str:
+        """End the watch whose check is running (with this alarm turn's commit); its delivery key."""
+        record = self._own(WATCH_METHOD, payload)
         if record is not None:
             self.cancel_schedule(record["id"])
+        return self._delivery_key(record)
 
     def _tell(self, conversation: str | None, text: str, kind: str, message_id: str) -> None:
         """Add ``text`` to the conversation's transcript, joined to this turn (so it appears exactly when

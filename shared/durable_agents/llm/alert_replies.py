@@ -52,14 +52,15 @@ class Listed:
             text = reminder_label(self.reminder) or "a reminder"
             when = moment(self.due, now)
         if self.failed:
+            name = "watch" if self.kind == "watch" else "reminder"
             return (
-                f"{text} — failed: it could not be delivered after several tries (say “cancel” to remove it)"
+                f"{text} — failed: it could not be delivered (say “cancel {name} {self.number}” to remove it)"
             )
         return f"{when}: {text}" if self.reminder is not None else f"{text} ({when})"
 
 
 def moment(when: datetime, now: datetime) -> str:
-    """'Tue, Jun 9 at 09:00 UTC' (seconds shown when it is under a minute away)."""
+    """'Tue, Jun 9 at 09:00 UTC' (with its seconds, when it has some and is less than an hour away)."""
     when = when.astimezone(UTC)
     clock = f"{when:%H:%M:%S}" if when.second and (when - now).total_seconds() < 3600 else f"{when:%H:%M}"
     return f"{day_text(when.date(), now.date())} at {clock} UTC"

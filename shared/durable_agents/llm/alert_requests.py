@@ -13,9 +13,10 @@ threshold), so that the readers after it cannot take "a week before we leave" fo
 - **list_alerts**: a question word and a reminder or watch word ("what reminders do I have?", "show my
   alerts"), "what am I watching?".
 - **watch_price**: "tell me / let me know if|when ...", "watch / track / monitor / keep an eye on ..."
-  or "price alert", about flights, fares, hotels, rooms or prices. The threshold is "under|below|less
-  than|at most|drops to|hits <amount>" with a currency (symbol, code or word; none: the trip's budget
-  currency, else USD); "a night" / "per night", or hotel words, make it a hotel watch.
+  or "price alert", about flights, fares, hotels, rooms or prices, with a threshold or a price word
+  ("tell me if flights are delayed" is not a watch). The threshold is "under|below|less than|at
+  most|drops to|hits <amount>" with a currency (symbol, code or word; none: the trip's budget currency,
+  else USD); "a night" / "per night", or hotel words, make it a hotel watch.
 - **remind**: "remind me / us", "set a reminder", "nudge me", "don't let me forget". When: "in 10
   minutes / 2 hours" (a delay); "a week / 3 days / the day before we leave" (before the departure, or
   before the return: "the day before we fly home"); "the morning we fly", "on the day we leave" (the
@@ -90,6 +91,7 @@ _WATCH = re.compile(
 _PRICE_SUBJECT = re.compile(
     r"\b(?:flights?|fares?|airfares?|tickets?|hotels?|rooms?|accomm?odations?|lodging|prices?|rates?)\b"
 )
+_PRICE_WORD = re.compile(r"\b(?:prices?|pricing|fares?|airfares?|rates?|cheap\w*|costs?|deals?)\b")
 _HOTEL_WORDS = re.compile(r"\b(?:hotels?|rooms?|accomm?odations?|lodging|nightly)\b")
 _REMIND = re.compile(
     r"\b(?:remind\s+(?:me|us)|(?:set|add|create|make|schedule|send\s+(?:me|us))\s+(?:up\s+)?(?:a|an|another)\s+"
@@ -177,7 +179,8 @@ def read_alert_request(scanner: Scanner, known: TravelSlots, today: date) -> Ale
     if _LIST.search(text):
         _claim_all(scanner, _LIST, "alerts")
         return AlertRequest(Intent.LIST_ALERTS, 0.9, selection=_selection(text, cancel=False))
-    if _WATCH.search(text) and _PRICE_SUBJECT.search(text):
+    priced = _THRESHOLD.search(text) is not None or _PRICE_WORD.search(text) is not None
+    if _WATCH.search(text) and _PRICE_SUBJECT.search(text) and priced:
         return AlertRequest(Intent.WATCH_PRICE, 0.9, watch=_watch(scanner, known))
     if _REMIND.search(text):
         return AlertRequest(Intent.REMIND, 0.9, reminder=_reminder(scanner, known, today))
