@@ -735,6 +735,7 @@
       if (isObject(session.slots)) state.slots = session.slots;
       state.plan = isObject(session.plan) ? session.plan : state.plan;
       renderTrip();
+      refreshTrips(); // the trip's last activity moved
     } catch (error) {
       if (
         error instanceof ApiError &&
