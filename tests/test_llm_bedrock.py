@@ -470,3 +470,80 @@ def test_the_factory_reads_the_process_settings_by_default(monkeypatch: pytest.M
         assert isinstance(model, BedrockLanguageModel) and model.model_id == "env-model"
     finally:
         settings.cache_clear()
+
+
+# --- reminders and price watches: the same intents and slots as the embedded engine -----------------------
+
+ROME = Place(name="Rome", iata="FCO", city="Rome", country="IT")
+ROME_TRIP = TravelSlots(destination=ROME, departure_date=date(2026, 12, 16), duration_days=5).normalized()
+ALERT_ANSWERS: list[tuple[str, dict[str, Any]]] = [
+    ("remind me a week before we leave", {"intent": "remind", "reminder": {"daysBefore": 7}}),
+    (
+        "remind me to pack on the 14th",  # the model's date a year early: moved to its next occurrence
+        {"intent": "remind", "reminder": {"onDate": "2025-12-14", "about": "to pack"}},
+    ),
+    (
+        "Remind me on the morning we fly to take the passports",
+        {"intent": "remind", "reminder": {"daysBefore": 0, "about": "to take the passports"}},
+    ),
+    (
+        "tell me if flights to Rome drop under 800",  # the model's budget is the threshold, not a budget
+        {
+            "intent": "watch_price",
+            "slots": {
+                "destination": {"name": "Rome", "iata": "FCO"},
+                "budget": {"amount": 800, "currency": "USD"},
+            },
+            "watch": {"tool": "flights", "below": {"amount": 800, "currency": "USD"}},
+        },
+    ),
+    (
+        "let me know when flights from Boston to Paris are below $500",
+        {
+            "intent": "watch_price",
+            "slots": {
+                "destination": {"name": "Paris"},
+                "origin": {"name": "Boston", "region": "Massachusetts"},
+            },
+            "watch": {"tool": "flights", "below": {"amount": 500, "currency": "USD"}},
+        },
+    ),
+    (
+        "watch hotel prices in Lisbon under 120 a night",
+        {
+            "intent": "watch_price",
+            "slots": {"destination": {"name": "Lisbon", "country": "PT"}},
+            "watch": {"tool": "hotels", "below": {"amount": 120, "currency": "USD"}},
+        },
+    ),
+    ("what reminders do I have?", {"intent": "list_alerts", "alerts": {"kind": "reminder"}}),
+    ("what am I watching?", {"intent": "list_alerts", "alerts": {"kind": "watch"}}),
+    ("stop watching prices", {"intent": "cancel_alerts", "alerts": {"kind": "watch", "every": True}}),
+    ("cancel all reminders", {"intent": "cancel_alerts", "alerts": {"kind": "reminder", "every": True}}),
+    (
+        "stop watching flights to Rome",
+        {"intent": "cancel_alerts", "slots": {"destination": {"name": "Rome"}}, "alerts": {"kind": "watch"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "answer"), ALERT_ANSWERS, ids=[message for message, _ in ALERT_ANSWERS])
+def test_reminders_and_watches_map_to_the_embedded_engines_intents_and_slots(
+    model: BedrockLanguageModel, stubber: Any, message: str, answer: dict[str, Any]
+) -> None:
+    response = recorded("converse_extraction_tool_use.json")
+    response["output"]["message"]["content"][0]["toolUse"]["input"] = {"confidence": 0.9, **answer}
+    stubber.add_response(
+        "converse",
+        response,
+        {**ANY_EXTRACTION, "system": Mentions("remind", "watch_price", "daysBefore", "cancel_alerts")},
+    )
+    extraction = model.extract(message, known=ROME_TRIP, today=TODAY)
+    embedded = EmbeddedLanguageModel().extract(message, known=ROME_TRIP, today=TODAY)
+    assert extraction.intent == embedded.intent
+    assert extraction.slots == embedded.slots
+    assert (extraction.reminder, extraction.watch, extraction.alerts) == (
+        embedded.reminder,
+        embedded.watch,
+        embedded.alerts,
+    )

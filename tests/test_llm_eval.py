@@ -8,7 +8,9 @@ failure message) and each test fails below its target.
 
 Scoring: a sentence's slots are every slot it lists plus every slot the engine filled that it does not
 list (a spurious slot is a wrong one; no children and unknown children are the same, and a multi-city
-trip's first stop is its destination); its intent counts separately. A dialog passes when all its
+trip's first stop is its destination); what a reminder, price watch, list or cancel request states
+(``remind``, ``about``, ``watch``, ``below``, ``alerts``) is scored the same way; its intent counts
+separately. A dialog passes when all its
 turns meet all their expectations.
 """
 
@@ -25,7 +27,7 @@ import pytest
 
 from durable_agents.agents.travel import TravelAgent
 from durable_agents.llm.embedded import EmbeddedLanguageModel
-from durable_agents.llm.models import TravelSlots
+from durable_agents.llm.models import Extraction, TravelSlots
 from durable_agents.tools import offline_registry
 from tests.support.agents import agents_env, chat
 
@@ -39,6 +41,8 @@ SLOT_KEYS = (
     "dest", "origin", "stops", "depart", "return", "month", "days", "adults", "children", "budget",
     "interests",
 )  # fmt: skip
+REQUEST_KEYS = ("remind", "about", "watch", "below", "alerts")
+"""What a reminder, price watch, list or cancel request states beyond the slots (scored with them)."""
 _OPERATOR = re.compile(r"^(?P<key>!?[\w.*-]+?)\s*(?P<op><=|>=|=|~|<|>)\s*(?P<value>.*)$")
 
 
@@ -103,6 +107,30 @@ def slot_matches(slots: dict[str, Any], key: str, expected: str) -> bool:
     if key in ("dest", "origin", "stops"):
         return plain(actual) == plain(expected)
     return actual is not None and plain(actual) == plain(expected)
+
+
+def request_value(extraction: Extraction, key: str) -> str | None:
+    """The value of one request key: ``remind`` ("7d before departure", "on 2026-04-02 08:00", "in 600s"),
+    ``about``, ``watch`` (the tool), ``below`` ("800 USD"), ``alerts`` ("watch every", "reminder #2")."""
+    reminder, watch, alerts = extraction.reminder, extraction.watch, extraction.alerts
+    if key == "remind" and reminder is not None:
+        if reminder.in_seconds is not None:
+            return f"in {reminder.in_seconds}s"
+        if reminder.days_before is not None:
+            return f"{reminder.days_before}d before {'return' if reminder.before_return else 'departure'}"
+        if reminder.on_date is not None:
+            at = f" {reminder.hour:02d}:{reminder.minute or 0:02d}" if reminder.hour is not None else ""
+            return f"on {reminder.on_date.isoformat()}{at}"
+        return "no time"
+    if key == "about" and reminder is not None:
+        return reminder.about
+    if key == "watch" and watch is not None:
+        return watch.tool
+    if key == "below" and watch is not None and watch.below is not None:
+        return f"{watch.below.amount:g} {watch.below.currency}"
+    if key == "alerts" and alerts is not None:
+        return alerts.kind + (" every" if alerts.every else "") + (f" #{alerts.number}" if alerts.number else "")
+    return None
 
 
 # --- reading plans and replies ---------------------------------------------------------------------------
@@ -191,7 +219,13 @@ def score_sentences() -> tuple[Counter[str], Counter[str], int, int, list[str]]:
                 continue
             base = key.split(".")[0]
             total[base] += 1
-            if slot_matches(slots, key, value):
+            if base in REQUEST_KEYS:
+                found = request_value(extraction, key)
+                if found is not None and plain(found) == plain(value):
+                    right[base] += 1
+                else:
+                    wrong.append(f"{key}={found} (want {value})")
+            elif slot_matches(slots, key, value):
                 right[base] += 1
             else:
                 wrong.append(f"{key}={slot_value(slots, key)} (want {value})")
@@ -203,6 +237,10 @@ def score_sentences() -> tuple[Counter[str], Counter[str], int, int, list[str]]:
             if base not in bases and base not in derived and slot_value(slots, base) not in (None, 0):
                 total[base] += 1
                 wrong.append(f"spurious {base}={slot_value(slots, base)}")
+        for base in REQUEST_KEYS:
+            if base not in bases and request_value(extraction, base) is not None:
+                total[base] += 1
+                wrong.append(f"spurious {base}={request_value(extraction, base)}")
         if wrong:
             misses.append(f"{text!r}: {'; '.join(wrong)}")
     return right, total, intents_right, len(table), misses
@@ -218,7 +256,7 @@ def test_single_sentences_meet_the_slot_and_intent_targets(capsys: pytest.Captur
     ]
     lines += [
         f"  {base:<10} {right[base]:>3}/{total[base]:<3} {right[base] / total[base]:.0%}"
-        for base in SLOT_KEYS
+        for base in (*SLOT_KEYS, *REQUEST_KEYS)
         if total[base]
     ]
     lines += [f"  miss: {miss}" for miss in misses]

@@ -34,6 +34,13 @@ def summary(extraction: Extraction) -> dict[str, Any]:
         found["budget"] = (slots.budget.amount, slots.budget.currency)
     if slots.interests:
         found["interests"] = list(slots.interests)
+    if extraction.reminder is not None:
+        found["reminder"] = extraction.reminder.model_dump(exclude_defaults=True)
+    if extraction.watch is not None:
+        below = extraction.watch.below
+        found["watch"] = (extraction.watch.tool, (below.amount, below.currency) if below else None)
+    if extraction.alerts is not None:
+        found["alerts"] = (extraction.alerts.kind, extraction.alerts.every, extraction.alerts.number)
     return found
 
 
@@ -308,6 +315,37 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("Is Bozeman nice in summer? Flying to Bozeman soon", {"intent": "find_flights", "destination": "BZN"}),
     ("hotels near JFK for tonight", {"intent": "find_hotels", "destination": "JFK", "departure_date": TODAY}),
     ("Trip to the US in june 2025", {"intent": "plan_trip", "destination": "JFK"}),
+    ("remind me a week before we leave", {"intent": "remind", "reminder": {"days_before": 7}}),
+    (
+        "Remind me to pack on the morning we fly",
+        {"intent": "remind", "reminder": {"days_before": 0, "about": "to pack"}},
+    ),
+    (
+        "remind me the day before we fly home to check out",
+        {"intent": "remind", "reminder": {"days_before": 1, "before_return": True, "about": "to check out"}},
+    ),
+    (
+        "set a reminder for December 20 at 6pm to book the taxi",
+        {"intent": "remind", "reminder": {"on_date": d("2026-12-20"), "hour": 18, "minute": 0, "about": "to book the taxi"}},
+    ),
+    ("remind me in 2 hours to call the hotel", {"intent": "remind", "reminder": {"in_seconds": 7200, "about": "to call the hotel"}}),
+    (
+        "tell me if flights to Rome drop under 800",
+        {"intent": "watch_price", "destination": "FCO", "watch": ("flights", (800.0, "USD"))},
+    ),
+    (
+        "let me know when flights from Boston to Paris in March are below €450",
+        {"intent": "watch_price", "origin": "BOS", "destination": "CDG", "month": 3, "watch": ("flights", (450.0, "EUR"))},
+    ),
+    (
+        "watch hotel prices in Lisbon under 120 a night",
+        {"intent": "watch_price", "destination": "LIS", "watch": ("hotels", (120.0, "USD"))},
+    ),
+    ("what reminders do I have?", {"intent": "list_alerts", "alerts": ("reminder", False, None)}),
+    ("What am I watching?", {"intent": "list_alerts", "alerts": ("watch", False, None)}),
+    ("stop watching prices", {"intent": "cancel_alerts", "alerts": ("watch", True, None)}),
+    ("cancel reminder 2", {"intent": "cancel_alerts", "alerts": ("reminder", False, 2)}),
+    ("cancel all reminders", {"intent": "cancel_alerts", "alerts": ("reminder", True, None)}),
     (
         "Let's go to Berlin 2027-06-03 through 2027-06-08",
         {

@@ -6,7 +6,9 @@ request itself (a 503, a dropped connection, an answer carrying a whole plan) or
 a turn typed and answered, Enter / Shift+Enter, the input disabled while a turn runs, the trip card
 and the plan's rows from what the answer carried, the conversation restored after a reload, a new
 trip, switching trips, errors (503, 400, network) shown in plain words with the input usable again,
-agent text rendered as text, keyboard use, a phone-width layout, and no console errors in any test.
+agent text rendered as text, a reminder fired by the local stack's alarm clock appearing in the open
+page without a reload (and no polling while the tab is hidden), keyboard use, a phone-width layout,
+and no console errors in any test.
 Screenshots of the planned trip (desktop and phone width) go to ``.bench/``.
 """
 
@@ -17,19 +19,24 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from devstack.alarm_clock import AlarmClock
+from durable_agents.runtime import clock
 from tests.browser.conftest import ConsoleCheck
-from tests.browser.page import ChatPage
+from tests.browser.page import ChatPage, Message
 from tests.browser.proxy import ApiProxy, Canned, Exchange, Held
-from tests.support.stack import http_stack
+from tests.support.api_client import ApiClient
+from tests.support.stack import HttpStack, http_stack
 
 BENCH = Path(__file__).resolve().parents[2] / ".bench"
 PARIS = "Plan a trip to Paris"
@@ -40,6 +47,7 @@ PARIS_DETAILS = "from Boston, 5 days in May, 2 adults, budget 3000 USD"
 class Served:
     proxy: ApiProxy
     stack_url: str
+    stack: HttpStack
 
     @property
     def url(self) -> str:
@@ -51,7 +59,7 @@ def served(chromium: Any) -> Iterator[Served]:
     with http_stack() as stack:
         proxy = ApiProxy(stack.url).start()
         try:
-            yield Served(proxy, stack.url)
+            yield Served(proxy, stack.url, stack)
         finally:
             proxy.stop()
 
@@ -350,32 +358,35 @@ def test_a_whole_plan_is_laid_out_and_agent_text_stays_text(page: ChatPage, serv
         },
         "sessionId": "sample-plan",
     }
-    with served.proxy.intercept("POST", "/chat", Canned(200, answer)):
-        page.send("Paris and Rome, please")
-    assert_plan_shown(page, plan)
-    facts = page.facts()
-    assert facts["Destination"] == "Paris (3 nights) → Rome (2 nights)"
-    assert facts["Travellers"] == "2 adults, 1 child, 1 room"
-    assert "assumed" in facts["Dates"] and "15" in facts["Dates"] and "20" in facts["Dates"]
-    budget = page.by_id("budget-text").text
-    assert "over budget by $751.50" in budget and "$3,000" in budget
-    assert page.by_id("budget-note").text == plan["budget"]["suggestion"]
-    assert plan["dates"]["note"] in page.by_id("plan-notes").text
-    rows = page.rows("flight-rows")
-    assert "Outbound · Air Sample AS 101" in rows[0] and "22:35–11:20, nonstop" in rows[0]
-    assert "Between stops · Euro Hop" in rows[1] and "1 stop" in rows[1]
-    assert "rated 4.2" in page.rows("hotel-rows")[0] and "rated" not in page.rows("hotel-rows")[1]
-    assert "Activities" not in page.facts("costs")  # absent fields are not shown
-    assert page.days()[2].startswith("Day 3: To Rome")
+    view = {"sessionId": "sample-plan", "slots": answer["data"]["slots"], "plan": plan, "turns": []}
+    with served.proxy.intercept("GET", "/sessions/sample-plan", Canned(200, view)):  # the page's polls
+        with served.proxy.intercept("POST", "/chat", Canned(200, answer)):
+            page.send("Paris and Rome, please")
+        assert_plan_shown(page, plan)
+        facts = page.facts()
+        assert facts["Destination"] == "Paris (3 nights) → Rome (2 nights)"
+        assert facts["Travellers"] == "2 adults, 1 child, 1 room"
+        assert "assumed" in facts["Dates"] and "15" in facts["Dates"] and "20" in facts["Dates"]
+        budget = page.by_id("budget-text").text
+        assert "over budget by $751.50" in budget and "$3,000" in budget
+        assert page.by_id("budget-note").text == plan["budget"]["suggestion"]
+        assert plan["dates"]["note"] in page.by_id("plan-notes").text
+        rows = page.rows("flight-rows")
+        assert "Outbound · Air Sample AS 101" in rows[0] and "22:35–11:20, nonstop" in rows[0]
+        assert "Between stops · Euro Hop" in rows[1] and "1 stop" in rows[1]
+        assert "rated 4.2" in page.rows("hotel-rows")[0] and "rated" not in page.rows("hotel-rows")[1]
+        assert "Activities" not in page.facts("costs")  # absent fields are not shown
+        assert page.days()[2].startswith("Day 3: To Rome")
 
-    agent = page.messages("agent")[-1]
-    assert '<img src=x onerror="document.body.dataset.injected=1">' in agent.text
-    assert "<b>not bold</b>" in agent.text
-    message = page.driver.find_elements(By.CSS_SELECTOR, "#messages > li")[-1]
-    assert message.find_elements(By.TAG_NAME, "img") == [] and message.find_elements(By.TAG_NAME, "b") == []
-    assert [b.text for b in message.find_elements(By.TAG_NAME, "strong")] == ["bold"]
-    assert "<script>alert(1)</script>" in message.find_element(By.CSS_SELECTOR, ".sources").text
-    assert page.driver.execute_script("return document.body.dataset.injected") is None
+        agent = page.messages("agent")[-1]
+        assert '<img src=x onerror="document.body.dataset.injected=1">' in agent.text
+        assert "<b>not bold</b>" in agent.text
+        message = page.driver.find_elements(By.CSS_SELECTOR, "#messages > li")[-1]
+        assert message.find_elements(By.TAG_NAME, "img") == []
+        assert message.find_elements(By.TAG_NAME, "b") == []
+        assert [b.text for b in message.find_elements(By.TAG_NAME, "strong")] == ["bold"]
+        assert "<script>alert(1)</script>" in message.find_element(By.CSS_SELECTOR, ".sources").text
+        assert page.driver.execute_script("return document.body.dataset.injected") is None
 
 
 # --- sessions ----------------------------------------------------------------------------------------
@@ -448,19 +459,18 @@ def test_earlier_messages_are_fetched_with_the_cursor(page: ChatPage, served: Se
         "plan": None,
     }
     path = "/sessions/long-trip"
-    with served.proxy.intercept(
-        "GET", path, Canned(200, {**session, "turns": [turn(3), turn(4)], "nextCursor": "c-3"})
-    ):
+    newest = Canned(200, {**session, "turns": [turn(3), turn(4)], "nextCursor": "c-3"})
+    with served.proxy.intercept("GET", path, newest):  # also what the page's polls read meanwhile
         as_user(page, page.user_id() or "", "long-trip")
         assert [m.text for m in page.messages()] == ["turn 3", "turn 4"] and page.shown("older")
-    with served.proxy.intercept(
-        "GET", path, Canned(200, {**session, "turns": [turn(1), turn(2)], "nextCursor": None})
-    ):
-        page.by_id("older").click()
-        page.wait(lambda _: len(page.messages()) == 4)
-    assert [m.text for m in page.messages()] == ["turn 1", "turn 2", "turn 3", "turn 4"]
-    assert not page.shown("older")
-    older = served.proxy.requests("GET", path)[-1]
+        with served.proxy.intercept(
+            "GET", path, Canned(200, {**session, "turns": [turn(1), turn(2)], "nextCursor": None})
+        ):
+            page.by_id("older").click()
+            page.wait(lambda _: len(page.messages()) == 4)
+        assert [m.text for m in page.messages()] == ["turn 1", "turn 2", "turn 3", "turn 4"]
+        assert not page.shown("older")
+    older = [e for e in served.proxy.requests("GET", path) if "before=" in e.path][-1]
     assert "before=c-3" in older.path and "limit=" in older.path
     assert page.driver.switch_to.active_element.text.endswith("turn 1")  # focus moves to the first shown
 
@@ -535,6 +545,63 @@ def test_a_401_in_local_mode_says_that_no_sign_in_is_set_up(
     assert error is not None and "no sign-in set up" in error
     assert page.driver.current_url.startswith(served.url)  # local mode: nowhere to sign in, the page stays
     assert page.input.is_enabled() and page.input.get_attribute("value") == PARIS
+
+
+# --- messages nobody asked for ------------------------------------------------------------------------
+
+POLL_SECONDS = 3.0  # the page's POLL_MS
+
+
+def hide_tab(page: ChatPage, hidden: bool) -> None:
+    """What switching to another tab (and back) tells the page: visibilityState and its event."""
+    page.driver.execute_script(
+        "Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => arguments[0]});"
+        "document.dispatchEvent(new Event('visibilitychange'));",
+        "hidden" if hidden else "visible",
+    )
+
+
+def test_a_reminder_that_fires_appears_in_the_open_page_without_a_reload(
+    page: ChatPage, served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local stack's alarm clock (the thread ``make run`` runs) delivers the reminder once the runtime's
+    clock is moved to its time; the open page shows it on its next poll, and polls only while visible."""
+    moment = [datetime(2027, 1, 4, 9, 30, tzinfo=UTC).timestamp()]
+    monkeypatch.setattr(clock, "source", lambda: moment[0])
+    alarms = AlarmClock.for_stack(served.stack.stack).start()
+    try:
+        page.send("Plan a trip to Rome from Boston January 9-12 for 2 adults")
+        page.send("remind me a day before we leave")
+        assert "Fri, Jan 8 at 09:00 UTC" in page.messages("agent")[-1].text
+        page.send("remind me on the morning we fly")
+        shown = page.messages()
+        session = page.session_id()
+        page.driver.execute_script("window.stillThisPage = true;")  # gone if the page were reloaded
+
+        moment[0] = datetime(2027, 1, 8, 9, 0, tzinfo=UTC).timestamp()
+        page.wait(lambda _: len(page.messages()) == len(shown) + 1)
+        assert page.messages()[:-1] == shown  # the page's own turns are not shown again
+        reminder = Message("agent", "Reminder: your trip to Rome starts tomorrow (Sat, Jan 9).")
+        assert page.messages()[-1] == reminder
+        tag = page.driver.find_element(By.CSS_SELECTOR, "#messages > li:last-child .from .tag")
+        assert tag.get_attribute("textContent") == "reminder"  # (the label is shown in capitals)
+
+        hide_tab(page, True)  # another tab: no polls, and the next reminder waits for the page's return
+        path = f"/sessions/{session}"
+        polled = len(served.proxy.requests("GET", path))
+        moment[0] = datetime(2027, 1, 9, 6, 0, tzinfo=UTC).timestamp()
+        user = {"X-User-Id": page.user_id() or ""}
+        api = ApiClient(served.stack_url)
+        page.wait(lambda _: len(api.send("GET", path, headers=user).json()["turns"]) == 8)  # delivered
+        with pytest.raises(TimeoutException):  # (an absence: watched for one and a half poll intervals)
+            page.wait(lambda _: len(served.proxy.requests("GET", path)) > polled, 1.5 * POLL_SECONDS)
+        assert len(page.messages()) == len(shown) + 1
+        hide_tab(page, False)  # back: a poll at once
+        page.wait(lambda _: len(page.messages()) == len(shown) + 2, POLL_SECONDS)
+        assert page.messages()[-1].text == "Reminder: your trip to Rome starts today (Sat, Jan 9)."
+        assert page.driver.execute_script("return window.stillThisPage === true;")
+    finally:
+        alarms.stop()
 
 
 # --- keyboard and layout -----------------------------------------------------------------------------

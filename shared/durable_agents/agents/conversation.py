@@ -127,14 +127,16 @@ class ConversationManager(BaseAgent):
         as an ``agent`` turn of type ``kind``; the chat page shows it on its next look. Agents call it
         joined to their own turn (``join=True``), so the message appears exactly when their change
         commits. ``message_id`` makes it idempotent: a message already in the recent transcript is not
-        added again. :class:`NotFound` if the conversation was never started."""
+        added again. It counts as activity, as a routed turn does: a session idle past its expiry (a
+        reminder weeks after the last chat) is opened again, so the user finds the message.
+        :class:`NotFound` if the conversation was never started."""
         record = self.storage.get("conversation")
         if record is None:
             raise NotFound("no such conversation")
         if any(entry.message_id == message_id for entry in self.recent_history()):
             return {"added": False, "messageId": message_id}
         self.append_history("agent", message_id, text, kind)
-        self.storage.put("conversation", {**record, "lastActivity": iso(self.now())})
+        self._activity(record)
         return {"added": True, "messageId": message_id}
 
     @rpc(read_only=True)

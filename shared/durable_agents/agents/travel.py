@@ -17,7 +17,23 @@ Message types:
       ``attractions`` / ``find_flights`` / ``find_hotels`` for the trip's stops and dates;
     - ``suggest`` (an open request: "somewhere warm in December under 2000 euros"): ranked suggestions
       with reasons; "the first one" (or a suggestion's name) then picks one;
-    - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination.
+    - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination;
+    - reminders and price watches (``remind``, ``watch_price``, ``list_alerts``, ``cancel_alerts``),
+      which never change the trip: "remind me a week before we leave" is a one-time schedule of this
+      agent's (:meth:`~..runtime.schedules.Scheduling.schedule`) at 09:00 UTC that day (06:00 on the
+      departure day itself), counted from the trip's dates (none yet: it asks for them, and sets the
+      reminder on the next turn if that one gives them); "tell me if flights to Rome drop under 800"
+      checks the flights (or hotels) tool once right away, says the price (and whether it is offline
+      sample data), and unless it is already low enough becomes a daily schedule
+      (:meth:`~..runtime.schedules.Scheduling.schedule_every`); "what reminders do I have?", "stop
+      watching prices", "cancel reminder 2" list and cancel them from ``list_schedules()`` (a failed one
+      too, said so). The wording is :mod:`..llm.alert_replies`, the timing and payloads :mod:`..llm.alerts`.
+
+    When a schedule falls due the runtime calls :meth:`TravelAgent.send_reminder` or
+    :meth:`TravelAgent.check_price` in an alarm turn: a reminder, or a price at or under the threshold
+    (the watch then ends), becomes a message in the conversation (``ConversationManager.notify``,
+    joined to the alarm turn, so it appears exactly when the schedule's advance commits); a watch whose
+    date has passed, or that ran :data:`~..llm.alerts.WATCH_DAYS` days, ends and says so.
 
     The response is ``type="answer"`` (or ``"clarification"``) with ``content``, ``confidence``,
     ``sources`` (one per provider that answered, its offline flag kept) and ``metadata{intent,
@@ -33,12 +49,15 @@ Message types:
     ``type="state"``: a summary of the trip so far, ``data={"slots", "missing", "plan"}``.
 
 What it stores (each a small key of its own): ``slots``, ``plan`` (the current plan, a few KB),
-``dialog`` (what was last asked, the suggestions last shown, the chosen hotel level and flights),
-``preferences`` and ``meta``. No transcript: the ConversationManager keeps the conversation's, so chat
-turns are not recorded in this object's history. No response cache: an answer is a write billed by its
-size, and a conversation rarely repeats the same question with the same trip, so a cache costs more
-writes than the tool calls it would save (offline tools are cheap; live ones are called only when the
-trip changes or the user asks).
+``dialog`` (what was last asked, the suggestions last shown, the chosen hotel level and flights, a
+reminder waiting for the trip's dates), ``preferences`` and ``meta``; and its schedules (at most
+:data:`MAX_ALERTS` pending, a few hundred bytes each: ``schedule:<id>`` and ``schedules``, the runtime's
+keys), which are its reminders and watches: nothing about them is copied anywhere else. No
+transcript: the ConversationManager keeps the conversation's, so chat turns are not recorded in this
+object's history (a reminder fired for an agent messaged directly, with no conversation, is). No
+response cache: an answer is a write billed by its size, and a conversation rarely repeats the same
+question with the same trip, so a cache costs more writes than the tool calls it would save (offline
+tools are cheap; live ones are called only when the trip changes or the user asks).
 
 The language model and the tool registry come from the settings, created once per process; tests
 set :attr:`TravelAgent.language_model` / :attr:`TravelAgent.tool_registry` to inject their own.
@@ -49,6 +68,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,7 +80,8 @@ from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
 if TYPE_CHECKING:
     from ..config import Settings
     from ..llm import Extraction, LanguageModel, Place, TravelSlots
-    from ..llm.models import Intent
+    from ..llm.alert_replies import Listed
+    from ..llm.models import AlertKind, AlertSelection, Intent, PriceWatchRequest, ReminderRequest
     from ..llm.models import ToolResult as ComposeToolResult
     from ..llm.plan import TripPlan
     from ..llm.trip import Choices
@@ -92,6 +113,13 @@ _ORDINALS = {"first": 0, "top": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, 
              "4th": 3,
              "fifth": 4, "5th": 4, "last": -1}  # fmt: skip
 MAX_FOLLOW_UP_STOPS = 3
+REMINDER_METHOD = "send_reminder"
+"""The schedule callback of a reminder (a one-time schedule)."""
+WATCH_METHOD = "check_price"
+"""The schedule callback of a price watch (a daily schedule)."""
+WATCH_EVERY_SECONDS = 86_400
+MAX_ALERTS = 10
+"""Pending reminders and price watches one conversation keeps (each is a small key of its own)."""
 
 _lock = threading.Lock()
 _registries: dict[tuple[str, str, float], ToolRegistry] = {}
@@ -123,30 +151,42 @@ class Dialog:
     suggestions: list[str] = field(default_factory=list)
     hotel: str = "mid-range"
     flight: str = "best"
+    pending: dict[str, Any] | None = None
+    """A reminder asked for before the trip had dates (a ``ReminderRequest`` as JSON): it is set on
+    the next turn if that one gives the dates, and forgotten otherwise."""
 
     @classmethod
     def load(cls, stored: Any) -> Dialog:
         data = stored if isinstance(stored, dict) else {}
+        pending = data.get("pending")
         return cls(
             asked=[str(item) for item in data.get("asked", [])][:4],
             suggestions=[str(item)[:80] for item in data.get("suggestions", [])][:5],
             hotel=str(data.get("hotel", "mid-range")),
             flight=str(data.get("flight", "best")),
+            pending=pending if isinstance(pending, dict) else None,
         )
 
     def dump(self) -> dict[str, Any]:
-        return {
+        dumped: dict[str, Any] = {
             "asked": self.asked,
             "suggestions": self.suggestions,
             "hotel": self.hotel,
             "flight": self.flight,
         }
+        if self.pending is not None:
+            dumped["pending"] = self.pending
+        return dumped
 
     def choices(self) -> Choices:
         from ..llm.trip import HOTEL_LEVELS, Choices
 
         hotel = self.hotel if self.hotel in HOTEL_LEVELS else "mid-range"
         return Choices(hotel, "cheapest" if self.flight == "cheapest" else "best")  # type: ignore[arg-type]
+
+
+class _TooManyAlerts(Exception):
+    """A new reminder or watch past :data:`MAX_ALERTS` (its writes are undone)."""
 
 
 @dataclass
@@ -197,18 +237,26 @@ class TravelAgent(BaseAgent):
 
     @handles("chat", record=False)
     def _chat(self, message: AgentMessage) -> AgentResponse:
+        from ..llm.models import ALERT_INTENTS
+
         text = chat_text(message)
         self._take_preferences(message)
         known, dialog, today = self._slots(), Dialog.load(self.storage.get("dialog")), self.today()
         stored = self.storage.get("plan")
         before = self._load_plan(stored)
         extraction, focus = self._focus(self._extract(text, known, today, dialog), known, before)
-        slots = self._seed_interests(known.merge(extraction.slots))
-        if slots != known:
-            self._save_slots(slots)
-        if (slots.destination, slots.stops) != (known.destination, known.stops):
-            dialog.hotel, dialog.flight = "mid-range", "best"  # a new trip starts from the usual choices
-        turn, plan = self._answer(text, extraction, slots, known, before, dialog, focus)
+        pending, dialog.pending = dialog.pending, None
+        if extraction.intent in ALERT_INTENTS:  # about reminders and watches: the trip stays as it is
+            turn, slots, plan = self._alert_turn(extraction, known, dialog, message), known, before
+        else:
+            slots = self._seed_interests(known.merge(extraction.slots))
+            if slots != known:
+                self._save_slots(slots)
+            if (slots.destination, slots.stops) != (known.destination, known.stops):
+                dialog.hotel, dialog.flight = "mid-range", "best"  # a new trip starts from the usual choices
+            turn, plan = self._answer(text, extraction, slots, known, before, dialog, focus)
+            if pending is not None and slots.departure_date is not None:
+                self._remind_later(turn, pending, slots, dialog, message)
         if extraction.warnings:
             turn.content = " ".join(extraction.warnings) + "\n\n" + turn.content
         if plan is not None and plan.to_json() != stored:
@@ -277,6 +325,234 @@ class TravelAgent(BaseAgent):
             },
         )
 
+    # --- schedule callbacks (run by the runtime in an alarm turn) ------------------------------------------
+
+    def send_reminder(self, payload: dict[str, Any]) -> None:
+        """A reminder is due: its message goes into the conversation, committed with the schedule's end."""
+        from ..llm.alert_replies import reminder_message
+        from ..llm.alerts import ReminderPayload
+
+        reminder = ReminderPayload.model_validate(payload)
+        key = self._delivery_key(self._own(REMINDER_METHOD, payload))
+        self._tell(reminder.conversation, reminder_message(reminder, self.now()), "reminder", key)
+
+    def check_price(self, payload: dict[str, Any]) -> None:
+        """A price watch's daily check: at or under the threshold, the conversation is told and the watch
+        ends; a failed check waits for the next day; a watch whose date has passed ends and says so."""
+        from ..llm import alert_replies as words
+        from ..llm.alerts import WatchPayload, cheapest
+
+        watch = WatchPayload.model_validate(payload)
+        if watch.until is not None and self.today() > watch.until:
+            key = self._end_own_watch(payload)
+            self._tell(watch.conversation, words.watch_ended_text(watch), "notice", key)
+            return
+        (result,) = self._run_tools([(watch.tool, watch.arguments)])
+        price = cheapest(watch, result.data) if result.ok else None
+        if price is None:
+            logger.warning("price check of %s found no price (%s)", watch.route, result.error)
+            return
+        if price.amount > watch.below:
+            return
+        key = self._end_own_watch(payload)  # before telling: the call joined last cannot be undone
+        alert = words.price_alert_text(watch, price, self._offline(result))
+        self._tell(watch.conversation, alert, "price_alert", key)
+
+    # --- reminders and price watches -----------------------------------------------------------------------
+
+    def _alert_turn(
+        self, extraction: Extraction, trip: TravelSlots, dialog: Dialog, message: AgentMessage
+    ) -> Turn:
+        """A reminder, a price watch, or a list or cancellation of them (the trip itself is not changed)."""
+        from ..llm.models import AlertSelection, Intent, PriceWatchRequest, ReminderRequest
+
+        conversation = message.context.conversation_id
+        if extraction.intent is Intent.REMIND:
+            return self._remind(extraction.reminder or ReminderRequest(), trip, dialog, conversation)
+        if extraction.intent is Intent.WATCH_PRICE:
+            return self._watch(extraction.watch or PriceWatchRequest(), extraction.slots, trip, conversation)
+        selection = extraction.alerts or AlertSelection()
+        if extraction.intent is Intent.LIST_ALERTS:
+            from ..llm.alert_replies import list_text
+
+            return Turn("answer", list_text(self._listed(), selection.kind, self.now()), confidence=0.9)
+        return self._cancel_alerts(selection, extraction.slots)
+
+    def _remind(
+        self, request: ReminderRequest, trip: TravelSlots, dialog: Dialog, conversation: str | None
+    ) -> Turn:
+        from ..llm import alert_replies as words
+        from ..llm.alerts import plan_reminder
+
+        now = self.now()
+        reminder = plan_reminder(request, trip, now, conversation)
+        if isinstance(reminder, str):
+            if reminder in ("dates", "return"):
+                dialog.pending = request.model_dump(mode="json", exclude_none=True)
+            missing = ["dates"] if reminder == "dates" else []
+            question = words.reminder_needs_text(reminder, request)
+            return Turn("clarification", question, missing=missing, confidence=0.8)
+        if reminder.due <= now:
+            return Turn("answer", words.reminder_past_text(reminder, now), confidence=0.8)
+        payload = reminder.payload.to_json()
+        added = self._add_alert(lambda: self.schedule(reminder.due, REMINDER_METHOD, payload))
+        if added is None:
+            return Turn("answer", words.too_many_text(MAX_ALERTS), confidence=0.8)
+        return Turn("answer", words.reminder_set_text(reminder, now, existed=added), confidence=0.9)
+
+    def _remind_later(
+        self, turn: Turn, pending: dict[str, Any], trip: TravelSlots, dialog: Dialog, message: AgentMessage
+    ) -> None:
+        """The reminder asked for before the trip had dates, now that it has them (said after the answer)."""
+        from pydantic import ValidationError
+
+        from ..llm.models import ReminderRequest
+
+        try:
+            request = ReminderRequest.model_validate(pending)
+        except ValidationError:
+            return
+        later = self._remind(request, trip, dialog, message.context.conversation_id)
+        turn.content = turn.content.rstrip() + "\n\n" + later.content
+
+    def _watch(
+        self, request: PriceWatchRequest, stated: TravelSlots, trip: TravelSlots, conversation: str | None
+    ) -> Turn:
+        """Check the price once now; already at or under the threshold: say so; else watch it daily."""
+        from ..llm import alert_replies as words
+        from ..llm.alerts import cheapest, plan_watch
+
+        watch = plan_watch(request, stated, trip, self.today(), conversation)
+        if isinstance(watch, str):
+            return Turn("clarification", words.watch_needs_text(watch), confidence=0.7)
+        (result,) = self._run_tools([(watch.tool, watch.arguments)])
+        price = cheapest(watch, result.data) if result.ok else None
+        if price is None:
+            error = result.error or f"no prices in {watch.currency}"
+            return Turn("answer", words.watch_unchecked_text(watch, error), [result], confidence=0.5)
+        offline = self._offline(result)
+        if price.amount <= watch.below:
+            return Turn("answer", words.watch_met_text(watch, price, offline), [result])
+        payload = watch.to_json()
+        added = self._add_alert(lambda: self.schedule_every(WATCH_EVERY_SECONDS, WATCH_METHOD, payload))
+        if added is None:
+            return Turn("answer", words.too_many_text(MAX_ALERTS), [result], confidence=0.8)
+        return Turn("answer", words.watch_started_text(watch, price, offline, existed=added), [result])
+
+    def _cancel_alerts(self, selection: AlertSelection, stated: TravelSlots) -> Turn:
+        """Cancel the reminders or watches ``selection`` (and a place the message named) picks; several
+        where one was meant: ask which."""
+        from ..llm import alert_replies as words
+
+        now = self.now()
+        candidates = [item for item in self._listed() if selection.kind in ("any", item.kind)]
+        if stated.destination is not None:
+            candidates = [item for item in candidates if item.mentions(stated.destination.name)]
+        if selection.number is not None:
+            candidates = [item for item in candidates if item.number == selection.number]
+        if not candidates:
+            return Turn("answer", words.nothing_to_cancel_text(selection.kind), confidence=0.8)
+        if len(candidates) > 1 and not selection.every:
+            return Turn("clarification", words.which_one_text(candidates, now), confidence=0.7)
+        for item in candidates:
+            self.cancel_schedule(item.schedule_id)
+        return Turn("answer", words.cancelled_text(candidates, now), confidence=0.9)
+
+    def _listed(self) -> list[Listed]:
+        """This agent's reminders and price watches, numbered within each kind as the list shows them."""
+        from datetime import UTC, datetime
+
+        from pydantic import ValidationError
+
+        from ..llm.alert_replies import Listed
+        from ..llm.alerts import ReminderPayload, WatchPayload
+
+        listed: list[Listed] = []
+        counts = {"reminder": 0, "watch": 0}
+        kinds: dict[str, AlertKind] = {REMINDER_METHOD: "reminder", WATCH_METHOD: "watch"}
+        for record in self.list_schedules():
+            kind = kinds.get(record.get("method", ""))
+            if kind is None:
+                continue
+            try:
+                reminder = ReminderPayload.model_validate(record["payload"]) if kind == "reminder" else None
+                watch = WatchPayload.model_validate(record["payload"]) if kind == "watch" else None
+            except ValidationError:
+                logger.warning("schedule %s has a payload this agent cannot read", record.get("id"))
+                continue
+            counts[kind] += 1
+            listed.append(
+                Listed(
+                    schedule_id=record["id"],
+                    kind=kind,
+                    number=counts[kind],
+                    due=datetime.fromtimestamp(record["due"] / 1000, UTC),
+                    failed=record.get("status") == "failed",
+                    reminder=reminder,
+                    watch=watch,
+                )
+            )
+        return listed
+
+    def _add_alert(self, add: Callable[[], dict[str, Any]]) -> bool | None:
+        """Run ``add`` (a ``schedule`` call): whether the schedule existed already (asked again: it is
+        kept, not doubled), or ``None`` when it is new and :data:`MAX_ALERTS` are pending (then nothing
+        it wrote is kept)."""
+        listed = self._listed()
+        before = {item.schedule_id for item in listed}
+        full = sum(not item.failed for item in listed) >= MAX_ALERTS
+
+        def attempt(_: object) -> dict[str, Any]:
+            record = add()
+            if full and record["id"] not in before:
+                raise _TooManyAlerts
+            return record
+
+        try:
+            record = self.storage.transaction(attempt)
+        except _TooManyAlerts:
+            return None
+        return record["id"] in before
+
+    def _own(self, method: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The schedule record whose callback is running (found by method and payload)."""
+        return next(
+            (r for r in self.list_schedules() if r.get("method") == method and r.get("payload") == payload),
+            None,
+        )
+
+    def _delivery_key(self, record: dict[str, Any] | None) -> str:
+        """The message id of one delivery (schedule and due time): the conversation adds it once."""
+        if record is None:
+            return f"alert:{self.now().isoformat()}"
+        return f"alert:{record['id']}:{record['due']}"
+
+    def _end_own_watch(self, payload: dict[str, Any]) -> str:
+        """End the watch whose check is running (with this alarm turn's commit); its delivery key."""
+        record = self._own(WATCH_METHOD, payload)
+        if record is not None:
+            self.cancel_schedule(record["id"])
+        return self._delivery_key(record)
+
+    def _tell(self, conversation: str | None, text: str, kind: str, message_id: str) -> None:
+        """Add ``text`` to the conversation's transcript, joined to this turn (so it appears exactly when
+        the alarm turn commits); a conversation that no longer exists is told nothing. Without a
+        conversation (the agent was messaged directly) it goes into this agent's own history."""
+        from ..runtime.errors import ObjectCallError
+        from .errors import NotFound
+        from .factory import AgentFactory
+
+        if conversation is None:
+            self.append_history("agent", message_id, text, kind)
+            return
+        try:
+            stub = AgentFactory(self.env).conversation(conversation)
+            stub.call("notify", message_id, text, kind, join=True)
+        except (NotFound, ObjectCallError) as error:
+            if isinstance(error, ObjectCallError) and error.error_type != "NotFound":
+                raise
+            logger.warning("conversation %s no longer exists: its %s was not delivered", conversation, kind)
+
     # --- reading the message ------------------------------------------------------------------------------
 
     def _extract(self, text: str, known: TravelSlots, today: date, dialog: Dialog) -> Extraction:
@@ -285,7 +561,7 @@ class TravelAgent(BaseAgent):
 
         from ..llm import Extraction
         from ..llm.gazetteer import gazetteer
-        from ..llm.models import Intent
+        from ..llm.models import ALERT_INTENTS, Intent
 
         try:
             extraction = self.model.extract(text, known=known, today=today, asked=tuple(dialog.asked))
@@ -293,7 +569,8 @@ class TravelAgent(BaseAgent):
             logger.warning("extraction failed, treating the message as unknown: %s", error)
             return Extraction(intent=Intent.UNKNOWN, confidence=0.2)
         match = _PICK.search(text.lower())
-        if dialog.suggestions and match is not None and extraction.slots.destination is None:
+        picking = extraction.slots.destination is None and extraction.intent not in ALERT_INTENTS
+        if dialog.suggestions and match is not None and picking:  # not "cancel the second one"
             index = _ORDINALS.get(match["which"] or "", int(match["number"] or 1) - 1)
             name = (
                 dialog.suggestions[index]

@@ -1,17 +1,20 @@
 """The embedded language model: deterministic, rule-based, offline, and fast.
 
 Extraction first puts common misspellings right (:mod:`.spelling`), then reads the message in a fixed
-order, each recogniser claiming the words it understands so the next cannot misread them: budget
+order, each recogniser claiming the words it understands so the next cannot misread them: a request to
+act later (:mod:`.alert_requests`: a reminder, a price watch, listing or cancelling them), then budget
 (money), dates and months, trip length, travellers, places (with their roles and a multi-city trip's
-stops), interests; the intent comes from cue words and what was found. Values out of range are
-clamped and reported in :attr:`~.models.Extraction.warnings`. Planning and wording are the
-deterministic :mod:`.planner` and :mod:`.composer`.
+stops), interests; the intent comes from cue words and what was found. A request to act later reads
+only what it needs besides: a watch its route and dates, a cancellation the place it names. Values out
+of range are clamped and reported in :attr:`~.models.Extraction.warnings`. Planning and wording are
+the deterministic :mod:`.planner` and :mod:`.composer`.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from .alert_requests import AlertRequest, read_alert_request
 from .composer import compose_answer
 from .dates import read_dates
 from .intents import classify, search_query
@@ -32,6 +35,9 @@ class EmbeddedLanguageModel:
         self, message: str, *, known: TravelSlots, today: date, asked: tuple[str, ...] = ()
     ) -> Extraction:
         scanner = Scanner(correct(message))
+        later = read_alert_request(scanner, known, today)
+        if later is not None:
+            return _alert_extraction(scanner, later, known, today, asked)
         budget = read_budget(scanner, known.budget.currency if known.budget else "USD")
         when = read_dates(scanner, today)
         travellers, clamped = read_travellers(scanner)
@@ -68,3 +74,31 @@ class EmbeddedLanguageModel:
 
     def compose(self, request: ComposeRequest) -> str:
         return compose_answer(request)
+
+
+def _alert_extraction(
+    scanner: Scanner, later: AlertRequest, known: TravelSlots, today: date, asked: tuple[str, ...]
+) -> Extraction:
+    """A reminder, price watch, list or cancel request: a watch's route and dates, or the place a
+    cancellation names, are its slots; a reminder and a list have none."""
+    slots = TravelSlots()
+    if later.intent in (Intent.WATCH_PRICE, Intent.CANCEL_ALERTS):
+        when = read_dates(scanner, today) if later.intent is Intent.WATCH_PRICE else None
+        places = read_places(scanner, known, asked)
+        slots = TravelSlots(
+            destination=places.destination,
+            origin=places.origin,
+            departure_date=when.departure if when else None,
+            return_date=when.return_ if when else None,
+            month=when.month if when else None,
+            duration_days=when.duration_days if when else None,
+        ).normalized()
+    return Extraction(
+        intent=later.intent,
+        confidence=later.confidence,
+        slots=slots,
+        reminder=later.reminder,
+        watch=later.watch,
+        alerts=later.selection,
+        spans=sorted(scanner.spans, key=lambda span: span.start),
+    )

@@ -188,7 +188,20 @@ class Intent(StrEnum):
     """Getting around the destination (and from its airport)."""
     SHOW_PLAN = "show_plan"
     """Show the whole current plan again."""
+    REMIND = "remind"
+    """A reminder for later: "remind me a week before we leave", "remind me to pack on the 14th"."""
+    WATCH_PRICE = "watch_price"
+    """Watch flight or hotel prices daily and say when they reach a threshold ("tell me if flights to
+    Rome drop under 800")."""
+    LIST_ALERTS = "list_alerts"
+    """What reminders and price watches are set ("what reminders do I have?", "what am I watching?")."""
+    CANCEL_ALERTS = "cancel_alerts"
+    """Cancel reminders or price watches ("cancel the reminder", "stop watching prices")."""
     UNKNOWN = "unknown"
+
+
+ALERT_INTENTS = frozenset({Intent.REMIND, Intent.WATCH_PRICE, Intent.LIST_ALERTS, Intent.CANCEL_ALERTS})
+"""The intents about reminders and price watches (alerts): they never change the trip's slots."""
 
 
 class TravelSlots(_Model):
@@ -316,6 +329,72 @@ class TravelSlots(_Model):
         return slots
 
 
+class ReminderRequest(_Model):
+    """When to remind, and of what: ``days_before`` the trip's departure (or its return), a date of its
+    own, or a delay. The time of day is UTC; the agent picks one when none is given."""
+
+    days_before: int | None = Field(
+        default=None,
+        ge=0,
+        le=365,
+        description="Days before the trip's departure (0 = that day): 'a week before we leave' is 7, "
+        "'the morning we fly' is 0.",
+    )
+    before_return: bool = Field(
+        default=False, description="days_before counts from the trip's return ('the day before we fly home')."
+    )
+    on_date: date | None = Field(
+        default=None,
+        description="A date of its own ('on June 14', 'tomorrow'); 'the 14th' is the last 14th on or before "
+        "the trip's departure (the next one without dates). Never in the past.",
+    )
+    in_seconds: int | None = Field(
+        default=None, ge=1, le=366 * 86_400, description="A delay from now: 'in 2 hours' is 7200."
+    )
+    hour: int | None = Field(default=None, ge=0, le=23, description="Hour of the day (UTC) when stated.")
+    minute: int | None = Field(default=None, ge=0, le=59, description="Minute, with hour.")
+    about: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description="What it is for, in the user's words from 'to', 'about' or 'that' on: 'to pack', "
+        "'about the visa'.",
+    )
+
+    @field_validator("about", mode="before")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        return clip_text(value, MAX_NAME)
+
+
+class PriceWatchRequest(_Model):
+    """A price to watch for. The route and dates watched are the extraction's slots (destination,
+    origin, dates), falling back to the trip's."""
+
+    tool: Literal["flights", "hotels"] = Field(
+        default="flights", description="flights (per person) or hotels (per night)."
+    )
+    below: Money | None = Field(
+        default=None,
+        description="Tell the user when the price is at or under this amount (no currency: the trip's "
+        "budget currency, else USD).",
+    )
+
+
+AlertKind = Literal["reminder", "watch", "any"]
+
+
+class AlertSelection(_Model):
+    """Which reminders or price watches a list or cancel request means."""
+
+    kind: AlertKind = Field(default="any", description="reminders, price watches, or both.")
+    every: bool = Field(
+        default=False, description="All of them: 'cancel all reminders', 'stop watching prices'."
+    )
+    number: int | None = Field(
+        default=None, ge=1, le=20, description="The one with this number in the list: 'cancel reminder 2'."
+    )
+
+
 class Span(_Model):
     """Where in the message a slot value was found (embedded engine only)."""
 
@@ -331,10 +410,18 @@ class Extraction(_Model):
     intent: Intent
     confidence: float = Field(ge=0, le=1, description="How sure the intent is, 0-1.")
     slots: TravelSlots = Field(
-        default_factory=TravelSlots, description="Only the trip details this message states or changes."
+        default_factory=TravelSlots,
+        description="Only the trip details this message states or changes. For watch_price: the route and "
+        "dates watched (not a change to the trip, and no budget); for cancel_alerts: the place of the watch "
+        "meant, if named; for remind and list_alerts: nothing.",
     )
     query: str | None = Field(
         default=None, description="For a search intent: the question to look up, without filler words."
+    )
+    reminder: ReminderRequest | None = Field(default=None, description="For remind: when and what for.")
+    watch: PriceWatchRequest | None = Field(default=None, description="For watch_price: what and below what.")
+    alerts: AlertSelection | None = Field(
+        default=None, description="For list_alerts and cancel_alerts: which ones."
     )
     spans: SkipJsonSchema[list[Span]] = Field(default_factory=list)
     warnings: SkipJsonSchema[list[str]] = Field(

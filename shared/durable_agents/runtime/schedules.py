@@ -17,6 +17,7 @@ A :class:`Scheduling` object keeps any number of schedules and points its alarm 
   storage transaction; its writes and the schedule's advance commit together, so each (schedule, due
   time) takes effect once even though delivery is at least once. A schedule that was due while the
   object was busy or its host down runs once when the alarm comes (not once per missed interval). A
+  callback may end its own schedule (``cancel_schedule``: a watch that saw what it waited for). A
   callback that raises is retried 2 s, 4 s, ... later (at most :data:`MAX_RETRIES` times), then marked
   ``failed``: it stays visible in ``list_schedules()`` (with the error) and is logged, never silently
   dropped.
@@ -169,6 +170,8 @@ class Scheduling(DurableObject):
                 index[record["id"]] = record["due"]
             self.storage.put(PREFIX + record["id"], record)
             return
+        if self.storage.get(PREFIX + record["id"]) is None:
+            return  # the callback cancelled its own schedule (a watch that has seen what it waited for)
         record = {**record, "retries": 0, "lastRunAt": now}
         record.pop("error", None)
         if record["kind"] == "once":

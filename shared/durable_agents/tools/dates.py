@@ -1,4 +1,4 @@
-"""Calendar helpers shared by the providers: travel months, representative dates, year shifts."""
+"""Calendar helpers shared by the providers: today, travel months, representative dates, year shifts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from .errors import ToolError
 
 DEFAULT_LEAD_DAYS = 28
 """How far ahead a search looks when the traveller gave no date at all."""
+
+
+def utc_today() -> dt.date:
+    """Today (UTC) by the runtime's clock, the providers' calendar unless they are given another: the
+    agents, their leases and alarms and the tools read one clock, so a test that moves it moves them all."""
+    from ..runtime import clock
+
+    return dt.datetime.fromtimestamp(clock.source(), dt.UTC).date()
 
 
 def month_start(month: int, today: dt.date) -> dt.date:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from . import places
 from .amadeus import AmadeusClient
-from .dates import travel_date
+from .dates import travel_date, utc_today
 from .models import FlightOffer, FlightParams, FlightSearch, Itinerary, Reply, Source, Tool
 from .offline import offline_source, price_in, seeded
 from .upstream import parse
@@ -102,7 +102,7 @@ class _Offers(BaseModel):
 class AmadeusFlights:
     """Live offers from Amadeus Self-Service ``/v2/shopping/flight-offers``."""
 
-    def __init__(self, client: AmadeusClient, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, client: AmadeusClient, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._client = client
         self._today = today
 
@@ -172,7 +172,7 @@ class OfflineFlights:
     Local times use a UTC offset estimated from each place's longitude.
     """
 
-    def __init__(self, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._today = today
 
     def __call__(self, params: FlightParams) -> Reply:

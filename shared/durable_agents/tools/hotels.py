@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from . import places
 from .amadeus import AmadeusClient
-from .dates import travel_date
+from .dates import travel_date, utc_today
 from .models import HotelOffer, HotelParams, HotelSearch, Reply, Source, Tool
 from .offline import offline_source, price_in, seeded
 from .upstream import parse
@@ -98,7 +98,7 @@ class _HotelOffersResponse(BaseModel):
 class AmadeusHotels:
     """Live offers: Amadeus hotel list by city, then ``/v3/shopping/hotel-offers`` for those hotels."""
 
-    def __init__(self, client: AmadeusClient, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, client: AmadeusClient, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._client = client
         self._today = today
 
@@ -186,7 +186,7 @@ _GUESTS_PER_ROOM = 2
 class OfflineHotels:
     """Nightly prices from the city's price tier, the season and the party size; no network."""
 
-    def __init__(self, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._today = today
 
     def __call__(self, params: HotelParams) -> Reply:

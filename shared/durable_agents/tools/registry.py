@@ -30,6 +30,7 @@ from ..config import Settings
 from ..http import HttpTransport, UrllibTransport
 from . import attractions, flights, hotels, search, weather
 from .amadeus import AMADEUS_TEST_URL, AmadeusClient
+from .dates import utc_today
 from .deadline import invocation_seconds_left, set_deadline
 from .errors import ToolError
 from .models import Reply, Tool, ToolResult
@@ -159,7 +160,7 @@ def _explain(error: ValidationError, most: int = 5) -> str:
 # --- the default tools --------------------------------------------------------------------------------
 
 
-def offline_registry(today: Callable[[], dt.date] = dt.date.today) -> ToolRegistry:
+def offline_registry(today: Callable[[], dt.date] = utc_today) -> ToolRegistry:
     """Every tool with its offline provider (the default: deterministic, no network, no keys).
 
     ``today`` is the providers' calendar (tests pin it to the agent's clock).

@@ -18,7 +18,7 @@ from pydantic import BaseModel, model_validator
 
 from ..http import HttpTransport
 from . import places
-from .dates import month_end, month_start, shift_years
+from .dates import month_end, month_start, shift_years, utc_today
 from .errors import ToolError, UpstreamError
 from .models import Reply, Source, Tool, WeatherDay, WeatherParams, WeatherReport, WeatherSummary
 from .offline import offline_source, seeded
@@ -170,7 +170,7 @@ class OpenMeteoWeather:
     service = "open-meteo"
 
     def __init__(
-        self, transport: HttpTransport, *, timeout: float, today: Callable[[], dt.date] = dt.date.today
+        self, transport: HttpTransport, *, timeout: float, today: Callable[[], dt.date] = utc_today
     ) -> None:
         self._transport = transport
         self._timeout = timeout
@@ -279,7 +279,7 @@ LAPSE_C_PER_M = 0.0065
 class OfflineWeather:
     """A climate estimate from latitude, height and time of year; deterministic, no network."""
 
-    def __init__(self, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._today = today
 
     def __call__(self, params: WeatherParams) -> Reply:

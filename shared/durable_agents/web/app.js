@@ -11,6 +11,10 @@
  *   sent again after a failure (same text) reuses it, so a lost answer is not run twice.
  * - Text from the user or the agent is only ever set as text (textContent, text nodes): the page's
  *   CSP requires Trusted Types, so assigning markup from a string would throw anyway.
+ * - Messages nobody asked for (a reminder, a price alert) arrive without a request: while the tab is
+ *   visible the page reads the current session every POLL_MS (GET sessions/{id}) and appends the turns
+ *   after the newest one it has seen (by seq); its own turns, already shown from their answers, are
+ *   recognised by their text and not shown twice. Hidden: no polling; visible again: a poll at once.
  */
 (() => {
   "use strict";
@@ -26,6 +30,15 @@
     draft: "durable-agents.draft",
   };
   const TURNS_PER_PAGE = 50;
+  const POLL_MS = 3000;
+  const POLL_TURNS = 20;
+  const TAGS = {
+    clarification: "question",
+    reminder: "reminder",
+    price_alert: "price alert",
+    notice: "notice",
+  };
+  const EXCHANGE_TYPES = new Set(["chat", "answer", "clarification"]); // what a turn of this page shows
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -312,7 +325,8 @@
     }
   }
 
-  async function api(method, path, body, headers) {
+  /** One API call. A background call (a poll) never starts a sign-in on a 401: the next turn does. */
+  async function api(method, path, body, headers, background = false) {
     let response;
     let payload = null;
     try {
@@ -332,7 +346,7 @@
     } catch {
       throw new ApiError(0, "network", "network failure");
     }
-    if (response.status === 401 && identity.unauthorized()) {
+    if (response.status === 401 && !background && identity.unauthorized()) {
       throw new ApiError(401, "signing_in", "signing in again");
     }
     if (!response.ok) {
@@ -393,6 +407,11 @@
     retry: null, // {text, key}: the last turn that failed, sent again with the same Idempotency-Key
     slots: {},
     plan: null,
+    seq: 0, // the newest transcript turn seen (shown, or recognised as one of this page's own)
+    unsynced: [], // {role, content} this page showed from its own answers, not yet seen in a poll
+    turns: 0, // counts turns sent: a poll that overlaps one is dropped (that turn's answer shows it)
+    polling: false,
+    pollable: false, // false once the session is gone (404): no more polls until another one is opened
   };
 
   function sessionKey() {
@@ -491,7 +510,7 @@
         "p",
         { class: "from" },
         role === "user" ? "You" : "Assistant",
-        extra && extra.type === "clarification" ? el("span", { class: "tag" }, "question") : null,
+        extra && TAGS[extra.type] ? el("span", { class: "tag" }, TAGS[extra.type]) : null,
       ),
       role === "user" ? el("p", { class: "text" }, text(content)) : richText(content),
     );
@@ -517,6 +536,9 @@
     state.cursor = null;
     state.slots = {};
     state.plan = null;
+    state.seq = 0;
+    state.unsynced = [];
+    state.pollable = false;
     renderTrip();
   }
 
@@ -534,6 +556,7 @@
     const key = state.retry && state.retry.text === message ? state.retry.key : randomId();
     state.retry = { text: message, key };
     const view = state.view;
+    state.turns += 1;
     clearError();
     setBusy(true);
     const mine = addMessage("user", message);
@@ -545,6 +568,11 @@
       ui.input.value = "";
       if (typeof answer.sessionId === "string") setSession(answer.sessionId);
       addMessage("agent", answer.content, answer);
+      state.unsynced.push(
+        { role: "user", content: message },
+        { role: "agent", content: text(answer.content) },
+      );
+      state.pollable = true;
       const data = isObject(answer.data) ? answer.data : {};
       if (isObject(data.slots)) state.slots = data.slots;
       if (isObject(data.plan)) state.plan = data.plan;
@@ -614,6 +642,8 @@
       if (view !== state.view) return;
       ui.messages.replaceChildren(...turnItems(session.turns));
       ui.welcome.hidden = ui.messages.children.length > 0;
+      state.seq = newestSeq(session.turns, 0);
+      state.pollable = true;
       state.cursor = text(session.nextCursor) || null;
       ui.older.hidden = !state.cursor;
       state.slots = isObject(session.slots) ? session.slots : {};
@@ -649,6 +679,85 @@
       ui.messages.firstElementChild?.focus();
     } catch (error) {
       if (view === state.view) showError(describe(error));
+    }
+  }
+
+  // --- messages that arrive without a request -----------------------------------------------------
+
+  function newestSeq(turns, seq) {
+    return list(turns).reduce(
+      (newest, turn) => (Number.isInteger(turn?.seq) ? Math.max(newest, turn.seq) : newest),
+      seq,
+    );
+  }
+
+  /** Whether a transcript text is one the page showed: the transcript keeps long texts cut, ending "…". */
+  function sameText(shown, kept) {
+    return shown === kept || (kept.endsWith("…") && shown.startsWith(kept.slice(0, -1).trimEnd()));
+  }
+
+  /** A turn of this page's own (shown from its answer): forget it, and everything shown before it. */
+  function ownTurn(turn) {
+    if (!EXCHANGE_TYPES.has(turn.type)) return false;
+    const index = state.unsynced.findIndex(
+      (item) => item.role === turn.role && sameText(item.content, text(turn.content)),
+    );
+    if (index < 0) return false;
+    state.unsynced.splice(0, index + 1);
+    return true;
+  }
+
+  async function poll() {
+    const id = state.sessionId;
+    if (!id || !state.pollable || state.busy || state.polling || document.visibilityState !== "visible")
+      return;
+    const view = state.view;
+    const turns = state.turns;
+    state.polling = true;
+    try {
+      const session = await api(
+        "GET",
+        `sessions/${encodeURIComponent(id)}?limit=${POLL_TURNS}`,
+        undefined,
+        {},
+        true,
+      );
+      if (view !== state.view || turns !== state.turns || state.busy) return; // that turn's answer shows it
+      const fresh = list(session.turns)
+        .filter((turn) => isObject(turn) && Number.isInteger(turn.seq) && turn.seq > state.seq)
+        .sort((a, b) => a.seq - b.seq);
+      state.seq = newestSeq(fresh, state.seq);
+      const items = turnItems(fresh.filter((turn) => !ownTurn(turn)));
+      if (!items.length) return;
+      ui.messages.append(...items);
+      ui.welcome.hidden = true;
+      items[0].scrollIntoView({ block: "start" });
+      if (isObject(session.slots)) state.slots = session.slots;
+      state.plan = isObject(session.plan) ? session.plan : state.plan;
+      renderTrip();
+      refreshTrips(); // the trip's last activity moved
+    } catch (error) {
+      if (
+        error instanceof ApiError &&
+        (error.status === 404 || error.status === 403) &&
+        view === state.view
+      ) {
+        state.pollable = false; // gone (deleted, expired): the trips list no longer has it either
+      } // anything else: the next poll tries again
+    } finally {
+      state.polling = false;
+    }
+  }
+
+  let pollTimer = null;
+  function followVisibility() {
+    const visible = document.visibilityState === "visible";
+    if (visible && pollTimer === null) {
+      pollTimer = setInterval(poll, POLL_MS);
+      poll();
+    } else if (!visible && pollTimer !== null) {
+      clearInterval(pollTimer);
+      pollTimer = null;
     }
   }
 
@@ -902,6 +1011,8 @@
     }
     const saved = load("local", sessionKey());
     await Promise.all([saved ? openSession(saved) : Promise.resolve(), refreshTrips()]);
+    document.addEventListener("visibilitychange", followVisibility);
+    followVisibility();
     document.body.dataset.ready = "true";
   }
 
