@@ -247,6 +247,33 @@ def test_the_alarm_index_holds_only_objects_with_an_alarm(env: Env, dynamodb: An
     assert [item["pk"]["S"] for item in index] == [env.ALARMED.id_from_name("indexed").key]
 
 
+def test_an_object_outlives_its_pending_alarm_by_its_retention(dynamodb: Any, now: list[float]) -> None:
+    """The TTL is the retention after the last change or after the alarm, whichever is later: an alarm
+    two months out keeps its object (with 30 days' retention), later turns and failed turns do not
+    shorten that, and once the alarm has fired the object is idle from then on."""
+    env = make_env(dynamodb, object_retention_days="ALARMED=30,*=30", busy_wait_seconds=5)
+    stub = env.ALARMED.get_by_name("far")
+
+    def expires_at() -> int:
+        item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": stub.id.key}, "sk": {"S": "STATE"}})
+        return int(item["Item"]["expires_at"]["N"])
+
+    due = START + timedelta(days=60)
+    stub.arm(ms(due))
+    assert expires_at() == int((due + timedelta(days=30)).timestamp())
+    now[0] += 86_400
+    stub.arm(ms(due))  # another change, a day later: the alarm still decides
+    with pytest.raises(RuntimeError):
+        stub.arm(ms(START), then_raise=True)  # a failed turn: its acquire leaves the TTL alone
+    assert expires_at() == int((due + timedelta(days=30)).timestamp())
+    stub.disarm()  # no alarm: the retention after this change
+    assert expires_at() == int(now[0]) + 30 * 86_400
+    stub.arm(ms(due))
+    now[0] = due.timestamp()
+    assert sweep(env) == 1
+    assert expires_at() == int(due.timestamp()) + 30 * 86_400
+
+
 # --- the local stack's clock ------------------------------------------------------------------------------
 
 

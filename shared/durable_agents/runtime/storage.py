@@ -447,10 +447,13 @@ class Storage:
 
     # --- the commit --------------------------------------------------------------------------------------
 
-    def plan(self, *, owner: str, fence: int, expires_at: int, now: int) -> Plan:
+    def plan(self, *, owner: str, fence: int, retention_ms: int, now: int) -> Plan:
         """What this turn writes: the STATE item's new contents and the items around it (see the module
-        documentation for where each value and entry goes)."""
+        documentation for where each value and entry goes). The object expires ``retention_ms`` after
+        this change or after its alarm, whichever is later: an object is never deleted with an alarm
+        still to come."""
         snapshot = self._snapshot
+        expires_at = (max(now, self._alarm[0] if self._alarm is not None else 0) + retention_ms) // 1000
         gen = snapshot.gen
         plan = Plan(close=Close(pk=self._pk, owner=owner, fence=fence, snapshot=snapshot))
         version = plan.close.version

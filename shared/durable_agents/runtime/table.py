@@ -13,8 +13,9 @@ cost 1 WCU each, at any state size)
     ``paged`` (N, history in pages up to here); the hot set: ``kv`` (L of S: key, JSON, key, JSON, ...,
     least recently written first; small values kept inline) and ``tail`` (L of S: history entries
     ``paged+1 .. seq``); ``own`` (B, a Bloom filter of the keys that have value items: see
-    :mod:`~durable_agents.runtime.keyfilter`); ``expires_at`` (N, TTL seconds, set by every acquire)
-    and ``closed_at`` (N, ms); the alarm, when one is set: ``alarm`` (N, when it is due, epoch ms),
+    :mod:`~durable_agents.runtime.keyfilter`); ``expires_at`` (N, TTL seconds: the retention after the
+    last commit or the alarm, whichever is later; set by a new object's first acquire) and
+    ``closed_at`` (N, ms); the alarm, when one is set: ``alarm`` (N, when it is due, epoch ms),
     ``alarm_shard`` (S, one of :data:`ALARM_SHARDS`) and ``alarm_retry`` (N): the keys of the sparse
     ``alarms`` index the sweeper reads (see :mod:`~durable_agents.runtime.alarms`).
 ``G<gen>#K#<key>``
@@ -471,7 +472,9 @@ class StateTable:
     def acquire(self, pk: str, *, owner: str, until: int, now: int, expires_at: int) -> StateSnapshot:
         """Take the lease if it is free or has run out, bump the fence, and return the STATE item.
 
-        Every acquire sets the TTL, so an object whose first turn fails (or is refused) still expires.
+        A new object's first acquire sets its TTL, so an object whose first turn fails (or is refused)
+        still expires; after that only commits move it (an acquire knows nothing of the object's alarm,
+        which the TTL must not precede: see ``Storage.plan``).
         """
         try:
             response = self.client.update_item(
@@ -479,7 +482,7 @@ class StateTable:
                 Key=self._key(pk),
                 UpdateExpression=(
                     "SET #owner = :owner, lease_until = :until, gen = if_not_exists(gen, :now), "
-                    "expires_at = :exp "
+                    "expires_at = if_not_exists(expires_at, :exp) "
                     "ADD fence :one"
                 ),
                 ConditionExpression="attribute_not_exists(#owner) OR lease_until < :now",

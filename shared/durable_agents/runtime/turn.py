@@ -439,8 +439,8 @@ class _Call:
         for held in everyone:
             namespace = held.object_id.namespace
             if held.storage.dirty or held.records:
-                expires_at = (now + int(settings.retention_days(namespace) * 86_400_000)) // 1000
-                plan = held.storage.plan(owner=held.owner, fence=held.fence, expires_at=expires_at, now=now)
+                retention_ms = int(settings.retention_days(namespace) * 86_400_000)
+                plan = held.storage.plan(owner=held.owner, fence=held.fence, retention_ms=retention_ms, now=now)
                 commit.closes.append(plan.close)
                 commit.puts += plan.puts
                 commit.deletes += plan.deletes
