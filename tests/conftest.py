@@ -29,6 +29,8 @@ TEST_BINDINGS = {
     "SCRATCH": "tests.support.objects:Scratch",
     "ALARMED": "tests.support.objects:Alarmed",
     "PLANNER": "tests.support.objects:Planner",
+    "DESK": "tests.support.objects:Desk",
+    "WATCH": "tests.support.objects:Watch",
 }
 TABLE = "state-test"
 

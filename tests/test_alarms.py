@@ -274,6 +274,62 @@ def test_an_object_outlives_its_pending_alarm_by_its_retention(dynamodb: Any, no
     assert expires_at() == int(due.timestamp()) + 30 * 86_400
 
 
+def test_an_alarm_yields_to_a_chat_turn_that_takes_the_same_objects_the_other_way_round(
+    dynamodb: Any, now: list[float]
+) -> None:
+    """A chat turn holds the conversation and calls the travel agent; the travel agent's alarm holds the
+    travel agent and posts to the conversation. Caught in the middle, each waits for the other: the
+    alarm gives up after a second (its writes undone, deferred with its retry count unchanged) and the
+    chat completes, without waiting out its 30-second budget; the alarm then runs once."""
+    import time
+
+    from durable_agents.runtime.alarms import deferral_ms
+    from durable_agents.runtime.turn import BACKGROUND_WAIT_SECONDS
+    from tests.support.objects import Desk, Watch
+
+    env = make_env(dynamodb, lease_seconds=120, busy_wait_seconds=30)
+    desk, watch = env.DESK.get_by_name("conversation"), env.WATCH.get_by_name("travel")
+    watch.arm(ms(START), "conversation")
+    Desk.holding, Desk.go, Watch.holding, Watch.go = (threading.Event() for _ in range(4))
+    outcome: list[Any] = []
+    chat: list[Any] = []
+
+    def run_chat() -> None:
+        started = time.monotonic()
+        try:
+            chat.append(desk.chat("travel"))
+        except Exception as error:  # noqa: BLE001 - recorded for the assertion
+            chat.append(error)
+        chat.append(time.monotonic() - started)
+
+    try:
+        threads = [
+            threading.Thread(target=run_chat),
+            threading.Thread(target=lambda: outcome.append(run_alarm(env, watch.id))),
+        ]
+        for thread in threads:
+            thread.start()
+        assert Desk.holding.wait(10) and Watch.holding.wait(10)  # each holds its first object
+        Desk.go.set()
+        Watch.go.set()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        Desk.holding = Desk.go = Watch.holding = Watch.go = None
+    assert chat[0] == "1", chat  # the chat turn went through
+    assert chat[1] < 15, f"the chat waited {chat[1]:.1f} s"  # ~1 s (the alarm's yield), never the 30 s
+    assert outcome == ["deferred"]
+    assert desk.seen() == {"chats": 1, "posts": []}
+    seen = watch.seen()
+    assert seen["infos"] == []  # the yielded delivery's writes were undone
+    assert ms(START) + 1_000 <= seen["alarm"] <= ms(START) + 2_000  # deferred a moment
+    assert BACKGROUND_WAIT_SECONDS < 30 and 1_000 <= deferral_ms() < 2_000
+    now[0] += 2
+    assert run_alarm(env, watch.id) == "fired"
+    assert watch.seen() == {"alarm": None, "infos": [[0, False]]}  # not counted as a failed try
+    assert desk.seen() == {"chats": 1, "posts": ["reminder"]}
+
+
 # --- the local stack's clock ------------------------------------------------------------------------------
 
 

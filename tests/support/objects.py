@@ -1,4 +1,4 @@
-"""Durable-object classes used by the runtime tests (bound as COUNTER, LEDGER, PINGER, PONGER)."""
+"""Durable-object classes used by the runtime tests (bound in ``tests.conftest.TEST_BINDINGS``)."""
 
 from __future__ import annotations
 
@@ -238,3 +238,56 @@ class Planner(Scheduling):
     def explode(self, payload: Any) -> None:
         self.storage.put("notes", ["never kept"])
         raise ValueError("this schedule always fails")
+
+
+class Desk(DurableObject):
+    """The conversation of a lock-order test: ``chat`` holds the desk, then calls the watch joined;
+    ``post`` is what the watch's alarm calls. Threads are ordered by :attr:`holding` / :attr:`go`."""
+
+    holding: threading.Event | None = None
+    go: threading.Event | None = None
+
+    @rpc
+    def chat(self, watch: str) -> str:
+        if Desk.holding is not None and Desk.go is not None:
+            Desk.holding.set()
+            Desk.go.wait(10)
+        self.storage.put("chats", (self.storage.get("chats") or 0) + 1)
+        return str(self.env.WATCH.get_by_name(watch).call("work", join=True))
+
+    @rpc
+    def post(self, text: str) -> None:
+        self.storage.put("posts", (self.storage.get("posts") or []) + [text])
+
+    @rpc(read_only=True)
+    def seen(self) -> dict[str, Any]:
+        return {"chats": self.storage.get("chats") or 0, "posts": self.storage.get("posts") or []}
+
+
+class Watch(DurableObject):
+    """The travel agent of a lock-order test: its alarm holds the watch, then posts to the desk (joined),
+    as a reminder does; ``work`` is what the desk's chat calls."""
+
+    holding: threading.Event | None = None
+    go: threading.Event | None = None
+
+    @rpc
+    def arm(self, when: int, desk: str) -> None:
+        self.storage.set_alarm(when)
+        self.storage.put("desk", desk)
+
+    @rpc
+    def work(self) -> int:
+        self.storage.put("works", (self.storage.get("works") or 0) + 1)
+        return int(self.storage.get("works"))
+
+    @rpc(read_only=True)
+    def seen(self) -> dict[str, Any]:
+        return {"alarm": self.storage.get_alarm(), "infos": self.storage.get("infos") or []}
+
+    def alarm(self, info: Any) -> None:
+        self.storage.put("infos", (self.storage.get("infos") or []) + [[info.retry_count, info.is_retry]])
+        if Watch.holding is not None and Watch.go is not None:
+            Watch.holding.set()
+            Watch.go.wait(10)
+        self.env.DESK.get_by_name(self.storage.get("desk")).call("post", "reminder", join=True)

@@ -18,6 +18,8 @@ Delivery, at least once:
   of one due time happens once), clears it, and calls the object's ``alarm(info)`` with
   :class:`AlarmInfo`. If ``alarm()`` raises, its writes are undone and the alarm is set again
   :func:`backoff_ms` later (2 s, 4 s, ... ), at most :data:`MAX_RETRIES` times, then dropped and logged.
+  If an object it calls is busy (a chat turn holding the conversation it notifies), it yields after a
+  second: its writes are undone and it runs again :func:`deferral_ms` later, its retry count unchanged.
 
 Why this engine (the README has the comparison): a sparse index swept each minute is written by the very
 commit that sets the alarm (no outbox, nothing to clean up after a failed turn), costs one index write
@@ -29,6 +31,7 @@ an alarm set while no sweeper is running.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +59,12 @@ class AlarmInfo:
 def backoff_ms(retry: int) -> int:
     """How long after the ``retry``-th failure (0-based) the alarm is tried again: 2 s, 4 s, 8 s, ..."""
     return int(FIRST_BACKOFF_MS * 2**retry)
+
+
+def deferral_ms() -> int:
+    """How long an alarm that yielded to a busy object waits before it runs again: 1 to 2 s (jittered,
+    so two alarms that collided do not collide again in step)."""
+    return 1_000 + random.randrange(1_000)
 
 
 def alarm_event(pk: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Event: ``{"namespace", "name" | "id", "method", "args", "kwargs", "idempotencyKey"?, "fingerprint"?,
 "callChain"?, "deadline"?}``; ``deadline`` (epoch ms) is the caller's, so the call never outlives it.
 An alarm's delivery (from the sweeper) is ``{"alarm": {"namespace", "id"}}``: it runs the object's alarm
-turn and answers ``{"alarm": "fired" | "retry" | "failed" | "not_due"}``.
+turn and answers ``{"alarm": "fired" | "retry" | "deferred" | "failed" | "not_due"}``.
 Errors propagate as exceptions, so Lambda reports their class name as ``errorType`` (``ObjectBusy`` is
 what a Step Functions ``Retry`` matches); AWS failures that outlasted the SDK's retries become
 ``ServiceUnavailable``.

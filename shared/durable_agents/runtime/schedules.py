@@ -18,9 +18,10 @@ A :class:`Scheduling` object keeps any number of schedules and points its alarm 
   time) takes effect once even though delivery is at least once. A schedule that was due while the
   object was busy or its host down runs once when the alarm comes (not once per missed interval). A
   callback may end its own schedule (``cancel_schedule``: a watch that saw what it waited for). A
-  callback that raises is retried 2 s, 4 s, ... later (at most :data:`MAX_RETRIES` times), then marked
-  ``failed``: it stays visible in ``list_schedules()`` (with the error) and is logged, never silently
-  dropped.
+  callback that finds an object it calls busy makes the whole alarm yield (it runs again in a moment,
+  nothing counted; see ``runtime.turn``). A callback that raises anything else is retried 2 s, 4 s, ...
+  later (at most :data:`MAX_RETRIES` times), then marked ``failed``: it stays visible in
+  ``list_schedules()`` (with the error) and is logged, never silently dropped.
 
 Cron times come from ``cronsim`` (small, pure Python, maintained), not written here.
 """
@@ -35,7 +36,7 @@ from typing import Any
 
 from . import clock
 from .alarms import AlarmInfo, backoff_ms
-from .errors import InvalidValue
+from .errors import InvalidValue, ObjectBusy
 from .objects import DurableObject
 
 logger = logging.getLogger(__name__)
@@ -153,6 +154,8 @@ class Scheduling(DurableObject):
             if not callable(callback) or record["method"].startswith("_"):
                 raise AttributeError(f"{type(self).__name__} has no method {record['method']!r}")
             self.storage.transaction(lambda _: callback(record.get("payload")))
+        except ObjectBusy:
+            raise  # an object it calls is busy: the whole alarm yields and runs again (not a failure)
         except Exception as error:  # noqa: BLE001 - a failing schedule is retried, then marked failed
             retries = record.get("retries", 0) + 1
             record = {**record, "retries": retries, "error": f"{type(error).__name__}: {error}"[:500]}

@@ -19,6 +19,12 @@ a read; one that moves its history tail to a page may add the page's write.
 - **Waiting** for a busy object costs reads, not writes: after a failed acquire the caller polls the
   STATE item (strongly consistent, a fifth of a write's price) with jittered backoff until the lease is
   free, within its wait budget (never past its invocation's deadline), then tries again.
+- **Background turns yield.** An alarm turn, and every turn it calls, waits at most
+  :data:`BACKGROUND_WAIT_SECONDS` for an object it calls while holding its own. Two turns that take the
+  same two objects in opposite orders (a chat turn: conversation, then travel; a travel alarm: travel,
+  then conversation) would otherwise each wait out their whole budget for the other: the alarm gives up
+  instead (its writes undone, the alarm deferred a moment, not counted as a failure), and the request
+  in front of a user goes on.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 READ_ONLY_ATTEMPTS = 3
+BACKGROUND_WAIT_SECONDS = 1.0
+"""How long a background (alarm) turn waits for another object it calls, while holding its own."""
 PREFETCH_KEYS = 16
 
 _learned: dict[tuple[type, str], tuple[str, ...]] = {}
@@ -117,6 +125,8 @@ class Turn:
 
     token: str
     until: int
+    background: bool = False
+    """An alarm turn, or a turn one started: it yields to a busy object (see the module documentation)."""
     root: Held | None = None
     joined: dict[str, Held] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,6 +145,7 @@ class Turn:
 def run_alarm(env: Env, object_id: ObjectId) -> str:
     """Deliver the object's alarm if it is due (see :mod:`durable_agents.runtime.alarms`): ``"fired"``,
     ``"retry"`` (its ``alarm()`` raised; tried again later), ``"failed"`` (out of retries),
+    ``"deferred"`` (an object it called was busy: tried again in a moment, not counted as a failure),
     ``"not_due"`` (none set, or not yet: a late or duplicate delivery changes nothing)."""
     cls = env.namespace(object_id.namespace).object_class
     chain_token = _CHAIN.set((object_id.key,))
@@ -215,7 +226,7 @@ class _Call:
 
     def root(self) -> Any:
         """A turn of its own: acquire, run (with any joined turns), commit them all, release."""
-        turn = Turn(token=uuid.uuid4().hex, until=self._until())
+        turn = Turn(token=uuid.uuid4().hex, until=self._until(), background=_in_background())
         held = self._acquire(turn)
         if isinstance(held, Replay):
             return held.value
@@ -271,7 +282,7 @@ class _Call:
             if storage.read_version <= snapshot.ver and self.table.peek(self.pk).ver == snapshot.ver:
                 return result
         # commits kept landing while it read: run it under the lease once (it still cannot write)
-        turn = Turn(token=uuid.uuid4().hex, until=self._until())
+        turn = Turn(token=uuid.uuid4().hex, until=self._until(), background=_in_background())
         held = self._acquire(turn)
         assert isinstance(held, Held)  # read-only calls carry no idempotency key
         held.storage._read_only = True
@@ -283,10 +294,12 @@ class _Call:
     def alarm_turn(self) -> str:
         """The alarm as an ordinary turn under the lease: the alarm is cleared before ``alarm(info)``
         runs (which may set a new one); if it raises, its writes are undone and the alarm is set again
-        with exponential backoff, at most :data:`~durable_agents.runtime.alarms.MAX_RETRIES` times."""
-        from .alarms import MAX_RETRIES, AlarmInfo, backoff_ms
+        with exponential backoff, at most :data:`~durable_agents.runtime.alarms.MAX_RETRIES` times. If
+        an object it calls is busy, it yields: its writes are undone and the alarm is deferred
+        (:func:`~durable_agents.runtime.alarms.deferral_ms`) with its retry count unchanged."""
+        from .alarms import MAX_RETRIES, AlarmInfo, backoff_ms, deferral_ms
 
-        turn = Turn(token=uuid.uuid4().hex, until=self._until())
+        turn = Turn(token=uuid.uuid4().hex, until=self._until(), background=True)
         held = self._acquire(turn)
         assert isinstance(held, Held)  # no idempotency key
         alarm = held.snapshot.alarm
@@ -308,6 +321,10 @@ class _Call:
                 )
             else:
                 storage.transaction(lambda _: self._run(held, turn))
+        except ObjectBusy as busy:
+            logger.info("the alarm of %s yields to a busy object (%s); deferred", self.object_id.label, busy)
+            storage._set_alarm(now + deferral_ms(), retry)
+            outcome = "deferred"
         except Exception:
             if retry + 1 > MAX_RETRIES:
                 logger.exception(
@@ -323,13 +340,14 @@ class _Call:
                 )
                 storage._set_alarm(now + backoff_ms(retry), retry + 1)
                 outcome = "retry"
-            _release_all(self.table, list(turn.joined.values()))
-            turn.joined.clear()
         except BaseException:
             _TURN.reset(token)
             _release_all(self.table, turn.all_held())
             raise
         _TURN.reset(token)
+        if outcome != "fired":  # the turns joined to a delivery that failed or yielded are undone with it
+            _release_all(self.table, list(turn.joined.values()))
+            turn.joined.clear()
         self._commit(turn, "null")
         return outcome
 
@@ -352,7 +370,10 @@ class _Call:
         expires_at = (
             clock.now_ms() + int(settings.retention_days(self.object_id.namespace) * 86_400_000)
         ) // 1000
-        backoff = Backoff(wait_budget(settings.busy_wait_seconds))
+        budget = settings.busy_wait_seconds
+        if _in_background():
+            budget = min(budget, BACKGROUND_WAIT_SECONDS)  # it holds an object a chat turn may want
+        backoff = Backoff(wait_budget(budget))
         snapshot: StateSnapshot | None = None
         while snapshot is None:
             if turn.root is None:
@@ -440,7 +461,9 @@ class _Call:
             namespace = held.object_id.namespace
             if held.storage.dirty or held.records:
                 retention_ms = int(settings.retention_days(namespace) * 86_400_000)
-                plan = held.storage.plan(owner=held.owner, fence=held.fence, retention_ms=retention_ms, now=now)
+                plan = held.storage.plan(
+                    owner=held.owner, fence=held.fence, retention_ms=retention_ms, now=now
+                )
                 commit.closes.append(plan.close)
                 commit.puts += plan.puts
                 commit.deletes += plan.deletes
@@ -484,6 +507,12 @@ class _Call:
                 "nothing ran (send a new key for a new request)"
             )
         return Replay(codec.decode(record.response))
+
+
+def _in_background() -> bool:
+    """Whether the call runs inside a background (alarm) turn, holding that turn's objects."""
+    outer = _TURN.get()
+    return outer is not None and outer.background
 
 
 def _extend(table: StateTable, turn: Turn, seconds: float) -> None:
