@@ -15,7 +15,9 @@ check builds that and runs it:
    host process of their own), and an X-Ray daemon that keeps what it is sent.
 4. **Each function**: its handler imported and one sample event from ``events/`` run through it, in a
    process of its own (:mod:`devstack.lambda_bootstrap`), with Lambda's environment: the template's for
-   that function (TRUST_CLIENT_IDENTITY "false" included) plus what Lambda sets.
+   that function (TRUST_CLIENT_IDENTITY "false" included) plus what Lambda sets. The alarm sweeper's
+   case first sets a price watch through the object host, then runs a day later (the runtime's clock
+   moved in the handler processes): the sweeper must fire it, as an asynchronous invoke the host runs.
 
 In every handler process: no dev package is importable, boto3 is the layer's, and the X-Ray SDK is
 imported only when tracing is on; with tracing on, the API's trace segments hold no chat text. The
@@ -181,6 +183,8 @@ class Lambda:
         self.template, self.layer, self.python, self.stack = template, layer, python, stack
         self.work = work
         self.tracing = False
+        self.clock_offset_seconds = 0.0
+        """How far ahead the runtime's clock runs in every handler process (time moved for alarms)."""
         self.xray = XRayDaemon()
         self.invocations: list[Invocation] = []
         self._lock = threading.Lock()
@@ -244,6 +248,8 @@ class Lambda:
             "DEPLOY_CHECK_FUNCTION_ARN": values.attributes[f"{logical_id}.Arn"],
             "DEPLOY_CHECK_DEADLINE_MS": str(int((time.time() + spec.timeout) * 1000)),
         }
+        if self.clock_offset_seconds:
+            environment["DEPLOY_CHECK_CLOCK_OFFSET_SECONDS"] = str(self.clock_offset_seconds)
         if self.tracing:
             trace_id = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
             environment["_X_AMZN_TRACE_ID"] = f"Root={trace_id};Parent={uuid.uuid4().hex[:16]};Sampled=1"
@@ -279,7 +285,8 @@ class Lambda:
         check = self
 
         class InvokeApi(BaseHTTPRequestHandler):
-            """``POST /2015-03-31/functions/{name}/invocations``, as Lambda answers it."""
+            """``POST /2015-03-31/functions/{name}/invocations``, as Lambda answers it (an asynchronous
+            invoke, ``X-Amz-Invocation-Type: Event``, is run before its 202 is sent, so a case sees it)."""
 
             def do_POST(self) -> None:  # noqa: N802 (the http.server API)
                 match = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", urlparse(self.path).path)
@@ -290,6 +297,9 @@ class Lambda:
                     return
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 invocation = check.invoke(functions[name], json.loads(body or b"null"))
+                if self.headers.get("X-Amz-Invocation-Type") == "Event":
+                    self._answer(202, None, {})
+                    return
                 headers = {"X-Amz-Executed-Version": "$LATEST"}
                 if invocation.error is not None:
                     headers["X-Amz-Function-Error"] = "Unhandled"
@@ -298,7 +308,7 @@ class Lambda:
                     self._answer(200, invocation.report.get("result"), headers)
 
             def _answer(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-                data = json.dumps(payload).encode()
+                data = b"" if status == 202 else json.dumps(payload).encode()
                 self.send_response(status)
                 for key, value in {**headers, "Content-Type": "application/json"}.items():
                     self.send_header(key, value)
@@ -351,6 +361,10 @@ def http(
     return expect
 
 
+def equals(expected: Any) -> Expect:
+    return lambda result: None if result == expected else f"expected {expected}, got {str(result)[:300]}"
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -359,6 +373,12 @@ class Case:
     expect: Expect
     tracing: bool = False
     anonymous: bool = False
+    before: tuple[str, str] | None = None
+    """``(function, event)`` invoked first, to set the scene (it must succeed)."""
+    clock_offset_seconds: float = 0.0
+    """Run the case's function (and what it invokes) this far in the future."""
+    invokes: tuple[str, Expect] | None = None
+    """A function the case's function must invoke, and what that invocation must return."""
 
     def load_event(self) -> Any:
         event = json.loads((EVENTS / f"{self.event}.json").read_text(encoding="utf-8"))
@@ -396,10 +416,16 @@ CASES = [
         lambda result: None if isinstance(result, dict) else f"unexpected result {str(result)[:300]}",
     ),
     Case(
-        "reaper: a purge marker",
-        "ReaperFunction",
-        "reaper_purge_insert",
-        lambda result: None if result == {"batchItemFailures": []} else f"unexpected result {result}",
+        "reaper: a purge marker", "ReaperFunction", "reaper_purge_insert", equals({"batchItemFailures": []})
+    ),
+    Case(
+        "alarm sweeper: a price watch a day later, fired through the object host",
+        "AlarmSweeperFunction",
+        "alarm_sweeper_tick",
+        equals({"fired": 1}),
+        before=("ObjectHostFunction", "object_host_price_watch"),
+        clock_offset_seconds=86_400 + 60,
+        invokes=("ObjectHostFunction", equals({"alarm": "fired"})),
     ),
 ]
 
@@ -420,15 +446,33 @@ def run_cases(functions: Lambda, layer: Path) -> list[str]:
     problems: list[str] = []
     for case in CASES:
         functions.tracing = case.tracing
-        before = len(functions.invocations)
         started = time.monotonic()
-        invocation = functions.invoke(case.function, case.load_event())
+        found: list[str] = []
+        if case.before is not None:
+            function, event = case.before
+            scene = functions.invoke(function, json.loads((EVENTS / f"{event}.json").read_text("utf-8")))
+            if scene.error is not None:
+                found.append(
+                    f"{function} ({event}) raised {scene.error['errorType']}: {scene.error['errorMessage']}"
+                )
+        functions.clock_offset_seconds = case.clock_offset_seconds
+        before = len(functions.invocations)
+        try:
+            invocation = functions.invoke(case.function, case.load_event())
+        finally:
+            functions.clock_offset_seconds = 0.0
         nested = functions.invocations[before:-1]
-        found = (
+        found += (
             [f"{case.function} raised {invocation.error['errorType']}: {invocation.error['errorMessage']}"]
             if invocation.error
             else [problem for problem in [case.expect(invocation.report.get("result"))] if problem]
         )
+        if case.invokes is not None:
+            function, expect = case.invokes
+            results = [call.report.get("result") for call in nested if call.function == function]
+            if not results:
+                found.append(f"{case.function} never invoked {function}")
+            found += [f"{function} (invoked): {problem}" for problem in map(expect, results) if problem]
         for call in [invocation, *nested]:
             found += process_problems(call, layer, case.tracing)
             if call.error is not None and call is not invocation:

@@ -12,6 +12,9 @@ RESULT_FILE::
       "devPackages": the dev-only packages this process could import (the check wants none)
       "boto3": where boto3 came from;  "xray": whether the X-Ray SDK was imported by the end
 
+``DEPLOY_CHECK_CLOCK_OFFSET_SECONDS``, when set, moves the runtime's clock (``durable_agents.runtime.clock``)
+that far ahead once the handler is imported: the check's way of letting a day pass for an alarm.
+
 ``python -P lambda_bootstrap.py --baseline RESULT_FILE`` instead reports the CPU time of ``import boto3``
 plus one client, the yardstick of a handler's import.
 """
@@ -75,6 +78,11 @@ def invoke(handler_name: str) -> dict[str, Any]:
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
         report["importCpuSeconds"] = cpu_seconds() - started
+        offset = float(os.environ.get("DEPLOY_CHECK_CLOCK_OFFSET_SECONDS") or 0)
+        if offset:
+            from durable_agents.runtime import clock
+
+            clock.source = lambda: time.time() + offset
         report["result"] = handler(event, LambdaContext(deadline_ms))
     except Exception as error:
         report["error"] = {

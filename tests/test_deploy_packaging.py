@@ -69,3 +69,16 @@ def test_the_package_data_globs_cover_the_files_the_package_reads() -> None:
         "where": ["shared"],
         "include": ["durable_agents*"],
     }
+
+
+def test_the_deploy_check_runs_every_function_of_the_template_on_a_sample_event() -> None:
+    """``make deploy-check`` (in CI) is only as good as its cases: each function has one, on an event
+    that exists (a function added to the template without a case fails here, not in AWS)."""
+    from devstack.deploy_check import CASES, EVENTS
+    from devstack.template import SamTemplate
+
+    assert {case.function for case in CASES} == set(SamTemplate.load().functions)
+    for case in CASES:
+        assert (EVENTS / f"{case.event}.json").is_file(), case.name
+        if case.before is not None:
+            assert (EVENTS / f"{case.before[1]}.json").is_file(), case.name

@@ -121,6 +121,19 @@ def test_the_object_host_sample_event_runs_one_call(served: HttpStack) -> None:
     assert served.stack.functions["ObjectHostFunction"].invoke(event) == result  # same message id: once
 
 
+def test_the_price_watch_sample_sets_a_daily_watch_the_sweeper_tick_leaves_until_due(
+    served: HttpStack,
+) -> None:
+    """``object_host_price_watch.json`` sets a watch (a daily schedule on the travel agent's alarm); the
+    sweeper's tick, ``alarm_sweeper_tick.json``, fires nothing before it is due (the deploy check runs
+    the same pair a day later, where the tick fires it)."""
+    result = served.stack.functions["ObjectHostFunction"].invoke(load_event("object_host_price_watch.json"))
+    assert result["metadata"]["intent"] == "watch_price" and "once a day" in result["content"], result
+    assert served.stack.functions["AlarmSweeperFunction"].invoke(load_event("alarm_sweeper_tick.json")) == {
+        "fired": 0
+    }
+
+
 @pytest.mark.parametrize("event_file", ["reaper_purge_insert.json", "reaper_ttl_remove.json"])
 def test_the_reaper_sample_events_are_processed(served: HttpStack, event_file: str) -> None:
     assert served.stack.functions["ReaperFunction"].invoke(load_event(event_file)) == {
