@@ -47,6 +47,7 @@ TESTS = (
     "tests/test_runtime_host_and_reaper.py",
     "tests/test_runtime_concurrency.py",
     "tests/test_faults.py",
+    "tests/test_alarms.py",
 )
 """The runtime tests, the quick and pointed ones first (with ``-x`` a killed mutant stops early)."""
 IGNORED = shutil.ignore_patterns(
@@ -71,7 +72,8 @@ class Mutant:
 
     name: str
     path: str
-    """Which part of the runtime it breaks: lease, commit, release, idempotency, layout, read-only, join."""
+    """Which part of the runtime it breaks: lease, commit, release, idempotency, layout, read-only, join,
+    alarm."""
     what: str
     file: str
     old: str
@@ -155,8 +157,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "turn.py",
         "            _TURN.reset(token)\n"
         "            _release_all(self.table, turn.all_held())\n"
-        "            raise",
-        "            _TURN.reset(token)\n            raise",
+        "            raise\n"
+        "        _TURN.reset(token)\n"
+        "        return self._commit(turn, result)",
+        "            _TURN.reset(token)\n            raise\n        _TURN.reset(token)\n"
+        "        return self._commit(turn, result)",
     ),
     Mutant(
         "commit-lease-lost-as-success",
@@ -188,10 +193,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "commit",
         "a failed commit judged without the item as it stands (a lost response taken for LeaseLost)",
         "table.py",
-        'ReturnValuesOnConditionCheckFailure="ALL_OLD")\n'
+        'ReturnValuesOnConditionCheckFailure="ALL_OLD"\n'
+        "                )\n"
         "            except self.client.exceptions.ConditionalCheckFailedException as error:\n"
         '                self._recognise(close, error.response.get("Item"), "committed")',
-        'ReturnValuesOnConditionCheckFailure="NONE")\n'
+        'ReturnValuesOnConditionCheckFailure="NONE"\n'
+        "                )\n"
         "            except self.client.exceptions.ConditionalCheckFailedException as error:\n"
         '                self._recognise(close, error.response.get("Item"), "committed")',
     ),
@@ -336,8 +343,24 @@ MUTANTS: tuple[Mutant, ...] = (
         "lease",
         "the acquire sets no TTL (a failed first turn never expires)",
         "table.py",
-        'gen = if_not_exists(gen, :now), expires_at = :exp "',
-        'gen = if_not_exists(gen, :now), lease_exp = :exp "',
+        '"expires_at = if_not_exists(expires_at, :exp) "',
+        '"lease_exp = if_not_exists(lease_exp, :exp) "',
+    ),
+    Mutant(
+        "alarm-never-yields",
+        "alarm",
+        "an alarm turn waits the whole budget for an object a chat turn holds (lock-order inversion)",
+        "turn.py",
+        "            budget = min(budget, BACKGROUND_WAIT_SECONDS)",
+        "            budget = max(budget, BACKGROUND_WAIT_SECONDS)",
+    ),
+    Mutant(
+        "alarm-yield-counted-as-failure",
+        "alarm",
+        "an alarm that yielded to a busy object counted as a failed try",
+        "turn.py",
+        "storage._set_alarm(now + deferral_ms(), retry)",
+        "storage._set_alarm(now + deferral_ms(), retry + 1)",
     ),
     Mutant(
         "commit-never-rewrites-state",
