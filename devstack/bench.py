@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -261,7 +262,7 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def meter_turns(meter: Any, client: Any, turn: Callable[[int], Any], turns: int) -> dict[str, Any]:
     """``turns`` turns, each priced on its own: median, max and min of each figure, and each turn's."""
-    samples = [priced_turn(meter, client, lambda i=i: turn(i)) for i in range(turns)]
+    samples = [priced_turn(meter, client, functools.partial(turn, i)) for i in range(turns)]
     out: dict[str, Any] = {"n": turns}
     for figure in ("wcu", "rcu", "requests", "steps"):
         out[figure] = spread([sample[figure] for sample in samples])
@@ -476,7 +477,7 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
             return lambda *args, **kwargs: self.call(method, *args, **kwargs)
 
     class NaiveNamespace(Namespace):
-        def get(self, object_id: ObjectId) -> Any:  # type: ignore[override]
+        def get(self, object_id: ObjectId) -> Any:
             return NaiveStub(self.env, object_id)
 
     class NaiveEnv(Env):
@@ -521,6 +522,16 @@ SEED_BATCH = 500
 """History entries (or 90 keys) appended per seeding turn: 5 pages, well within one transaction."""
 
 
+def numbered_turns(turn: Callable[[str, str], int], name: str, prefix: str) -> Callable[[int], int]:
+    """Turn ``i`` of a series on object ``name``: ``turn(name, f"{prefix}{i}")``."""
+    return lambda i: turn(name, f"{prefix}{i}")
+
+
+def session_turns(turn: Callable[[str, str], int], prefix: str) -> Callable[[int, int], int]:
+    """Turn ``i`` of session ``s``, on its own object: ``turn(f"{prefix}{s}", f"w{i}")``."""
+    return lambda s, i: turn(f"{prefix}{s}", f"w{i}")
+
+
 def bench_runtime(config: Config) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
@@ -557,15 +568,15 @@ def bench_runtime(config: Config) -> dict[str, Any]:
                 turn(f"{variant}-latency", f"warm{warm}")
             out[variant] = {
                 "turn": measure_turns(
-                    lambda i, t=turn, v=variant: t(f"{v}-latency", f"w{i}"), config.latency_turns, counter
+                    numbered_turns(turn, f"{variant}-latency", "w"), config.latency_turns, counter
                 )
             }
             out[variant]["meter"] = meter_turns(
-                meter, client, lambda i, t=turn, v=variant: t(f"{v}-latency", f"m{i}"), config.meter_turns
+                meter, client, numbered_turns(turn, f"{variant}-latency", "m"), config.meter_turns
             )
             out[variant]["throughput"] = {
                 str(sessions): measure_throughput(
-                    lambda s, i, t=turn, v=variant, n=sessions: t(f"{v}-tp{n}-{s}", f"w{i}"), sessions, turns
+                    session_turns(turn, f"{variant}-tp{sessions}-"), sessions, turns
                 )
                 for sessions, turns in config.throughput_turns.items()
             }
@@ -581,15 +592,15 @@ def bench_runtime(config: Config) -> dict[str, Any]:
                 stub.append(entries[start : start + SEED_BATCH])
             state = {"count": 0, "last_by": "", "history": entries}
             text = json.dumps(state, separators=(",", ":"))
-            refused = put_error(client, lambda s=state, n=name: naive.save(n, s), len(text))
+            refused = put_error(client, functools.partial(naive.save, name, state), len(text))
             for variant, turn in variants.items():
                 if variant == "naive" and refused:
                     out[variant]["history"][str(length)] = {"error": refused, "item_bytes": len(text)}
                     continue
                 turn(name, "warm")
-                result = measure_turns(lambda i, t=turn, n=name: t(n, f"h{i}"), config.history_turns, counter)
+                result = measure_turns(numbered_turns(turn, name, "h"), config.history_turns, counter)
                 result["meter"] = meter_turns(
-                    meter, client, lambda i, t=turn, n=name: t(n, f"hm{i}"), config.meter_turns
+                    meter, client, numbered_turns(turn, name, "hm"), config.meter_turns
                 )
                 out[variant]["history"][str(length)] = result
 
@@ -825,14 +836,14 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     break
                 if response["statusCode"] != 200:
                     raise RuntimeError(f"/chat answered {response['statusCode']}: {response['body'][:200]}")
-                answer = json.loads(response["body"])
+                answer: dict[str, Any] = json.loads(response["body"])
                 if answer.get("sessionId") != session:
                     mismatched += 1
                 return answer
 
             def use_variant(variant: str) -> Any:
                 """Make the API function's env() the variant's; returns the Env."""
-                api_module.env = _original_env  # type: ignore[assignment]
+                api_module.env = _original_env
                 os.environ["OBJECT_HOST_FUNCTION"] = (
                     stack.environ["OBJECT_HOST_FUNCTION"] if variant == "ours_lambda" else ""
                 )
@@ -842,7 +853,7 @@ def bench_chat(config: Config) -> dict[str, Any]:
                 if variant != "naive":
                     return default_env()
                 env = naive_env(Settings.from_environ(os.environ), bindings(), dynamodb, naive_table)
-                api_module.env = lambda: env  # type: ignore[assignment]
+                api_module.env = lambda: env
                 return env
 
             _original_env = api_module.env
@@ -853,25 +864,24 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     result: dict[str, Any] = {}
                     user = f"{variant}-user"
                     session = f"{variant}-latency"
-                    first = measure_turns(
-                        lambda i, s=session, u=user: chat(s, u, chat_text(0, 0), f"{s}-first"), 1, counter
-                    )
+
+                    def first_turn(i: int, s: str = session, u: str = user) -> dict[str, Any]:
+                        return chat(s, u, chat_text(0, 0), f"{s}-first")
+
+                    def latency_turn(i: int, s: str = session, u: str = user) -> dict[str, Any]:
+                        return chat(s, u, chat_text(0, i + 1), f"{s}-{i}")
+
+                    def metered_turn(i: int, s: str = session, u: str = user) -> dict[str, Any]:
+                        return chat(s, u, chat_text(0, i + 1), f"{s}-m{i}")
+
+                    first = measure_turns(first_turn, 1, counter)
                     result["first_turn"] = first
                     before_invokes = invokes.snapshot()
-                    result["turn"] = measure_turns(
-                        lambda i, s=session, u=user: chat(s, u, chat_text(0, i + 1), f"{s}-{i}"),
-                        config.chat_latency_turns,
-                        counter,
-                    )
+                    result["turn"] = measure_turns(latency_turn, config.chat_latency_turns, counter)
                     result["turn"]["lambda_invokes"] = round(
                         sum((invokes.snapshot() - before_invokes).values()) / config.chat_latency_turns, 3
                     )
-                    result["meter"] = meter_turns(
-                        meter,
-                        dynamodb,
-                        lambda i, s=session, u=user: chat(s, u, chat_text(0, i + 1), f"{s}-m{i}"),
-                        config.meter_turns,
-                    )
+                    result["meter"] = meter_turns(meter, dynamodb, metered_turn, config.meter_turns)
                     result["throughput"] = {}
                     for sessions, turns in config.chat_throughput_turns.items():
                         names = [f"{variant}-tp{sessions}-{s}" for s in range(sessions)]
@@ -879,12 +889,12 @@ def bench_chat(config: Config) -> dict[str, Any]:
                             chat(
                                 name, f"{name}-u", chat_text(s, 0), f"{name}-open"
                             )  # steady-state turns only
+
+                        def throughput_turn(s: int, i: int, ns: list[str] = names) -> dict[str, Any]:
+                            return chat(ns[s], f"{ns[s]}-u", chat_text(s, i + 1), f"{ns[s]}-{i}")
+
                         result["throughput"][str(sessions)] = measure_throughput(
-                            lambda s, i, ns=names: chat(
-                                ns[s], f"{ns[s]}-u", chat_text(s, i + 1), f"{ns[s]}-{i}"
-                            ),
-                            sessions,
-                            turns,
+                            throughput_turn, sessions, turns
                         )
                     out[variant] = result
 
@@ -919,10 +929,12 @@ def bench_chat(config: Config) -> dict[str, Any]:
                         if seed_error:
                             out[variant]["history"][str(length)] = {"error": seed_error}
                             continue
+
+                        def history_turn(i: int, s: str = session, u: str = user) -> dict[str, Any]:
+                            return chat(s, u, chat_text(1, i + 1), f"{s}-{i}")
+
                         out[variant]["history"][str(length)] = measure_turns(
-                            lambda i, s=session, u=user: chat(s, u, chat_text(1, i + 1), f"{s}-{i}"),
-                            config.chat_history_turns,
-                            counter,
+                            history_turn, config.chat_history_turns, counter
                         )
 
                 # contention on ONE session: N clients at once, straight to the conversation (no API)
@@ -976,12 +988,12 @@ def bench_chat(config: Config) -> dict[str, Any]:
                 for variant in ("ours_inprocess", "naive"):
                     use_variant(variant)
                     session, user = f"{variant}-conversation", f"{variant}-conversation-user"
+
+                    def conversation_turn(t: int, s: str = session, u: str = user) -> dict[str, Any]:
+                        return chat(s, u, conversation_text(t), f"{s}-{t}")
+
                     per_turn = [
-                        priced_turn(
-                            meter,
-                            dynamodb,
-                            lambda t=t, s=session, u=user: chat(s, u, conversation_text(t), f"{s}-{t}"),
-                        )
+                        priced_turn(meter, dynamodb, functools.partial(conversation_turn, t))
                         for t in range(1, config.conversation_turns + 1)
                     ]
                     out[variant]["conversation"] = {
@@ -1007,7 +1019,7 @@ def bench_chat(config: Config) -> dict[str, Any]:
                     tracemalloc.stop()
                     out[variant]["tracemalloc_peak_kb"] = round(peak / 1024, 1)
             finally:
-                api_module.env = _original_env  # type: ignore[assignment]
+                api_module.env = _original_env
             out["mismatched_sessions"] = mismatched
     finally:
         stack.stop()
@@ -1088,7 +1100,8 @@ def run_http_subprocess(turns: int) -> dict[str, Any]:
     )
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1:] or ["failed"]}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return report
 
 
 # --- 3. cold start ------------------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 :func:`targets` reads the issues' targets (issue 8's table, issue 9's cold import) off a report
 (``devstack.bench``'s dict), each row with the figure before (``benchmarks/before.json``), the figure now
-and whether the target holds. :func:`write` writes ``report.md`` and ``report.json``; :func:`publish` writes the
-committed ``benchmarks/report.md`` and ``benchmarks/report.json`` and regenerates the README's table,
-between :data:`START` and :data:`END`, from that report with :func:`readme_section`, the one function
-``tests/test_bench.py`` holds the README to (so the README shows what the committed report says).
+and whether the target holds. :func:`write` writes ``report.md`` and ``report.json``; :func:`publish`
+writes the committed ``benchmarks/report.md`` and ``benchmarks/report.json`` and regenerates the
+README's table, between :data:`START` and :data:`END`, from that report with :func:`readme_section`, the
+one function ``tests/test_bench.py`` holds the README to (so the README shows what the committed report
+says).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def function_names() -> list[str]:
 
 
 def before() -> dict[str, Any]:
-    return json.loads(BEFORE.read_text())
+    figures: dict[str, Any] = json.loads(BEFORE.read_text())
+    return figures
 
 
 def fmt(value: Any, digits: int = 1) -> str:
@@ -50,11 +52,12 @@ def fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-# --- the targets (issues 8 and 9) -------------------------------------------------------------------------------------
+# --- the targets (issues 8 and 9) ---------------------------------------------------------------------------
 
 
 def conversation_turn(report: dict[str, Any], variant: str, turn: int) -> dict[str, float]:
-    return report["chat"][variant]["conversation"]["per_turn"][turn - 1]
+    figures: dict[str, float] = report["chat"][variant]["conversation"]["per_turn"][turn - 1]
+    return figures
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:

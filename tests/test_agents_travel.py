@@ -14,7 +14,6 @@ from durable_agents.agents.errors import InvalidMessage, MethodNotAllowed, NotFo
 from durable_agents.agents.travel import TravelAgent
 from durable_agents.runtime import Env
 from durable_agents.tools import offline_registry
-from tests.support.stack import stored_view
 from tests.support.agents import (
     SLOW_SECONDS,
     CountingRegistry,
@@ -23,6 +22,7 @@ from tests.support.agents import (
     message,
     registry_with_failure,
 )
+from tests.support.stack import stored_view
 
 FULL_PLAN = "Plan a 5-day trip to Paris from Boston in May for 2 adults"
 ALL_FOUR = ["weather", "flights", "hotels", "attractions"]
@@ -266,7 +266,12 @@ def test_update_state_merges_allowed_fields_and_refuses_the_rest(agent_env: Env)
     agent.handle_message(chat("Plan a trip to Rome"))
     before = agent.get_state()
 
-    protected_fields = [{"conversationHistory": []}, {"id": "x"}, {"historyLength": 0}, {"createdAt": "2020"}]
+    protected_fields: list[dict[str, Any]] = [
+        {"conversationHistory": []},
+        {"id": "x"},
+        {"historyLength": 0},
+        {"createdAt": "2020"},
+    ]
     for protected in protected_fields:
         with pytest.raises(InvalidMessage, match="cannot update"):
             agent.update_state({**protected, "preferences": {"currency": "EUR"}})

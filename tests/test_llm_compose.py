@@ -11,8 +11,8 @@ from durable_agents.llm.models import (
     Money,
     Place,
     ToolResult,
-    TravelSlots,
     Travellers,
+    TravelSlots,
 )
 
 PARIS = Place(name="Paris", iata="CDG", city="Paris", country="FR", lat=49.0, lon=2.5)

@@ -129,7 +129,9 @@ def request_value(extraction: Extraction, key: str) -> str | None:
     if key == "below" and watch is not None and watch.below is not None:
         return f"{watch.below.amount:g} {watch.below.currency}"
     if key == "alerts" and alerts is not None:
-        return alerts.kind + (" every" if alerts.every else "") + (f" #{alerts.number}" if alerts.number else "")
+        return (
+            alerts.kind + (" every" if alerts.every else "") + (f" #{alerts.number}" if alerts.number else "")
+        )
     return None
 
 

@@ -326,16 +326,28 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     (
         "set a reminder for December 20 at 6pm to book the taxi",
-        {"intent": "remind", "reminder": {"on_date": d("2026-12-20"), "hour": 18, "minute": 0, "about": "to book the taxi"}},
+        {
+            "intent": "remind",
+            "reminder": {"on_date": d("2026-12-20"), "hour": 18, "minute": 0, "about": "to book the taxi"},
+        },
     ),
-    ("remind me in 2 hours to call the hotel", {"intent": "remind", "reminder": {"in_seconds": 7200, "about": "to call the hotel"}}),
+    (
+        "remind me in 2 hours to call the hotel",
+        {"intent": "remind", "reminder": {"in_seconds": 7200, "about": "to call the hotel"}},
+    ),
     (
         "tell me if flights to Rome drop under 800",
         {"intent": "watch_price", "destination": "FCO", "watch": ("flights", (800.0, "USD"))},
     ),
     (
         "let me know when flights from Boston to Paris in March are below €450",
-        {"intent": "watch_price", "origin": "BOS", "destination": "CDG", "month": 3, "watch": ("flights", (450.0, "EUR"))},
+        {
+            "intent": "watch_price",
+            "origin": "BOS",
+            "destination": "CDG",
+            "month": 3,
+            "watch": ("flights", (450.0, "EUR")),
+        },
     ),
     (
         "watch hotel prices in Lisbon under 120 a night",

@@ -15,8 +15,6 @@ from durable_agents.llm.gazetteer import AIRPORTS_FILE, gazetteer, normalize, re
 from durable_agents.llm.regions import REGIONS
 from durable_agents.tools import places
 
-ROOT = Path(__file__).parents[1]
-
 
 @pytest.mark.parametrize(
     ("name", "iata", "country"),
@@ -104,16 +102,14 @@ def test_countries_and_regions_lead_to_concrete_places() -> None:
 def test_the_tools_resolve_places_through_the_same_gazetteer() -> None:
     maine = places.locate("Portland, Maine")
     assert maine is not None and maine.iata == "PWM" and maine.tier == 2  # from the country
-    assert places.locate("Paris") is not None and places.locate("Paris").iata == "PAR"  # the city code
+    paris = places.locate("Paris")
+    assert paris is not None and paris.iata == "PAR"  # the city code
 
 
 @pytest.mark.skipif(importlib.util.find_spec("airportsdata") is None, reason="airportsdata is dev-only")
 def test_the_committed_airport_table_is_what_the_build_script_makes() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import build_airports
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    from scripts import build_airports
+
     assert AIRPORTS_FILE.read_text(encoding="utf-8") == build_airports.build()
 
 

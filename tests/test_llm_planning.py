@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from durable_agents.llm.embedded import EmbeddedLanguageModel
-from durable_agents.llm.models import Extraction, Intent, Money, Place, TravelSlots, Travellers
+from durable_agents.llm.models import Extraction, Intent, Money, Place, Travellers, TravelSlots
 
 PARIS = Place(name="Paris", iata="CDG", city="Paris", country="FR", lat=49.0128, lon=2.55)
 BOSTON = Place(name="Boston", iata="BOS", city="Boston", country="US", lat=42.36, lon=-71.0)

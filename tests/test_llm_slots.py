@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from durable_agents.llm.embedded import EmbeddedLanguageModel
-from durable_agents.llm.models import Intent, Money, Place, TravelSlots, Travellers
+from durable_agents.llm.models import Intent, Money, Place, Travellers, TravelSlots
 
 TODAY = date(2026, 11, 24)
 PARIS = Place(name="Paris", iata="CDG", city="Paris", country="FR")

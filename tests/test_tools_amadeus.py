@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+
 from durable_agents.http import HttpResponse, HttpTimeout, RecordedTransport
 from durable_agents.tools import ToolRegistry, ToolResult, flights, hotels
 from durable_agents.tools.amadeus import AmadeusClient
@@ -76,7 +77,7 @@ def test_flight_offers_are_parsed_and_sorted_by_price() -> None:
     assert result.source is not None and not result.source.offline
     assert result.source.note == "Amadeus test environment: sample fares, not bookable"
     data = result.data
-    assert data is not None
+    assert isinstance(data, dict)
     assert (data["origin"], data["destination"], data["return_date"]) == ("LON", "LIS", "2027-07-17")
     assert [o["price_total"] for o in data["offers"]] == [142.30, 187.46, 215.80]
     cheapest = data["offers"][0]
@@ -137,7 +138,7 @@ def test_city_names_outside_the_gazetteer_are_looked_up() -> None:
     )
     result = run(transport, "flights", **{**FLIGHT_ARGS, "origin": "Porto, Portugal"})
     assert result.ok, result.error
-    assert result.data is not None and result.data["origin"] == "OPO" and result.data["offers"] == []
+    assert isinstance(result.data, dict) and result.data["origin"] == "OPO" and result.data["offers"] == []
 
 
 def test_unknown_city() -> None:
@@ -164,7 +165,7 @@ def test_month_searches_a_representative_day() -> None:
         currency="usd",
     )
     assert result.ok, result.error
-    assert result.data is not None
+    assert isinstance(result.data, dict)
     assert result.data["notes"] == ["no exact date: searched 2027-09-15 as a day in September 2027"]
 
 
@@ -222,7 +223,7 @@ def test_hotel_offers_with_budget() -> None:
     result = run(transport, "hotels", **HOTEL_ARGS)
     assert result.ok, result.error
     data = result.data
-    assert data is not None
+    assert isinstance(data, dict)
     assert (data["city_code"], data["check_out"], data["notes"]) == ("LIS", "2027-07-13", [])
     assert data["offers"] == [
         {
@@ -256,7 +257,7 @@ def test_no_hotels_listed_for_the_city() -> None:
     empty = HttpResponse(200, "", b'{"data": [], "meta": {"count": 0}}')
     transport = new_transport(by_city=(BY_CITY, empty))
     result = run(transport, "hotels", **HOTEL_ARGS)
-    assert result.ok and result.data is not None
+    assert result.ok and isinstance(result.data, dict)
     assert result.data["offers"] == [] and result.data["notes"] == ["Amadeus lists no hotels for LIS"]
 
 

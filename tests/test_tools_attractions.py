@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from durable_agents.http import HttpError, HttpResponse, HttpTimeout, RecordedTransport
 from durable_agents.tools import ToolRegistry, ToolResult, attractions
 from durable_agents.tools.attractions import OfflineAttractions, OpenTripMapAttractions, categories_for
@@ -44,7 +45,7 @@ def test_places_are_deduplicated_ranked_and_categorised() -> None:
     assert result.ok, result.error
     assert result.source is not None and (result.source.name, result.source.offline) == ("opentripmap", False)
     data = result.data
-    assert data is not None and (data["latitude"], data["longitude"]) == (38.71667, -9.13333)
+    assert isinstance(data, dict) and (data["latitude"], data["longitude"]) == (38.71667, -9.13333)
     assert [(a["name"], a["category"], a["rating"]) for a in data["attractions"]] == [
         ("Museu Calouste Gulbenkian", "museum", 7),  # best rated first, nearest first among equals
         ("Mosteiro dos Jerónimos", "religion", 7),
@@ -67,7 +68,7 @@ def test_given_coordinates_skip_geocoding_and_limit_applies() -> None:
         transport, city="Lisbon", latitude=38.7, longitude=-9.1, interests=["street food", "zorbing"], limit=2
     )
     assert result.ok, result.error
-    assert result.data is not None and len(result.data["attractions"]) == 2
+    assert isinstance(result.data, dict) and len(result.data["attractions"]) == 2
     assert result.data["notes"] == ["interests not understood: zorbing"]
     assert len(transport.requests) == 1
 
@@ -140,16 +141,16 @@ def test_offline_attractions_follow_interests_and_are_labelled() -> None:
     )
     assert all(r.ok and r.source and r.source.offline for r in (paris, rome, generic))
     assert paris.data == again.data
-    assert paris.data is not None
+    assert isinstance(paris.data, dict)
     assert [a["name"] for a in paris.data["attractions"]] == [
         "Marché des Enfants Rouges",
         "Louvre Museum",
         "Eiffel Tower",
     ]
     assert (paris.data["latitude"], paris.data["longitude"]) == pytest.approx((48.86, 2.35), abs=0.3)  # CDG
-    assert rome.data is not None and rome.data["city"] == "Rome"
+    assert isinstance(rome.data, dict) and rome.data["city"] == "Rome"
     assert rome.data["notes"] == ["nothing matched the interests: the main sights instead"]
-    assert generic.data is not None and generic.data["notes"] == [
+    assert isinstance(generic.data, dict) and generic.data["notes"] == [
         "no curated list for Ljubljana: generic suggestions"
     ]
     assert generic.data["attractions"][0]["name"] == "Ljubljana city museum"

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+
 from durable_agents.tools import FlightParams, HotelParams, ToolRegistry, ToolResult, flights, hotels, places
 from durable_agents.tools.dates import shift_years, travel_date
 from durable_agents.tools.errors import ToolError
@@ -128,10 +129,13 @@ def test_travel_date_rules() -> None:
 
 def test_places() -> None:
     assert places.city("lisboa") == places.city("Lisbon, Portugal") == places.city("lis")
-    assert places.locate("Zürich") is not None and places.locate("Zürich").iata == "ZRH"  # from airportsdata
-    assert places.locate("FCO") is not None and places.locate("FCO").country == "IT"
+    zurich = places.locate("Zürich")
+    assert zurich is not None and zurich.iata == "ZRH"  # from airportsdata
+    fiumicino = places.locate("FCO")
+    assert fiumicino is not None and fiumicino.country == "IT"
     assert places.locate("Qwxyzville") is None
-    assert places.mentioned_city("hotels near the Mexico City airport?").name == "Mexico City"
+    mexico_city = places.mentioned_city("hotels near the Mexico City airport?")
+    assert mexico_city is not None and mexico_city.name == "Mexico City"
     assert places.mentioned_city("nothing here") is None
     assert places.distance_km(51.5074, -0.1278, 40.7128, -74.0060) == pytest.approx(5570, rel=0.01)
 
@@ -157,7 +161,7 @@ def results_by_tool(results: list[ToolResult]) -> dict[str, ToolResult]:
 def test_offline_registry_answers_all_five_tools_quickly() -> None:
     from durable_agents.tools import offline_registry
 
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("weather", {"place": "Lisbon", "month": 7}),
         ("flights", {"origin": "LHR", "destination": "Lisbon", "month": 7, "adults": 2}),
         ("hotels", {"city": "Lisbon", "nights": 4, "budget_per_night": 150}),
@@ -167,4 +171,5 @@ def test_offline_registry_answers_all_five_tools_quickly() -> None:
     results = results_by_tool(offline_registry().run_parallel(calls, timeout=5))
     assert set(results) == {"weather", "flights", "hotels", "attractions", "search"}
     assert all(result.ok for result in results.values())
-    assert results["attractions"].data and results["attractions"].data["attractions"][0]["category"] == "food"
+    attractions = results["attractions"].data
+    assert isinstance(attractions, dict) and attractions["attractions"][0]["category"] == "food"

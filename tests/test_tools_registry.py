@@ -9,6 +9,8 @@ import time
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
+
 from durable_agents.config import Settings
 from durable_agents.http import HttpResponse, RecordedTransport
 from durable_agents.tools import Tool, ToolRegistry, default_registry, offline_registry
@@ -17,7 +19,6 @@ from durable_agents.tools.errors import ToolError
 from durable_agents.tools.models import Reply, SearchParams, SearchResults, Source
 from durable_agents.tools.search import BraveSearch
 from durable_agents.tools.weather import OpenMeteoWeather
-from pydantic import BaseModel
 
 SOURCE = Source(name="test", offline=True, note="test data")
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
@@ -80,7 +81,7 @@ def test_run_parallel_isolates_failures_and_keeps_call_order(release: threading.
             echo_tool("refuses", refuses),
         ]
     )
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("echo", {"text": "first"}),
         ("boom", {"text": "x"}),
         ("slow", {"text": "x"}),
@@ -100,9 +101,10 @@ def test_run_parallel_isolates_failures_and_keeps_call_order(release: threading.
     assert [r.tool for r in results] == [name for name, _ in calls]
     assert [r.ok for r in results] == [True, False, False, False, False, False, False, False, True]
     first, boomed, slowed, bad, args, unknown, raw, refused, last = results
+    assert isinstance(first.data, dict)
     assert first.data == {"echo": "first", "request_id": "unset", "thread": first.data["thread"]}
     assert first.source == SOURCE and first.error is None
-    assert last.data is not None and last.data["echo"] == "last" and last.elapsed_ms >= 50
+    assert isinstance(last.data, dict) and last.data["echo"] == "last" and last.elapsed_ms >= 50
     assert boomed.error == "boom failed: RuntimeError: boom" and boomed.data is None
     assert slowed.error == "timed out after 0.5s" and slowed.elapsed_ms >= 500
     assert bad.error is not None and bad.error.startswith("bad provider returned invalid data: echo: ")
@@ -117,9 +119,11 @@ def test_calls_run_concurrently_on_worker_threads() -> None:
     started = time.monotonic()
     results = registry.run_parallel([("echo", {"text": str(i), "delay": 0.3}) for i in range(5)], timeout=2)
     elapsed = time.monotonic() - started
-    assert [r.data["echo"] for r in results if r.data] == ["0", "1", "2", "3", "4"]
+    assert [r.data["echo"] for r in results if isinstance(r.data, dict)] == ["0", "1", "2", "3", "4"]
     assert elapsed < 0.9, f"5 x 0.3s calls took {elapsed:.2f}s: not concurrent"
-    assert all(r.data and r.data["thread"].startswith("durable-agents-tool") for r in results)
+    assert all(
+        isinstance(r.data, dict) and r.data["thread"].startswith("durable-agents-tool") for r in results
+    )
 
 
 def test_context_variables_reach_the_providers_and_the_deadline_stays_in_the_worker() -> None:
@@ -135,7 +139,7 @@ def test_context_variables_reach_the_providers_and_the_deadline_stays_in_the_wor
         results = registry.run_parallel([("echo", {"text": "a"}), ("probe", {"text": "b"})], timeout=3)
     finally:
         REQUEST_ID.reset(token)
-    assert [r.data["request_id"] for r in results if r.data] == ["req-42", "req-42"]
+    assert [r.data["request_id"] for r in results if isinstance(r.data, dict)] == ["req-42", "req-42"]
     assert len(seen) == 1 and 2.0 < seen[0] <= 3.0  # clipped to the run's deadline
     assert time_left(100.0) == 100.0  # the caller's own context has no deadline
 
@@ -223,7 +227,7 @@ def test_json_schemas_describe_every_tool_for_an_llm() -> None:
 
 def test_default_registry_offline_answers_every_tool_offline() -> None:
     registry = default_registry(Settings(state_table="t"))
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("weather", {"place": "Rome", "month": 5}),
         ("flights", {"origin": "Rome", "destination": "Paris"}),
         ("hotels", {"city": "Rome"}),

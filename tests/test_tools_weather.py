@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from durable_agents.http import HttpResponse, HttpTimeout, RecordedTransport
-from durable_agents.tools import ToolRegistry, ToolResult, weather
+from durable_agents.tools import ToolRegistry, ToolResult, WeatherParams, weather
 from durable_agents.tools.weather import OfflineWeather, OpenMeteoWeather
 
 DATA = Path(__file__).parent / "data" / "tools"
@@ -53,7 +54,7 @@ def test_forecast_for_dates_within_the_horizon() -> None:
     assert result.source is not None and not result.source.offline
     assert (result.source.name, result.source.note) == ("open-meteo", "live forecast")
     data = result.data
-    assert data is not None
+    assert isinstance(data, dict)
     assert (data["place"], data["country"], data["kind"]) == ("Lisbon", "Portugal", "forecast")
     assert (data["start"], data["end"]) == ("2027-03-03", "2027-03-05")
     assert [d["condition"] for d in data["days"]] == ["overcast", "rain", "mainly clear"]
@@ -86,7 +87,7 @@ def test_dates_beyond_the_horizon_get_a_climate_estimate_from_the_archive() -> N
     assert result.source is not None
     assert result.source.note == "forecast not available yet, climate estimate from 2024-2026 observations"
     data = result.data
-    assert data is not None and data["kind"] == "climate" and data["days"] == []
+    assert isinstance(data, dict) and data["kind"] == "climate" and data["days"] == []
     # Only 10-12 August of 2024, 2025 and 2026 count: highs 27/28/29, lows 18, one 4 mm day in nine.
     assert data["summary"] == {
         "temp_high_c": 28.0,
@@ -107,7 +108,7 @@ def test_a_month_uses_the_archive_years_that_already_have_data() -> None:
     result = run(transport, place="Lisbon", latitude=38.7, longitude=-9.1, month=3)
     assert result.ok, result.error  # March 2027 is this month, but a month is always a climate estimate
     assert result.source is not None and "2024-2026" in result.source.note
-    assert result.data is not None and (result.data["start"], result.data["end"]) == (
+    assert isinstance(result.data, dict) and (result.data["start"], result.data["end"]) == (
         "2027-03-01",
         "2027-03-31",
     )
@@ -126,7 +127,7 @@ def test_forecast_is_clipped_to_the_horizon_with_a_note() -> None:
     )
     result = run(transport, place="Lisbon", date="2027-03-14", days=7)
     assert result.ok, result.error
-    assert result.data is not None
+    assert isinstance(result.data, dict)
     assert result.data["end"] == "2027-03-16"
     assert result.data["notes"] == ["the forecast reaches only 2027-03-16; later days are not covered"]
 
@@ -141,7 +142,7 @@ def test_country_hint_picks_the_matching_place() -> None:
     )
     result = run(transport, place="Lisbon, United States", date="2027-03-03")
     assert result.ok, result.error
-    assert result.data is not None and result.data["country"] == "United States"
+    assert isinstance(result.data, dict) and result.data["country"] == "United States"
 
 
 def test_unknown_place() -> None:
@@ -203,7 +204,7 @@ def test_offline_estimate_is_deterministic_plausible_and_labelled() -> None:
         [result] = registry.run_parallel([("weather", arguments)], timeout=2)
         assert result.ok and result.source is not None and result.source.offline, result.error
         assert result.source.note == "offline estimate, not live data"
-        assert result.data is not None and result.data["kind"] == "climate"
+        assert isinstance(result.data, dict) and result.data["kind"] == "climate"
         return result.data["summary"]
 
     assert summary(place="Paris", month=7) == summary(place="Paris", month=7)
@@ -222,7 +223,7 @@ def test_offline_estimate_is_deterministic_plausible_and_labelled() -> None:
 
 
 def test_offline_estimate_for_an_unknown_place() -> None:
-    reply = OfflineWeather(today=lambda: TODAY)(weather.WeatherParams(place="Qwxyzville"))
+    reply = OfflineWeather(today=lambda: TODAY)(WeatherParams(place="Qwxyzville"))
     assert reply.data.latitude == 45.0
     assert reply.data.notes == ["location of 'Qwxyzville' unknown: generic mid-latitude climate"]
     assert (reply.data.start, reply.data.end) == (TODAY, TODAY + dt.timedelta(days=2))

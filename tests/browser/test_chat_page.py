@@ -344,7 +344,7 @@ HOSTILE = '<img src=x onerror="document.body.dataset.injected=1"> **bold** & <b>
 
 def test_a_whole_plan_is_laid_out_and_agent_text_stays_text(page: ChatPage, served: Served) -> None:
     plan = sample_plan()
-    answer = {
+    answer: dict[str, Any] = {
         "type": "answer",
         "content": HOSTILE,
         "confidence": 0.9,

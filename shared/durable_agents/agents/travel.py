@@ -182,7 +182,7 @@ class Dialog:
         from ..llm.trip import HOTEL_LEVELS, Choices
 
         hotel = self.hotel if self.hotel in HOTEL_LEVELS else "mid-range"
-        return Choices(hotel, "cheapest" if self.flight == "cheapest" else "best")  # type: ignore[arg-type]
+        return Choices(hotel, "cheapest" if self.flight == "cheapest" else "best")
 
 
 class _TooManyAlerts(Exception):
@@ -291,7 +291,7 @@ class TravelAgent(BaseAgent):
                 intent="tool_call",
                 tools_used=[tool],
                 timestamp=self.now(),
-                failedTools=[] if result.ok else [tool],
+                failed_tools=[] if result.ok else [tool],
             ),
             data={
                 "tool": tool,
@@ -972,7 +972,7 @@ class TravelAgent(BaseAgent):
                 intent=extraction.intent.value,
                 tools_used=list(dict.fromkeys(result.tool for result in results)),
                 timestamp=self.now(),
-                failedTools=failed,
+                failed_tools=failed,
             ),
             data={
                 "slots": slots.model_dump(mode="json", by_alias=True, exclude_none=True),

@@ -18,8 +18,8 @@ from .models import (
     Span,
     ToolName,
     ToolResult,
-    TravelSlots,
     Travellers,
+    TravelSlots,
 )
 
 __all__ = [
