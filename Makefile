@@ -24,7 +24,8 @@ test: $(STAMP)  ## the whole test suite (quick versions of the soak tests includ
 	$(PY) -m pytest
 
 # The suite again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own. The page's
-# browser tests are left to `make test` and `make browser-test`: they test the page, not the Python.
+# browser tests are left to `make test` and `make browser-test` (they test the page, not the Python), and
+# the benchmark's to `make test` (they test the dev-only benchmark, a minute of it, not what Lambda runs).
 PY313      ?= $(or $(wildcard $(shell pyenv prefix 3.13 2>/dev/null)/bin/python),python3.13)
 VENV313    := .venv-313
 STAMP313   := $(VENV313)/.installed
@@ -36,7 +37,7 @@ $(STAMP313): requirements-dev.txt shared/requirements.txt
 	touch $(STAMP313)
 
 test-313: $(STAMP313)  ## the test suite on Python 3.13
-	$(VENV313)/bin/python -m pytest --ignore=tests/browser
+	$(VENV313)/bin/python -m pytest --ignore=tests/browser --ignore=tests/test_bench.py
 
 # What AWS would run: the layer built from shared/requirements.txt for Python 3.13, each function's handler
 # in a fresh venv with only boto3 beside it and Lambda's environment, one sample event each, against moto
