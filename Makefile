@@ -96,7 +96,7 @@ bench-publish: $(STAMP)  ## a full benchmark run, committed: benchmarks/report.m
 mutate: $(STAMP)  ## the mutation run over runtime/: which test kills each mutant (PUBLISH=1: to benchmarks/)
 	$(PY) -m devstack.mutate $(if $(PUBLISH),--publish)
 
-COVERAGE_TESTS ?= tests/test_runtime_*.py tests/test_faults.py
+COVERAGE_TESTS ?= tests/test_runtime_*.py tests/test_faults.py tests/test_alarms.py
 coverage: $(STAMP)  ## branch coverage of shared/durable_agents/runtime/ by the runtime tests (fails if a test does)
 	@mkdir -p .bench; export COVERAGE_FILE=.bench/coverage; \
 	$(PY) -m coverage run --branch --source=shared/durable_agents/runtime -m pytest -p no:cacheprovider \

@@ -14,6 +14,7 @@ snapshot cannot be used.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import signal
@@ -29,6 +30,8 @@ from devstack.snapshot import SnapshotError
 
 LOGGER = logging.getLogger("devstack.serve")
 DEFAULT_PORT = 3000
+STOP_SECONDS = 20
+"""A shutdown still running after this long prints every thread's traceback to stderr."""
 
 
 def main() -> int:
@@ -99,7 +102,9 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
                 "(TRUST_CLIENT_IDENTITY=true; in AWS only the Cognito authorizer's identity counts)",
                 flush=True,
             )
-            stopping.wait()
+            while not stopping.wait(0.5):
+                pass  # wakes twice a second, so a signal taken by another thread is seen too
+            faulthandler.dump_traceback_later(STOP_SECONDS)  # a shutdown that hangs says where
         finally:
             alarms.stop()
             gateway.stop()
@@ -107,6 +112,7 @@ def _serve(port: int, folder: DataFolder, stopping: threading.Event, *, reset: b
             LOGGER.info("tables saved to %s", persistence.path)
     finally:
         stack.stop()
+        faulthandler.cancel_dump_traceback_later()
     return 0
 
 

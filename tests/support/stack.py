@@ -216,7 +216,13 @@ class ServedStack:
     def stop(self, signum: int = signal.SIGINT, timeout: float = 60) -> tuple[int, str]:
         """Send ``signum``, wait for the exit; the exit status and what it wrote on stderr."""
         self.process.send_signal(signum)
-        self.process.wait(timeout=timeout)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            wrote = self.close()[-6000:]
+            raise AssertionError(
+                f"the stack did not stop within {timeout} s of signal {signum}; it wrote:\n{wrote}"
+            ) from None
         return self.process.returncode, self.close()
 
     def close(self) -> str:
