@@ -70,7 +70,7 @@ def test_arguments_match_the_tool_parameters() -> None:
     ).normalized()
     assert plan_arguments(slots) == {
         "weather": {
-            "place": "Paris",
+            "place": "Paris, FR",
             "latitude": 49.0128,
             "longitude": 2.55,
             "date": "2027-06-03",
@@ -85,22 +85,28 @@ def test_arguments_match_the_tool_parameters() -> None:
             "children": 1,
             "currency": "USD",
         },
-        "hotels": {"city": "Paris", "check_in": "2027-06-03", "nights": 7, "guests": 3, "currency": "USD"},
-        "attractions": {"city": "Paris", "latitude": 49.0128, "longitude": 2.55, "interests": ["art"]},
+        "hotels": {
+            "city": "Paris, FR",
+            "check_in": "2027-06-03",
+            "nights": 7,
+            "guests": 3,
+            "currency": "USD",
+        },
+        "attractions": {"city": "Paris, FR", "latitude": 49.0128, "longitude": 2.55, "interests": ["art"]},
     }
 
 
 def test_a_month_is_never_sent_with_a_date_and_lengths_are_capped() -> None:
     arguments = plan_arguments(TravelSlots(destination=PARIS, origin=BOSTON, month=8, duration_days=40))
     assert arguments["weather"] == {
-        "place": "Paris",
+        "place": "Paris, FR",
         "latitude": 49.0128,
         "longitude": 2.55,
         "month": 8,
         "days": 14,
     }
     assert arguments["flights"] == {"origin": "BOS", "destination": "CDG", "month": 8, "adults": 1}
-    assert arguments["hotels"] == {"city": "Paris", "nights": 30}
+    assert arguments["hotels"] == {"city": "Paris, FR", "nights": 30}
 
 
 def test_no_flights_to_where_you_already_are() -> None:

@@ -127,6 +127,28 @@ def test_a_country_becomes_concrete_stops() -> None:
     assert plan.destination.name == "Greece"
 
 
+def test_a_qualified_place_gets_its_own_facts_never_its_namesakes() -> None:
+    """Paris, Texas is planned as Paris, Texas: no Louvre, no Paris hotel prices, no Metro."""
+    plan = plan_for("plan a 4 day trip to Paris Texas from Dallas, 2 adults")
+    france = plan_for("plan a 4 day trip to Paris from Dallas, 2 adults")
+    assert [(stop.name, stop.country, stop.region) for stop in plan.stops] == [("Paris", "US", "Texas")]
+    sights = [item.name for day in plan.itinerary for item in day.items]
+    french = [item.name for day in france.itinerary for item in day.items]
+    assert "Louvre Museum" in french and not {"Louvre Museum", "Eiffel Tower"} & set(sights)
+    assert plan.hotels[0].price_per_night.amount < france.hotels[0].price_per_night.amount
+
+
+def test_follow_ups_about_a_qualified_place_use_no_namesakes_facts(dynamodb: Any) -> None:
+    agent = agents_env(dynamodb).TRAVEL_AGENT.get_by_name("travel:texas")
+    agent.handle_message(chat("plan a 4 day trip to Paris Texas from Dallas, 2 adults", session="texas"))
+    seeing = agent.handle_message(chat("what's worth seeing?", session="texas"))["content"]
+    around = agent.handle_message(chat("how do we get around?", session="texas"))["content"]
+    eating = agent.handle_message(chat("where should we eat?", session="texas"))["content"]
+    assert "Louvre" not in seeing and "Eiffel" not in seeing
+    assert "Métro" not in around and "don't have reliable offline details" in around
+    assert "crêpes" not in eating and "Marché" not in eating
+
+
 def test_twenty_six_times_two_adults_gets_an_answer_with_a_clamped_party(dynamodb: Any) -> None:
     env = agents_env(dynamodb)
     text = "2 adults " * 26 + "to Paris from Boston in May"

@@ -173,3 +173,22 @@ def test_offline_registry_answers_all_five_tools_quickly() -> None:
     assert all(result.ok for result in results.values())
     attractions = results["attractions"].data
     assert isinstance(attractions, dict) and attractions["attractions"][0]["category"] == "food"
+
+
+def test_what_is_known_of_a_city_by_name_belongs_to_that_curated_destination_only() -> None:
+    """Sights, food and transit notes, price levels and metropolitan codes are keyed by a curated
+    destination's name: each key is one, and a namesake elsewhere (Paris, Texas) gets none of them."""
+    from durable_agents.llm.gazetteer import gazetteer
+    from durable_agents.llm.local import LOCAL, local_facts
+    from durable_agents.tools import places
+    from durable_agents.tools.landmarks import LANDMARKS
+
+    curated = {place.name for place in gazetteer().destinations()}
+    for table in (LANDMARKS, LOCAL, places.CITY_TIERS, places.CITY_CODES):
+        assert set(table) <= curated, set(table) - curated
+    texas, france = places.locate("Paris, Texas"), places.locate("Paris, FR")
+    assert texas is not None and france is not None
+    assert (texas.country, texas.curated, texas.iata) == ("US", False, "PRX")
+    assert (france.country, france.curated, france.iata) == ("FR", True, "PAR")
+    assert texas.tier == places.COUNTRY_TIERS["US"] and france.tier == places.CITY_TIERS["Paris"]
+    assert local_facts("Paris", "US") is None and local_facts("Paris", "FR") is not None

@@ -68,7 +68,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     from ..llm.alert_replies import Listed
     from ..llm.models import AlertKind, AlertSelection, Intent, PriceWatchRequest, ReminderRequest
     from ..llm.models import ToolResult as ComposeToolResult
-    from ..llm.plan import TripPlan
+    from ..llm.plan import PlanPlace, TripPlan
     from ..llm.trip import Choices
     from ..tools import ToolRegistry
     from ..tools import ToolResult as RegistryToolResult
@@ -652,7 +652,7 @@ class TravelAgent(BaseAgent):
             return self._cheaper(text, slots, before, dialog)
         if not trip_intent:
             plan = self._build(slots, dialog)[0] if before is not None and changed else before
-            cities = [focus.name] if focus is not None else self._stops(slots, plan)
+            cities = [focus] if focus is not None else self._stops(slots, plan)
             if intent is Intent.FOOD:
                 return self._food(cities), plan
             if intent is Intent.TRANSPORT:
@@ -752,22 +752,23 @@ class TravelAgent(BaseAgent):
         month = found[0].month if found else (slots.month or self.today().month)
         return Turn("answer", replies.suggestions_text(found, month), confidence=0.8)
 
-    def _stops(self, slots: TravelSlots, plan: TripPlan | None) -> list[str]:
+    def _stops(self, slots: TravelSlots, plan: TripPlan | None) -> Sequence[Place | PlanPlace]:
+        """The places of the trip a follow-up is about (the plan's stops, else the slots')."""
         if plan is not None:
-            return [stop.name for stop in plan.stops][:MAX_FOLLOW_UP_STOPS]
+            return list(plan.stops[:MAX_FOLLOW_UP_STOPS])
         from ..llm.gazetteer import gazetteer
 
         if slots.stops:
-            return [stop.name for stop in slots.stops][:MAX_FOLLOW_UP_STOPS]
+            return list(slots.stops[:MAX_FOLLOW_UP_STOPS])
         assert slots.destination is not None
-        return [place.name for place in gazetteer().stops_for(slots.destination)][:MAX_FOLLOW_UP_STOPS]
+        return gazetteer().stops_for(slots.destination)[:MAX_FOLLOW_UP_STOPS]
 
-    def _food(self, cities: list[str]) -> Turn:
+    def _food(self, cities: Sequence[Place | PlanPlace]) -> Turn:
         from ..llm import replies
         from ..llm.local import local_facts
 
         results = self._run_tools(
-            [("attractions", {"city": city, "interests": ["food"], "limit": 8}) for city in cities]
+            [("attractions", {"city": city.query(), "interests": ["food"], "limit": 8}) for city in cities]
         )
         lines = []
         for city, result in zip(cities, results, strict=True):
@@ -785,18 +786,17 @@ class TravelAgent(BaseAgent):
                 for entry in entries
                 if isinstance(entry, dict) and entry.get("category") == "food" and not generic
             ][:3]
-            facts = local_facts(city)
-            lines.append((city, places, facts[2] if facts else None))
+            facts = local_facts(city.name, city.country)
+            lines.append((city.name, places, facts[2] if facts else None))
         offline = any(self._offline(result) for result in results)
         return Turn("answer", replies.food_text(lines, offline), results)
 
-    def _transport(self, cities: list[str]) -> Turn:
+    def _transport(self, cities: Sequence[Place | PlanPlace]) -> Turn:
         from ..llm import replies
         from ..llm.local import local_facts
 
-        return Turn(
-            "answer", replies.transport_text([(city, local_facts(city)) for city in cities]), confidence=0.7
-        )
+        facts = [(city.name, local_facts(city.name, city.country)) for city in cities]
+        return Turn("answer", replies.transport_text(facts), confidence=0.7)
 
     def _single_tool(self, text: str, extraction: Extraction, slots: TravelSlots) -> Turn:
         """Greeting, search, weather, attractions, flights or hotels: the model's tool plan and wording."""

@@ -188,8 +188,9 @@ def plan_watch(
             arguments["month"] = dated.month
         route = f"flights {origin.name} → {destination.name}" + _dated(dated, "on", back=True)
     else:
-        city = _city(destination)
-        arguments = {"city": city, "guests": 2, "currency": currency, "nights": WATCH_NIGHTS}
+        where = _city(destination)
+        city = where.name
+        arguments = {"city": where.query(), "guests": 2, "currency": currency, "nights": WATCH_NIGHTS}
         if dated.departure_date is not None:
             arguments["check_in"] = dated.departure_date.isoformat()
         if dated.duration_days is not None:
@@ -210,12 +211,12 @@ def _code(place: Place) -> str:
     return place.iata or place.name
 
 
-def _city(place: Place) -> str:
+def _city(place: Place) -> Place:
     """A city to price hotels in: the place itself, or a country's or region's first stop."""
     if place.kind == "city":
-        return place.city or place.name
+        return place
     stops = gazetteer().stops_for(place)
-    return stops[0].name if stops else place.name
+    return stops[0] if stops else place
 
 
 def _dated(slots: TravelSlots, word: str, *, back: bool) -> str:

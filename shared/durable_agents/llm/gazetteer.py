@@ -303,6 +303,11 @@ class Gazetteer:
         """Every curated destination city (the candidates for open suggestions)."""
         return [place for places in self._by_country.values() for place in places]
 
+    def is_curated(self, name: str, country: str | None) -> bool:
+        """Whether ``name`` in ``country`` is a curated destination (the places the offline data describe:
+        sights, food, getting around, a price level of their own). Paris, Texas is not Paris."""
+        return any(place.name == name for place in self._by_country.get(country or "", []))
+
     def curated_names(self) -> list[str]:
         """Every normalized curated name (for spelling correction)."""
         return list(self._entries)

@@ -208,6 +208,9 @@ LOCAL: dict[str, tuple[str, str, str]] = {
 }
 
 
-def local_facts(city: str) -> tuple[str, str, str] | None:
-    """(getting around, from the airport, what to eat) for a city with an entry."""
-    return LOCAL.get(city)
+def local_facts(name: str, country: str | None) -> tuple[str, str, str] | None:
+    """(getting around, from the airport, what to eat) for a curated destination with an entry (Paris,
+    Texas gets none of Paris's)."""
+    from .gazetteer import gazetteer
+
+    return LOCAL.get(name) if gazetteer().is_curated(name, country) else None

@@ -72,6 +72,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
+def place_query(name: str, region: str | None, country: str | None) -> str:
+    """The name a tool resolves back to one place: qualified by its state or region, else by its country
+    ('Paris, Texas', 'Paris, FR'), never the bare name another place may also have."""
+    if region and region not in name:
+        return f"{name}, {region}"
+    return f"{name}, {country}" if country else name
+
+
 class Place(_Model):
     """A place resolved against the gazetteer: a city (with its main airport) or a country (its gateway).
 
@@ -97,6 +105,10 @@ class Place(_Model):
     def label(self) -> str:
         """The name with its state or region when it has one: 'Portland, Maine'."""
         return f"{self.name}, {self.region}" if self.region and self.region not in self.name else self.name
+
+    def query(self) -> str:
+        """The name a tool resolves back to this very place (see :func:`place_query`)."""
+        return place_query(self.name, self.region, self.country)
 
 
 class Stop(Place):

@@ -57,6 +57,13 @@ class PlanMoney(_Model):
 class PlanPlace(_Model):
     name: str
     country: str | None = None
+    region: str | None = None
+
+    def query(self) -> str:
+        """The name a tool resolves back to this place (``models.place_query``)."""
+        from .models import place_query
+
+        return place_query(self.name, self.region, self.country)
 
 
 class PlanStop(PlanPlace):

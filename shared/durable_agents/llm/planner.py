@@ -82,7 +82,7 @@ def _weather(destination: Place, slots: TravelSlots) -> dict[str, Any]:
     days = _trip_days(slots)
     return _compact(
         {
-            "place": destination.name,
+            "place": destination.query(),
             "latitude": destination.lat,
             "longitude": destination.lon,
             "date": _iso(slots.departure_date),
@@ -112,7 +112,7 @@ def _hotels(destination: Place, slots: TravelSlots) -> dict[str, Any]:
     nights = _trip_days(slots)
     return _compact(
         {
-            "city": destination.city or destination.name,
+            "city": destination.query(),
             "check_in": _iso(slots.departure_date),
             "nights": min(max(nights, 1), 30) if nights is not None else None,
             "guests": slots.travellers.total if slots.travellers else None,
@@ -124,7 +124,7 @@ def _hotels(destination: Place, slots: TravelSlots) -> dict[str, Any]:
 def _attractions(destination: Place, slots: TravelSlots) -> dict[str, Any]:
     return _compact(
         {
-            "city": destination.city or destination.name,
+            "city": destination.query(),
             "latitude": destination.lat,
             "longitude": destination.lon,
             "interests": list(slots.interests),

@@ -257,7 +257,7 @@ def calls(trip: Frame) -> list[PlannedCall]:
     for stop in trip.stops:
         place = stop.place
         weather: dict[str, Any] = {
-            "place": place.name,
+            "place": place.query(),
             "date": stop.check_in.isoformat(),
             "days": min(max(stop.nights, 1), 14),
         }
@@ -268,7 +268,7 @@ def calls(trip: Frame) -> list[PlannedCall]:
             PlannedCall(
                 tool="hotels",
                 arguments={
-                    "city": place.label() if place.region else place.name,
+                    "city": place.query(),
                     "check_in": stop.check_in.isoformat(),
                     "nights": min(max(stop.nights, 1), 30),
                     "guests": 1 if trip.seats == 1 else 2,
@@ -277,7 +277,7 @@ def calls(trip: Frame) -> list[PlannedCall]:
             )
         )
         sights: dict[str, Any] = {
-            "city": place.name,
+            "city": place.query(),
             "interests": trip.interests,
             "limit": min(20, MAX_SIGHTS_PER_DAY * stop.nights + 3),
         }
@@ -341,7 +341,10 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     plan = TripPlan(
         summary="",
         destination=PlanPlace(name=trip.destination.label(), country=trip.destination.country),
-        stops=[PlanStop(name=s.place.name, country=s.place.country, nights=s.nights) for s in trip.stops],
+        stops=[
+            PlanStop(name=s.place.name, country=s.place.country, region=s.place.region, nights=s.nights)
+            for s in trip.stops
+        ],
         dates=PlanDates(
             start=trip.start, end=trip.end, nights=trip.nights, assumed=trip.assumed, note=trip.date_note
         ),

@@ -247,7 +247,7 @@ class OfflineAttractions:
     def __call__(self, params: AttractionParams) -> Reply:
         place = places.locate(params.city)
         name = place.name if place is not None else params.city.split(",")[0].strip().title()
-        entries = LANDMARKS.get(name)
+        entries = LANDMARKS.get(name) if place is not None and place.curated else None
         wanted, unknown = categories_for(params.interests)
         notes = _unknown_note(unknown)
         if entries is None:

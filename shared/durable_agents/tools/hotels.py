@@ -196,7 +196,8 @@ class OfflineHotels:
         if place is None or place.tier is None:
             notes.append(f"price level of {params.city!r} unknown: generic estimate")
         tier = place.tier if place is not None and place.tier is not None else UNKNOWN_TIER
-        if place is not None and place.tier is not None and place.name not in places.CITY_TIERS:
+        own_level = place is not None and place.curated and place.name in places.CITY_TIERS
+        if place is not None and place.tier is not None and not own_level:
             notes.append(f"price level of {place.name} estimated from its country")
         name = place.name if place is not None else params.city
         rooms = math.ceil(params.guests / _GUESTS_PER_ROOM)

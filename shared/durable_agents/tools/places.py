@@ -4,7 +4,9 @@ A tool resolves a city name or an IATA code through the gazetteer (curated desti
 countries, every city with an airport; "Portland, Maine" picks Maine's) and gets a :class:`Place` with
 coordinates, a code for Amadeus (an IATA *city* code where a metropolitan area has one: PAR, LON, NYC;
 else the airport's) and a price tier for the offline estimates: the city's own where known, else its
-country's. Nothing is loaded at import time; the gazetteer reads its table on first use.
+country's. What is known of a city by its name (its city code, its price level, the offline sights and
+food) is only ever that curated destination's: Paris, Texas gets none of Paris's. Nothing is loaded at
+import time; the gazetteer reads its table on first use.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Place:
     iata: str | None = None
     tier: int | None = None
     elevation_m: int = 0
+    curated: bool = False
+    """A curated destination: the offline data by city name (sights, food, price level) are its own."""
 
 
 CITY_CODES: dict[str, str] = {
@@ -42,7 +46,7 @@ CITY_CODES: dict[str, str] = {
 CITY_TIERS: dict[str, int] = {
     "Paris": 1, "London": 1, "New York": 1, "Amsterdam": 1, "Copenhagen": 1, "Dublin": 1, "Reykjavik": 1,
     "Venice": 1, "Singapore": 1, "San Francisco": 1, "Zurich": 1, "Geneva": 1, "Oslo": 1, "Monaco": 1,
-    "Santorini": 1, "Mykonos": 1, "Bora Bora": 1, "Maldives": 1, "Aspen": 1, "Honolulu": 1, "Maui": 1,
+    "Santorini": 1, "Mykonos": 1, "Bora Bora": 1, "Aspen": 1, "Honolulu": 1, "Maui": 1,
     "Tokyo": 2, "Rome": 2, "Barcelona": 2, "Berlin": 2, "Madrid": 2, "Lisbon": 2, "Vienna": 2,
     "Edinburgh": 2, "Florence": 2, "Dubai": 2, "Hong Kong": 2, "Sydney": 2, "Los Angeles": 2,
     "Chicago": 2, "Miami": 2, "Toronto": 2, "Istanbul": 3, "Prague": 3, "Budapest": 3, "Athens": 3,
@@ -69,9 +73,10 @@ def normalise(text: str) -> str:
     return " ".join(ascii_text.casefold().split())
 
 
-def tier_of(name: str, country: str | None) -> int:
-    """The price tier of a city (its own, else its country's, else the cheapest)."""
-    return CITY_TIERS.get(name) or COUNTRY_TIERS.get(country or "", DEFAULT_TIER)
+def tier_of(name: str, country: str | None, *, curated: bool = True) -> int:
+    """The price tier of a city (a curated destination's own, else its country's, else the cheapest)."""
+    own = CITY_TIERS.get(name) if curated else None
+    return own or COUNTRY_TIERS.get(country or "", DEFAULT_TIER)
 
 
 def locate(text: str) -> Place | None:
@@ -87,14 +92,16 @@ def locate(text: str) -> Place | None:
         found = gazetteer().lookup(stripped)
     if found is None or found.lat is None or found.lon is None:
         return None
+    curated = gazetteer().is_curated(found.name, found.country)
     return Place(
         name=found.name,
         country=found.country or "",
         latitude=found.lat,
         longitude=found.lon,
-        iata=code or CITY_CODES.get(found.name) or found.iata,
-        tier=tier_of(found.name, found.country),
+        iata=code or (CITY_CODES.get(found.name) if curated else None) or found.iata,
+        tier=tier_of(found.name, found.country, curated=curated),
         elevation_m=gazetteer().elevation(found.iata),
+        curated=curated,
     )
 
 
