@@ -123,9 +123,9 @@ class Settings(BaseModel):
         values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
         return cls.model_validate(values)
 
-    def retention_days(self, binding: str) -> float:
-        """Retention of ``binding``'s idle objects, from ``object_retention_days``."""
-        return _per_binding(self.object_retention_days, binding, 30.0)
+    def retention_ms(self, binding: str) -> int:
+        """Retention of ``binding``'s idle objects in milliseconds, from ``object_retention_days``."""
+        return int(_per_binding(self.object_retention_days, binding, 30.0) * 86_400_000)
 
     def idempotency_seconds(self, binding: str) -> float:
         """How long a keyed call on a ``binding`` object is remembered, from ``idempotency_hours``."""

@@ -367,9 +367,7 @@ class _Call:
             record_future = _pool().submit(self.table.get_record, self.pk, self.key)
         settings = self.env.settings
         owner = new_owner()
-        expires_at = (
-            clock.now_ms() + int(settings.retention_days(self.object_id.namespace) * 86_400_000)
-        ) // 1000
+        expires_at = (clock.now_ms() + settings.retention_ms(self.object_id.namespace)) // 1000
         budget = settings.busy_wait_seconds
         if _in_background():
             budget = min(budget, BACKGROUND_WAIT_SECONDS)  # it holds an object a chat turn may want
@@ -460,9 +458,8 @@ class _Call:
         for held in everyone:
             namespace = held.object_id.namespace
             if held.storage.dirty or held.records:
-                retention_ms = int(settings.retention_days(namespace) * 86_400_000)
                 plan = held.storage.plan(
-                    owner=held.owner, fence=held.fence, retention_ms=retention_ms, now=now
+                    owner=held.owner, fence=held.fence, retention_ms=settings.retention_ms(namespace), now=now
                 )
                 commit.closes.append(plan.close)
                 commit.puts += plan.puts
