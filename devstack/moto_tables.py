@@ -5,17 +5,29 @@ is taken inside :func:`devstack.local_patches.between_dynamodb_requests`, so it 
 two requests: no request is half applied in it. Going through the DynamoDB API instead (``Scan``) would
 not give that: every page is its own request and writes land between pages.
 
-Items are in DynamoDB's JSON wire form (``{"pk": {"S": "a"}, "blob": {"B": "<base64>"}}``), the form
-moto is given items in, so a copy puts back exactly what it took. The moto internals used are few:
-the backend for an account and region, a table's ``items`` (hash key -> item, or hash key -> range
-key -> item, in insertion order), an item's ``attrs`` of ``DynamoType`` (``.type``, ``.value``),
-``Table.put_item`` and ``Table.stream_shard``. A copy holds every DynamoDB request back while it runs
-(some 10 ms per 1,000 items of 1 KB, more on a busy machine), so it converts with as little as it can.
+Two forms of an item meet here::
+
+    wire form (the snapshot's, as the API sends it):  {"own": {"B": "AAEC..."}, "bs": {"BS": ["Aw=="]}}
+    moto's form (what moto builds from a request):    {"own": {"B": b"\x00\x01..."}, "bs": {"BS": [b"\x03"]}}
+
+moto parses a request with botocore, which decodes every binary value (``B``, each ``BS`` member, and
+those nested in ``L`` and ``M``) to ``bytes``; only ``bytes`` read back right through every response
+(``UpdateItem``'s ``ReturnValues`` serialises a top-level ``B`` or ``BS`` member as it is, so a
+base64 ``str`` there comes back as its base64 text). :func:`copy_tables` turns moto's form into the
+wire form and :func:`put_items` turns it back, binary values decoded at every depth, so what is put
+back is what moto would have built from the ``PutItem`` of the item copied.
+
+The moto internals used are few: the backend for an account and region, a table's ``items`` (hash key
+-> item, or hash key -> range key -> item, in insertion order), an item's ``attrs`` of ``DynamoType``
+(``.type``, ``.value``), ``Table.put_item`` and ``Table.stream_shard``. A copy holds every DynamoDB
+request back while it runs (some 10 ms per 1,000 items of 1 KB, more on a busy machine), so it
+converts with as little as it can.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -43,11 +55,54 @@ def _wire(value: Any) -> dict[str, Any]:
         return {"L": [_wire(nested) for nested in value.value]}
     if kind == "B":
         return {"B": _base64(value.value)}
-    return {"BS": [_base64(member) for member in value.value]}
+    if kind == "BS":
+        return {"BS": [_base64(member) for member in value.value]}
+    raise TypeError(f"moto holds a value of unknown type {kind!r}")
 
 
-def _base64(value: str | bytes) -> str:
-    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+def _base64(value: object) -> str:
+    if not isinstance(value, bytes):
+        # only a put that bypassed moto's request parsing stores anything else, and moto itself reads
+        # such a value back two ways (as base64, and as the bytes of its text): no copy can say which
+        raise TypeError(f"moto holds a binary value as {type(value).__name__}, not bytes")
+    return base64.b64encode(value).decode("ascii")
+
+
+def moto_form(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An attribute value in the wire form as moto holds it: every binary value decoded to ``bytes``.
+
+    Args:
+        value: one attribute value in the wire form, such as ``{"B": "AAE="}`` or ``{"L": [...]}``.
+
+    Returns:
+        The same value with ``B`` and each ``BS`` member as ``bytes``, in ``L`` and ``M`` too.
+
+    Raises:
+        ValueError: the value is not one attribute value, or a binary value is not base64.
+    """
+    if len(value) != 1:
+        raise ValueError(f"an attribute value has one type, this one has {sorted(value)}")
+    ((kind, data),) = value.items()
+    if kind == "B":
+        return {"B": _unbase64(data)}
+    if kind == "BS":
+        return {"BS": [_unbase64(member) for member in data]}
+    if kind == "L":
+        return {"L": [moto_form(nested) for nested in data]}
+    if kind == "M":
+        return {"M": {name: moto_form(nested) for name, nested in data.items()}}
+    if kind in _SCALAR:
+        return {kind: data}
+    raise ValueError(f"unknown attribute type {kind!r}")
+
+
+def _unbase64(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError(f"a binary value in the wire form is base64 text, not {type(text).__name__}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError(f"a binary value is not base64: {text[:40]!r}") from None
 
 
 def _items(table: Any) -> Iterator[Any]:
@@ -80,15 +135,23 @@ def copy_tables(
 
 
 def put_items(account_id: str, region: str, items: Mapping[str, Sequence[Item]]) -> None:
-    """Put ``items`` (by table name) into the tables, replacing any item with the same key.
+    """Put ``items`` (by table name, in the wire form) into the tables, replacing any item with the same key.
 
     For filling freshly created tables before anything uses them: it counts as no request, adds no
-    stream records (a restore is no change, as restoring a table in AWS is not), and raises (moto's
-    validation error) on an item the table would not take, such as one without its keys.
+    stream records (a restore is no change, as restoring a table in AWS is not), and puts each item in
+    moto's form (:func:`moto_form`), as moto would have stored it from a ``PutItem``.
+
+    Raises:
+        ValueError: an item is not in the wire form (checked for every item before any is put).
+        Exception: moto's validation error for an item the table would not take (one without its keys).
     """
+    converted = {
+        name: [{attribute: moto_form(value) for attribute, value in item.items()} for item in table_items]
+        for name, table_items in items.items()
+    }
     with between_dynamodb_requests():
         backend = _backend(account_id, region)
-        for name, table_items in items.items():
+        for name, table_items in converted.items():
             table = backend.get_table(name)
             shard, table.stream_shard = table.stream_shard, None
             try:

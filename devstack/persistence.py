@@ -10,7 +10,8 @@ Layout of the data folder (``DEVSTACK_DATA`` moves it)::
 :class:`DataFolder` finds the folder, takes its lock (one stack per folder: a second one would
 overwrite the first one's snapshots) and resets it. :class:`TablePersistence` ties a running
 :class:`~devstack.moto_stack.LocalStack` to the folder: :meth:`~TablePersistence.restore` puts the
-snapshot's items into the freshly created tables, then a background thread saves a snapshot at most
+snapshot's items into the freshly created tables (binary values as moto holds them: see
+:mod:`devstack.moto_tables`), then a background thread saves a snapshot at most
 once every ``interval`` seconds, and only when a DynamoDB request that may have written was handled
 since the last one and the items differ; :meth:`~TablePersistence.close` saves a last one. After a
 SIGKILL the snapshot on disk is at most about ``interval`` seconds old, and it is always whole: it
@@ -188,11 +189,14 @@ class TablePersistence:
             self._remember(dynamodb_write_count(), b"")
             return 0
         self._check_fits(snapshot)
-        put_items(
-            self.stack.values.account_id,
-            self.stack.region,
-            {self._tables[logical_id][0]: table.items for logical_id, table in snapshot.tables.items()},
-        )
+        try:
+            put_items(
+                self.stack.values.account_id,
+                self.stack.region,
+                {self._tables[logical_id][0]: table.items for logical_id, table in snapshot.tables.items()},
+            )
+        except ValueError as error:  # put_items checks every item before it puts any
+            raise SnapshotError(f"{self.path}: an item is not in DynamoDB's wire form ({error})") from None
         self._remember(dynamodb_write_count(), encode_body(self._ordered(snapshot.tables)))
         return snapshot.item_count
 

@@ -13,7 +13,9 @@ A snapshot is a UTF-8 JSON Lines file (``tables.jsonl`` in the data folder)::
 The first line is the header: per table (by its logical id in ``template.yaml``) its physical name,
 its key schema and how many items follow; then the length and SHA-256 of everything after the
 header's newline (the body). Each body line is one item in DynamoDB's JSON wire form, as the
-DynamoDB API sends it. Items are opaque here: whatever the runtime stores is kept as it is.
+DynamoDB API sends it: binary values (``B``, ``BS`` members, at any depth) as base64 text, which
+:mod:`devstack.moto_tables` turns back into the bytes moto holds. Items are opaque here: whatever the
+runtime stores is kept as it is.
 
 :func:`write_snapshot` writes to a temporary file in the same folder, ``fsync``\\ s it, renames it
 over the snapshot and ``fsync``\\ s the folder: a reader sees the old snapshot or the new one, whole,

@@ -345,23 +345,48 @@ def get_json(served: ServedStack, path: str) -> Any:
     return json.loads(response.read())
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
-    data = tmp_path / "data"
-    served = serve(data)
+def stopped(served: ServedStack, signum: int = signal.SIGINT) -> None:
+    """Stop ``served`` with ``signum`` (Ctrl-C by default), checking that it saved its tables."""
     try:
-        chat(served, "Plan a trip to Paris", "s1")
-        chat(served, "from Boston, 5 days in May, 2 adults, budget 3000 USD", "s1")
-        chat(served, "Weather in Tokyo next week?", "s2")
-        tables = every_table(served.dynamodb())
-        conversation = get_json(served, "/sessions/s1?limit=100")
-        listed = get_json(served, "/sessions")
         returncode, log = served.stop(signum)
     finally:
         served.close()
     assert returncode == 0, log
     assert "tables saved to" in log
+
+
+TRIP = {"destination": "Kyoto", "origin": "Osaka", "month": 4, "durationDays": 3}
+"""What the two turns of the issue's scenario leave in the session's slots."""
+
+
+def trip_of(slots: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "destination": (slots.get("destination") or {}).get("name"),
+        "origin": (slots.get("origin") or {}).get("name"),
+        "month": slots.get("month"),
+        "durationDays": slots.get("durationDays"),
+    }
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
+    """The transcript *and* the state the next turns read: a trip planned in two turns is still the trip
+    after a restart (the turn after it answers for Kyoto, and leaves the slots as they were), and after
+    a second one. The restore once gave the STATE item's key filter back as its base64 text: the turns
+    then took the slots for absent (asked "Which city?") and wrote them back empty."""
+    data = tmp_path / "data"
+    served = serve(data)
+    try:
+        chat(served, "Plan a trip to Kyoto", "s1")
+        chat(served, "from Osaka, 3 days in April", "s1")
+        chat(served, "Weather in Tokyo next week?", "s2")
+        tables = every_table(served.dynamodb())
+        conversation = get_json(served, "/sessions/s1?limit=100")
+        listed = get_json(served, "/sessions")
+    finally:
+        stopped(served, signum)
     assert sum(len(items) for items in tables.values()) > 0
+    assert trip_of(conversation["slots"]) == TRIP
 
     served = serve(data)
     try:
@@ -370,11 +395,31 @@ def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
         assert every_table(served.dynamodb()) == tables
         assert get_json(served, "/sessions/s1?limit=100") == conversation
         assert get_json(served, "/sessions") == listed
-        answer = chat(served, "make it 4 people", "s1")  # the session goes on where it was
-        assert answer["sessionId"] == "s1" and answer["data"]["slots"]["travellers"]["adults"] == 4
+        answer = chat(served, "hotels please", "s1")  # the session goes on where it was
+        assert answer["sessionId"] == "s1" and answer["type"] == "answer", answer["content"]
+        assert answer["content"].startswith("Hotels in Kyoto"), answer["content"]
         after = get_json(served, "/sessions/s1?limit=100")
+        assert after["slots"] == conversation["slots"]
+        assert after["plan"] == conversation["plan"]
         assert after["turns"][: len(conversation["turns"])] == conversation["turns"]
         assert len(after["turns"]) == len(conversation["turns"]) + 2
+    finally:
+        stopped(served, signum)
+
+    served = serve(data)  # a second restart: nothing adds up from one restart to the next
+    try:
+        assert get_json(served, "/sessions/s1?limit=100") == after
+        answer = chat(served, "make it 4 people", "s1")
+        assert answer["data"]["slots"]["travellers"]["adults"] == 4
+        assert trip_of(answer["data"]["slots"]) == TRIP
+        again = get_json(served, "/sessions/s1?limit=100")
+        assert trip_of(again["slots"]) == TRIP and again["slots"]["travellers"]["adults"] == 4
+        assert again["turns"][: len(after["turns"])] == after["turns"]
+    finally:
+        stopped(served)
+    served = serve(data)
+    try:
+        assert get_json(served, "/sessions/s1?limit=100") == again
     finally:
         served.close()
 

@@ -188,7 +188,7 @@ class Storage:
         self._seq = snapshot.seq
         self._paged = snapshot.paged
         self._tail: list[str] = list(snapshot.tail)
-        self._own = KeyFilter(snapshot.own)
+        self._own = KeyFilter.stored(snapshot.own, owner=pk)
         self._alarm: tuple[int, int] | None = (
             (snapshot.alarm, snapshot.alarm_retry) if snapshot.alarm is not None else None
         )
@@ -467,7 +467,7 @@ class Storage:
         else:
             hot = dict(snapshot.hot)
             tail, paged, seq = list(snapshot.tail), snapshot.paged, snapshot.seq
-            owned = KeyFilter(snapshot.own)
+            owned = self._own.copy()
 
         def own(key: str, text: str) -> None:
             items = value_items(self._pk, gen, key, text, version)

@@ -156,7 +156,9 @@ class StateSnapshot:
     paged: int = 0
     hot: dict[str, str] = field(default_factory=dict)
     tail: list[str] = field(default_factory=list)
-    own: bytes = b""
+    own: bytes | None = None
+    """The ``own`` attribute's bytes as stored (``None``: no such attribute); judged by
+    :meth:`~durable_agents.runtime.keyfilter.KeyFilter.stored` before any use."""
     expires_at: int | None = None
     alarm: int | None = None
     alarm_retry: int = 0
@@ -182,7 +184,7 @@ class StateSnapshot:
             paged=_num(item.get("paged")),
             hot=dict(zip(flat[::2], flat[1::2], strict=True)),
             tail=_strings(item.get("tail")),
-            own=_bytes(item["own"]) if "own" in item else b"",
+            own=_bytes(item["own"]) if "own" in item else None,
             alarm=_num(item.get("alarm")) if "alarm" in item else None,
             alarm_retry=_num(item.get("alarm_retry")),
             expires_at=_num(item.get("expires_at")) if "expires_at" in item else None,
