@@ -123,7 +123,9 @@ def test_no_dates_are_assumed_and_said_so() -> None:
     assert plan.dates.assumed is True and plan.dates.note is not None
     assert plan.dates.start == date(2026, 4, 7) and plan.dates.nights == 5
     assert "Apr 7" in plan.dates.note and "assumed" in plan.dates.note
-    assert plan.flights[0].date == plan.dates.start
+    # Vienna -> Prague is 4 h by Railjet: the trip goes by train both ways, on the assumed dates
+    assert plan.flights == [] and [train.leg for train in plan.trains] == ["outbound", "return"]
+    assert (plan.trains[0].date, plan.trains[1].date) == (plan.dates.start, plan.dates.end)
 
 
 def test_a_country_becomes_concrete_stops() -> None:

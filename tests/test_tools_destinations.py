@@ -177,3 +177,16 @@ def test_a_far_pair_without_rail_still_flies() -> None:
     plan = plan_for("Paris then Rome, 3 nights each, from Chicago on May 4, 2 adults")
     assert [flight.leg for flight in plan.flights] == ["outbound", "between", "return"]
     assert plan.trains == [] and plan.costs.trains is None
+
+
+def test_a_trip_from_a_city_a_rail_link_reaches_goes_out_and_back_by_train() -> None:
+    plan = plan_for("Plan 4 nights in Paris from London May 4-8 for 2 adults")
+    assert plan.flights == [] and plan.costs.flights.amount == 0
+    assert [(t.leg, t.from_, t.to, t.date, t.service) for t in plan.trains] == [
+        ("outbound", "London", "Paris", dt.date(2026, 5, 4), "Eurostar"),
+        ("return", "Paris", "London", dt.date(2026, 5, 8), "Eurostar"),
+    ]
+    first, last = plan.itinerary[0], plan.itinerary[-1]
+    assert first.items[0].name == "Train London → Paris" and last.items[-1].name == "Train Paris → London"
+    text = plan_text(plan)
+    assert "none: every journey is by train" in text and "tell me where you're travelling from" not in text

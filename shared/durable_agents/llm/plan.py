@@ -11,8 +11,8 @@ Field names are a contract with the page (camelCase in JSON); fields may be adde
       currency                      every Money below is in it
       flights [{leg, from, to, date, carrier, flightNumber, depart, arrive, stops, pricePerPerson, total}]
                                     leg: outbound | between | return; depart/arrive "HH:MM" local
-      trains [{from, to, date, service, durationMinutes, pricePerPerson, total, note}]
-                                    between stops a listed rail link joins (added field): never flown
+      trains [{leg, from, to, date, service, durationMinutes, pricePerPerson, total, note}]
+                                    journeys a listed rail link covers (added field): never flown
       hotels [{stop, name, nights, rooms, pricePerNight, total, rating, category, pricePerRoomNight}]
                                     pricePerNight is for all the party's rooms: total = nights x pricePerNight
       itinerary [{day, date, stop, title, items [{name, kind, note}]}]   one a day, arrival to departure
@@ -108,6 +108,7 @@ class PlanFlight(_Model):
 
 
 class PlanTrain(_Model):
+    leg: Leg = "between"
     from_: str = Field(alias="from")
     to: str
     date: date

@@ -39,7 +39,9 @@ def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
         )
     lines += ["", "**Flights**"]
     lines += [f"- {_flight(flight)}" for flight in plan.flights] or [
-        "- none yet (tell me where you're travelling from)"
+        "- none: every journey is by train"
+        if plan.origin and plan.trains
+        else "- none yet (tell me where you're travelling from)"
     ]
     if plan.trains:
         lines += ["", "**Trains**"] + [f"- {_train(train)}" for train in plan.trains]

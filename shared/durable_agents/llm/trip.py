@@ -232,17 +232,32 @@ class Leg:
     day: date
 
 
+def _hops(trip: Frame) -> list[Leg]:
+    """Every journey of the trip, by whatever means: out to the first stop, between stops, back."""
+    found: list[Leg] = []
+    if trip.origin is not None:
+        found.append(Leg("outbound", trip.origin, trip.stops[0].place, trip.start))
+    for previous, stop in zip(trip.stops, trip.stops[1:], strict=False):
+        found.append(Leg("between", previous.place, stop.place, stop.check_in))
+    if trip.origin is not None:
+        found.append(Leg("return", trip.stops[-1].place, trip.origin, trip.end))
+    return found
+
+
 def legs(trip: Frame) -> list[Leg]:
-    """The flights of the trip: out to the first stop, between stops far apart, back from the last."""
+    """The flights of the trip: out to the first stop, between stops far apart, back from the last;
+    never a journey a rail link covers (those are :func:`trains`)."""
     found: list[Leg] = []
     gateway = trip.destination
-    if trip.origin is not None:
-        found.append(Leg("outbound", trip.origin, _airport(trip.stops[0].place, gateway), trip.start))
-    for previous, stop in zip(trip.stops, trip.stops[1:], strict=False):
-        if _rail(previous.place, stop.place) is None and _flight_needed(previous.place, stop.place):
-            found.append(Leg("between", previous.place, stop.place, stop.check_in))
-    if trip.origin is not None:
-        found.append(Leg("return", _airport(trip.stops[-1].place, gateway), trip.origin, trip.end))
+    for hop in _hops(trip):
+        if _rail(hop.origin, hop.destination) is not None:
+            continue
+        if hop.kind == "outbound":
+            found.append(Leg("outbound", hop.origin, _airport(hop.destination, gateway), hop.day))
+        elif hop.kind == "return":
+            found.append(Leg("return", _airport(hop.origin, gateway), hop.destination, hop.day))
+        elif _flight_needed(hop.origin, hop.destination):
+            found.append(hop)
     return found
 
 
@@ -261,18 +276,19 @@ def _rail(a: Place, b: Place) -> RailLink | None:
 
 
 def trains(trip: Frame) -> list[PlanTrain]:
-    """The trains between consecutive stops a rail link joins, priced for every traveller."""
+    """The trains of every journey a rail link covers (out, between stops, back), priced for everyone."""
     found: list[PlanTrain] = []
-    for previous, stop in zip(trip.stops, trip.stops[1:], strict=False):
-        link = _rail(previous.place, stop.place)
+    for hop in _hops(trip):
+        link = _rail(hop.origin, hop.destination)
         if link is None:
             continue
         fare = _convert(link.fare_eur, "EUR", trip.currency)
         found.append(
             PlanTrain(
-                **{"from": previous.place.name},
-                to=stop.place.name,
-                date=stop.check_in,
+                leg=hop.kind,
+                **{"from": hop.origin.name},
+                to=hop.destination.name,
+                date=hop.day,
                 service=link.service,
                 duration_minutes=link.minutes,
                 price_per_person=fare,
@@ -581,7 +597,11 @@ def _itinerary(
             items: list[PlanItem] = []
             if offset == 0:
                 flight = arrivals.get(stop.place.iata or "") if index == 0 or trip.origin else None
-                if index == 0:
+                outbound = next((ride for ride in rides if ride.leg == "outbound"), None)
+                if index == 0 and outbound is not None:
+                    title = f"Arrive in {name}"
+                    items.append(_transfer(outbound.from_, name, None, by_rail))
+                elif index == 0:
                     title = f"Arrive in {name}"
                     items.append(_arrival(flight, name))
                 else:
@@ -616,6 +636,9 @@ def _itinerary(
     items = [PlanItem(name=f"Check out in {last}", kind="hotel")]
     if home is not None:
         items.append(PlanItem(name=f"Fly {home.from_} → {home.to}", kind="flight", note=_times(home)))
+    for ride in rides:
+        if ride.leg == "return":
+            items.append(_transfer(ride.from_, ride.to, None, by_rail))
     days.append(PlanDay(day=len(days) + 1, date=trip.end, stop=last, title="Departure", items=items))
     return days
 
