@@ -6,10 +6,10 @@
    nights by default), the party and its rooms (two adults a room, children sharing), the currency
    (the budget's, else US dollars).
 2. :func:`calls`: weather, hotels and attractions per stop; a one-way flight per leg (out, between
-   stops at least :data:`GROUND_KM` apart, back). Stops a listed rail link joins
-   (:mod:`durable_agents.tools.rail`: Tokyo-Kyoto, London-Paris, Madrid-Barcelona...) go by train,
-   never by air, timed and priced at the link's typical fare per traveller; other close stops are
-   joined by ground or ferry, unpriced.
+   stops at least :data:`GROUND_KM` apart, back). A journey a listed rail link covers, out, between
+   stops or back (:mod:`durable_agents.tools.rail`: Tokyo-Kyoto, London-Paris, Madrid-Barcelona...),
+   goes by train, never by air, timed and priced at the link's typical fare per traveller
+   (:func:`trains`); other close stops are joined by ground or ferry, unpriced.
    Hotels are priced per room (asked for two guests) and multiplied by the rooms; a party over nine
    seats is priced per person.
 3. :func:`assemble`: the plan from the results, in call order, with the chosen hotel level (budget,
