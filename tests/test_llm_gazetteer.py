@@ -152,3 +152,19 @@ def test_resolving_places_never_loads_airportsdata() -> None:
         env={"PYTHONPATH": str(Path(__file__).parents[1] / "shared")},
     )
     assert result.stdout.strip() == "False"
+
+
+def test_every_curated_destination_resolves_back_from_the_name_plans_give_the_tools() -> None:
+    """Plans name a stop "Berlin, DE", "Delhi, IN", "Marrakech, MA": the ISO country code, which is also
+    a state's abbreviation (Delaware, Indiana, Massachusetts); the curated city must win, and a state
+    still qualifies a town of its own ("Dover, DE", "Portland, ME")."""
+    for place in gazetteer().destinations():
+        found = gazetteer().lookup(place.query())
+        assert found is not None and (found.name, found.iata) == (place.name, place.iata), place.query()
+    for text, expected in [
+        ("Dover, DE", ("ILG", "US")),
+        ("Portland, ME", ("PWM", "US")),
+        ("Boise, ID", ("BOI", "US")),
+    ]:
+        found = gazetteer().lookup(text)
+        assert found is not None and (found.iata, found.country) == expected, text

@@ -100,14 +100,21 @@ def test_a_budget_in_another_currency_is_converted_at_the_stated_rates() -> None
     assert plan.rates is not None and f"{EUR_RATES['JPY']:g} JPY" in plan.rates.note
 
 
-def test_multi_city_has_a_leg_between_far_stops_and_goes_by_ground_between_near_ones() -> None:
+def test_multi_city_has_a_leg_between_far_stops_and_goes_by_rail_between_near_ones() -> None:
     plan = plan_for("Paris then Rome then Florence, 3 nights each, from Chicago on May 4, 2 adults")
     assert [stop.name for stop in plan.stops] == ["Paris", "Rome", "Florence"]
     assert [stop.nights for stop in plan.stops] == [3, 3, 3]
     assert [flight.leg for flight in plan.flights] == ["outbound", "between", "return"]
     assert plan.flights[1].date == date(2026, 5, 7) and plan.flights[-1].from_ == "FLR"
+    [train] = plan.trains  # Rome -> Florence: 1 h 35 min by Frecciarossa, never a flight
+    assert (train.from_, train.to, train.date, train.duration_minutes) == (
+        "Rome",
+        "Florence",
+        date(2026, 5, 10),
+        95,
+    )
     florence = next(day for day in plan.itinerary if day.title == "Travel to Florence")
-    assert florence.items[0].note == "by train, road or ferry (not priced)"
+    assert florence.items[0].kind == "train" and "Frecciarossa" in (florence.items[0].note or "")
     assert len(plan.itinerary) == 10 and len(plan.hotels) == 3
 
 
@@ -116,7 +123,9 @@ def test_no_dates_are_assumed_and_said_so() -> None:
     assert plan.dates.assumed is True and plan.dates.note is not None
     assert plan.dates.start == date(2026, 4, 7) and plan.dates.nights == 5
     assert "Apr 7" in plan.dates.note and "assumed" in plan.dates.note
-    assert plan.flights[0].date == plan.dates.start
+    # Vienna -> Prague is 4 h by Railjet: the trip goes by train both ways, on the assumed dates
+    assert plan.flights == [] and [train.leg for train in plan.trains] == ["outbound", "return"]
+    assert (plan.trains[0].date, plan.trains[1].date) == (plan.dates.start, plan.dates.end)
 
 
 def test_a_country_becomes_concrete_stops() -> None:

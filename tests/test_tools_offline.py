@@ -184,8 +184,10 @@ def test_what_is_known_of_a_city_by_name_belongs_to_that_curated_destination_onl
     from durable_agents.tools.landmarks import LANDMARKS
 
     curated = {place.name for place in gazetteer().destinations()}
-    for table in (LANDMARKS, LOCAL, places.CITY_TIERS, places.CITY_CODES):
+    for table in (LOCAL, places.CITY_TIERS, places.CITY_CODES):
         assert set(table) <= curated, set(table) - curated
+    keys = {f"{place.iata} {place.name}" for place in gazetteer().destinations()}
+    assert set(LANDMARKS) <= keys, set(LANDMARKS) - keys  # sights are keyed by code and name
     texas, france = places.locate("Paris, Texas"), places.locate("Paris, FR")
     assert texas is not None and france is not None
     assert (texas.country, texas.curated, texas.iata) == ("US", False, "PRX")

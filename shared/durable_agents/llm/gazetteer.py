@@ -217,17 +217,21 @@ class Gazetteer:
         ``None`` when ``qualifier`` names none of the places of that name (it is then not a qualifier).
         """
         wanted = normalize(qualifier)
+        raw = qualifier.strip()
+        # "Berlin, DE" (how plans name their stops) is Germany's code, not Delaware's abbreviation:
+        # a two-letter qualifier is tried as a country code as well as a state's
+        iso = raw.upper() if len(raw) == 2 and raw.isalpha() else None
         wanted = _ABBREVIATIONS.get(wanted, wanted)
-        country = _COUNTRY_WORDS.get(wanted) or self._country_code(wanted)
+        countries = {code for code in (_COUNTRY_WORDS.get(wanted) or self._country_code(wanted), iso) if code}
         for entry in self._entries.get(key, []):
             place = entry.place
             if entry.kind == "destination" and (
-                normalize(place.region or "") == wanted or (country and place.country == country)
+                normalize(place.region or "") == wanted or place.country in countries
             ):
                 return place
         for code in self._cities.get(key, []):
             airport = self._airports[code]
-            if normalize(airport.region) == wanted or (country and airport.country == country):
+            if normalize(airport.region) == wanted or airport.country in countries:
                 return self._city_place(code)
         gateway = self._gateways().get(wanted) if wanted in _STATES else None
         if gateway is not None:  # "Cambridge, Massachusetts": a town without an airport, flown to via Boston

@@ -11,10 +11,13 @@ Field names are a contract with the page (camelCase in JSON); fields may be adde
       currency                      every Money below is in it
       flights [{leg, from, to, date, carrier, flightNumber, depart, arrive, stops, pricePerPerson, total}]
                                     leg: outbound | between | return; depart/arrive "HH:MM" local
+      trains [{leg, from, to, date, service, durationMinutes, pricePerPerson, total, note}]
+                                    journeys a listed rail link covers (added field): never flown
       hotels [{stop, name, nights, rooms, pricePerNight, total, rating, category, pricePerRoomNight}]
                                     pricePerNight is for all the party's rooms: total = nights x pricePerNight
       itinerary [{day, date, stop, title, items [{name, kind, note}]}]   one a day, arrival to departure
-      costs {flights, hotels, activities, total}                          activities is null (not estimated)
+      costs {flights, hotels, activities, total, trains}   activities is null (not estimated); trains
+                                    (added field) null when no train is taken; total includes them
       budget {amount, status, remaining, over, suggestion} | null        status: fits | over | unknown
       rates {note, source} | null   the fixed offline conversion rates used, when a price was converted
       origin {name, country} | null             where the trip starts (added field)
@@ -104,6 +107,18 @@ class PlanFlight(_Model):
     total: PlanMoney
 
 
+class PlanTrain(_Model):
+    leg: Leg = "between"
+    from_: str = Field(alias="from")
+    to: str
+    date: date
+    service: str
+    duration_minutes: int = Field(ge=1)
+    price_per_person: PlanMoney
+    total: PlanMoney
+    note: str | None = None
+
+
 class PlanHotel(_Model):
     stop: str
     name: str
@@ -135,6 +150,7 @@ class PlanCosts(_Model):
     hotels: PlanMoney
     activities: PlanMoney | None = None
     total: PlanMoney
+    trains: PlanMoney | None = None
 
 
 class PlanBudget(_Model):
@@ -166,6 +182,7 @@ class TripPlan(_Model):
     party: Party
     currency: str
     flights: list[PlanFlight] = Field(default_factory=list)
+    trains: list[PlanTrain] = Field(default_factory=list)
     hotels: list[PlanHotel] = Field(default_factory=list)
     itinerary: list[PlanDay] = Field(default_factory=list)
     costs: PlanCosts

@@ -25,7 +25,7 @@ def _day(value: date) -> str:
 
 
 def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
-    """The whole plan: dates, flights, hotels, the day-by-day itinerary, costs against the budget."""
+    """The whole plan: dates, flights, trains, hotels, the day-by-day itinerary, costs against the budget."""
     lines = [intro or f"Here's your trip to {clean(plan.summary, 220)}.", ""]
     dates = plan.dates
     when = f"{_day(dates.start)} – {_day(dates.end)}, {dates.end.year} ({dates.nights} nights)"
@@ -39,8 +39,12 @@ def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
         )
     lines += ["", "**Flights**"]
     lines += [f"- {_flight(flight)}" for flight in plan.flights] or [
-        "- none yet (tell me where you're travelling from)"
+        "- none: every journey is by train"
+        if plan.origin and plan.trains
+        else "- none yet (tell me where you're travelling from)"
     ]
+    if plan.trains:
+        lines += ["", "**Trains**"] + [f"- {_train(train)}" for train in plan.trains]
     lines += ["", "**Hotels**"]
     lines += [f"- {_hotel(hotel)}" for hotel in plan.hotels] or ["- unavailable right now"]
     lines += ["", "**Day by day**"]
@@ -72,6 +76,18 @@ def _flight(flight: object) -> str:
     )
 
 
+def _train(train: object) -> str:
+    from ..tools.rail import duration_text
+    from .plan import PlanTrain
+
+    assert isinstance(train, PlanTrain)
+    return (
+        f"{_day(train.date)}: {clean(train.from_, 40)} → {clean(train.to, 40)}, {clean(train.service, 40)}, "
+        f"about {duration_text(train.duration_minutes)} — {train.price_per_person.describe()} per person, "
+        f"{train.total.describe()} total (typical fare)"
+    )
+
+
 def _hotel(hotel: object) -> str:
     from .plan import PlanHotel
 
@@ -88,9 +104,10 @@ def _hotel(hotel: object) -> str:
 def budget_text(plan: TripPlan) -> str:
     """The costs and how they stand against the budget."""
     costs = plan.costs
+    trains = f" + trains {costs.trains.describe()}" if costs.trains is not None else ""
     text = (
         f"**Total: {costs.total.describe()}** (flights {costs.flights.describe()} + hotels "
-        f"{costs.hotels.describe()}; food and activities not included)."
+        f"{costs.hotels.describe()}{trains}; food and activities not included)."
     )
     budget = plan.budget
     if budget is None:

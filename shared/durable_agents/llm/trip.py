@@ -6,7 +6,10 @@
    nights by default), the party and its rooms (two adults a room, children sharing), the currency
    (the budget's, else US dollars).
 2. :func:`calls`: weather, hotels and attractions per stop; a one-way flight per leg (out, between
-   stops at least :data:`GROUND_KM` apart, back; closer stops are joined by ground or ferry, unpriced).
+   stops at least :data:`GROUND_KM` apart, back). A journey a listed rail link covers, out, between
+   stops or back (:mod:`durable_agents.tools.rail`: Tokyo-Kyoto, London-Paris, Madrid-Barcelona...),
+   goes by train, never by air, timed and priced at the link's typical fare per traveller
+   (:func:`trains`); other close stops are joined by ground or ferry, unpriced.
    Hotels are priced per room (asked for two guests) and multiplied by the rooms; a party over nine
    seats is priced per person.
 3. :func:`assemble`: the plan from the results, in call order, with the chosen hotel level (budget,
@@ -22,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .models import Money, Place, PlannedCall, ToolResult, TravelSlots
 from .plan import (
@@ -38,9 +41,13 @@ from .plan import (
     PlanPlace,
     PlanRates,
     PlanStop,
+    PlanTrain,
     PlanWeather,
     TripPlan,
 )
+
+if TYPE_CHECKING:
+    from ..tools.rail import RailLink
 
 HotelLevel = Literal["budget", "mid-range", "upscale"]
 FlightChoice = Literal["best", "cheapest"]
@@ -225,22 +232,71 @@ class Leg:
     day: date
 
 
+def _hops(trip: Frame) -> list[Leg]:
+    """Every journey of the trip, by whatever means: out to the first stop, between stops, back."""
+    found: list[Leg] = []
+    if trip.origin is not None:
+        found.append(Leg("outbound", trip.origin, trip.stops[0].place, trip.start))
+    for previous, stop in zip(trip.stops, trip.stops[1:], strict=False):
+        found.append(Leg("between", previous.place, stop.place, stop.check_in))
+    if trip.origin is not None:
+        found.append(Leg("return", trip.stops[-1].place, trip.origin, trip.end))
+    return found
+
+
 def legs(trip: Frame) -> list[Leg]:
-    """The flights of the trip: out to the first stop, between stops far apart, back from the last."""
+    """The flights of the trip: out to the first stop, between stops far apart, back from the last;
+    never a journey a rail link covers (those are :func:`trains`)."""
     found: list[Leg] = []
     gateway = trip.destination
-    if trip.origin is not None:
-        found.append(Leg("outbound", trip.origin, _airport(trip.stops[0].place, gateway), trip.start))
-    for previous, stop in zip(trip.stops, trip.stops[1:], strict=False):
-        if _flight_needed(previous.place, stop.place):
-            found.append(Leg("between", previous.place, stop.place, stop.check_in))
-    if trip.origin is not None:
-        found.append(Leg("return", _airport(trip.stops[-1].place, gateway), trip.origin, trip.end))
+    for hop in _hops(trip):
+        if _rail(hop.origin, hop.destination) is not None:
+            continue
+        if hop.kind == "outbound":
+            found.append(Leg("outbound", hop.origin, _airport(hop.destination, gateway), hop.day))
+        elif hop.kind == "return":
+            found.append(Leg("return", _airport(hop.origin, gateway), hop.destination, hop.day))
+        elif _flight_needed(hop.origin, hop.destination):
+            found.append(hop)
     return found
 
 
 def _airport(place: Place, gateway: Place) -> Place:
     return place if place.iata else gateway
+
+
+def _rail(a: Place, b: Place) -> RailLink | None:
+    """The listed train between two curated stops (by their destination keys), if any."""
+    from ..tools.destination import key
+    from ..tools.rail import rail_link
+
+    if not a.iata or not b.iata:
+        return None
+    return rail_link(key(a.iata, a.name), key(b.iata, b.name))
+
+
+def trains(trip: Frame) -> list[PlanTrain]:
+    """The trains of every journey a rail link covers (out, between stops, back), priced for everyone."""
+    found: list[PlanTrain] = []
+    for hop in _hops(trip):
+        link = _rail(hop.origin, hop.destination)
+        if link is None:
+            continue
+        fare = _convert(link.fare_eur, "EUR", trip.currency)
+        found.append(
+            PlanTrain(
+                leg=hop.kind,
+                **{"from": hop.origin.name},
+                to=hop.destination.name,
+                date=hop.day,
+                service=link.service,
+                duration_minutes=link.minutes,
+                price_per_person=fare,
+                total=_money(fare.amount * trip.seats, trip.currency),
+                note=f"about {link.duration()}; typical fare, not a quote",
+            )
+        )
+    return found
 
 
 def _flight_needed(a: Place, b: Place) -> bool:
@@ -318,9 +374,13 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
         notes.insert(0, trip.date_note)
     chosen = _price(trip, per_stop, flight_results, choices, notes)
     cheapest = _price(trip, per_stop, flight_results, Choices("budget", "cheapest"), [])
+    rides = trains(trip)
     flights_cost = _sum([flight.total for flight in chosen.flights], trip.currency)
     hotels_cost = _sum([hotel.total for hotel in chosen.hotels], trip.currency)
-    total = _money(flights_cost.amount + hotels_cost.amount, trip.currency)
+    trains_cost = _sum([ride.total for ride in rides], trip.currency) if rides else None
+    total = _money(
+        flights_cost.amount + hotels_cost.amount + (trains_cost.amount if trains_cost else 0), trip.currency
+    )
     if trip.origin is None:
         notes.append("no flights yet: tell me where you're travelling from")
     generic = [stop.place.name for stop, r in zip(trip.stops, per_stop[2::3], strict=True) if _generic(r)]
@@ -331,7 +391,7 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
     failed = sorted({r.tool for r in results if not r.ok})
     if failed:
         notes.append(f"{', '.join(failed)} unavailable right now: not included")
-    budget = _budget(trip, total, cheapest, notes)
+    budget = _budget(trip, total, cheapest, trains_cost.amount if trains_cost else 0.0, notes)
     offline = any(r.ok and r.offline for r in results)
     weather = [
         PlanWeather(stop=stop.place.name, summary=_clip(_weather_text(result), 120), offline=result.offline)
@@ -351,11 +411,16 @@ def assemble(trip: Frame, results: list[ToolResult], choices: Choices = Choices(
         party=Party(adults=trip.adults, children=trip.children, rooms=trip.rooms),
         currency=trip.currency,
         flights=chosen.flights,
+        trains=rides,
         hotels=chosen.hotels,
-        itinerary=_itinerary(trip, per_stop[2::3], chosen),
-        costs=PlanCosts(flights=flights_cost, hotels=hotels_cost, activities=None, total=total),
+        itinerary=_itinerary(trip, per_stop[2::3], chosen, rides),
+        costs=PlanCosts(
+            flights=flights_cost, hotels=hotels_cost, activities=None, total=total, trains=trains_cost
+        ),
         budget=budget,
-        rates=_rates(trip.currency) if chosen.converted or (offline and trip.currency != "EUR") else None,
+        rates=_rates(trip.currency)
+        if chosen.converted or ((offline or rides) and trip.currency != "EUR")
+        else None,
         origin=PlanPlace(name=trip.origin.label(), country=trip.origin.country) if trip.origin else None,
         weather=weather,
         notes=[_clip(note, 160) for note in notes[:8]],
@@ -480,12 +545,14 @@ def _pick_flight(offers: list[dict[str, Any]], choice: FlightChoice) -> dict[str
     return cheapest
 
 
-def _budget(trip: Frame, total: PlanMoney, cheapest: _Priced, notes: list[str]) -> PlanBudget | None:
+def _budget(
+    trip: Frame, total: PlanMoney, cheapest: _Priced, rail: float, notes: list[str]
+) -> PlanBudget | None:
     budget = trip.budget
     if budget is None:
         return None
-    cheapest_total = sum(f.total.amount for f in cheapest.flights) + sum(
-        h.total.amount for h in cheapest.hotels
+    cheapest_total = (
+        sum(f.total.amount for f in cheapest.flights) + sum(h.total.amount for h in cheapest.hotels) + rail
     )
     try:
         cap = _money(convert(budget.amount, budget.currency, trip.currency), trip.currency)
@@ -515,8 +582,11 @@ def _budget(trip: Frame, total: PlanMoney, cheapest: _Priced, notes: list[str]) 
     return PlanBudget(amount=cap, status="over", over=over, suggestion=suggestion)
 
 
-def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) -> list[PlanDay]:
+def _itinerary(
+    trip: Frame, sight_results: list[ToolResult], priced: _Priced, rides: list[PlanTrain]
+) -> list[PlanDay]:
     days: list[PlanDay] = []
+    by_rail = {(ride.from_, ride.to): ride for ride in rides}
     hotels = {hotel.stop: hotel.name for hotel in priced.hotels}
     arrivals = {flight.to: flight for flight in priced.flights if flight.leg != "return"}
     for index, (stop, result) in enumerate(zip(trip.stops, sight_results, strict=True)):
@@ -527,24 +597,16 @@ def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) ->
             items: list[PlanItem] = []
             if offset == 0:
                 flight = arrivals.get(stop.place.iata or "") if index == 0 or trip.origin else None
-                if index == 0:
+                outbound = next((ride for ride in rides if ride.leg == "outbound"), None)
+                if index == 0 and outbound is not None:
+                    title = f"Arrive in {name}"
+                    items.append(_transfer(outbound.from_, name, None, by_rail))
+                elif index == 0:
                     title = f"Arrive in {name}"
                     items.append(_arrival(flight, name))
                 else:
                     title = f"Travel to {name}"
-                    by_air = flight is not None and flight.leg == "between"
-                    how = (
-                        f"flight {flight.from_} → {flight.to}"
-                        if by_air and flight
-                        else "by train, road or ferry (not priced)"
-                    )
-                    items.append(
-                        PlanItem(
-                            name=f"Travel from {trip.stops[index - 1].place.name} to {name}",
-                            kind="travel",
-                            note=how,
-                        )
-                    )
+                    items.append(_transfer(trip.stops[index - 1].place.name, name, flight, by_rail))
                 if name in hotels:
                     items.append(PlanItem(name=f"Check in at {hotels[name]}", kind="hotel"))
                 picked = sights[:1]
@@ -574,8 +636,34 @@ def _itinerary(trip: Frame, sight_results: list[ToolResult], priced: _Priced) ->
     items = [PlanItem(name=f"Check out in {last}", kind="hotel")]
     if home is not None:
         items.append(PlanItem(name=f"Fly {home.from_} → {home.to}", kind="flight", note=_times(home)))
+    for ride in rides:
+        if ride.leg == "return":
+            items.append(_transfer(ride.from_, ride.to, None, by_rail))
     days.append(PlanDay(day=len(days) + 1, date=trip.end, stop=last, title="Departure", items=items))
     return days
+
+
+def _transfer(
+    previous: str, name: str, flight: PlanFlight | None, by_rail: dict[tuple[str, str], PlanTrain]
+) -> PlanItem:
+    """The travel item between two stops: the train, the flight, or unpriced ground transport."""
+    from ..tools.rail import duration_text
+
+    ride = by_rail.get((previous, name))
+    if ride is not None:
+        took = duration_text(ride.duration_minutes)
+        return PlanItem(
+            name=f"Train {previous} → {name}",
+            kind="train",
+            note=f"{ride.service}, about {took}, {ride.price_per_person.describe()} per person",
+        )
+    by_air = flight is not None and flight.leg == "between"
+    how = (
+        f"flight {flight.from_} → {flight.to}"
+        if by_air and flight
+        else "by train, road or ferry (not priced)"
+    )
+    return PlanItem(name=f"Travel from {previous} to {name}", kind="travel", note=how)
 
 
 def _arrival(flight: PlanFlight | None, name: str) -> PlanItem:

@@ -12,8 +12,9 @@ from pydantic import BaseModel, RootModel
 
 from ..http import HttpTransport
 from . import places
+from .destination import destination_of
 from .errors import ToolError, UpstreamError
-from .landmarks import GENERIC, LANDMARKS
+from .landmarks import GENERIC
 from .models import Attraction, AttractionList, AttractionParams, Reply, Source, Tool
 from .offline import offline_source, seeded
 from .upstream import parse, request_json, url_with_query
@@ -242,12 +243,14 @@ def _category(kinds: str) -> str:
 
 
 class OfflineAttractions:
-    """Well-known sights from the embedded dataset (generic suggestions elsewhere); no network."""
+    """A curated destination's own sights (its record, :mod:`.destination`); generic suggestions
+    elsewhere; no network."""
 
     def __call__(self, params: AttractionParams) -> Reply:
         place = places.locate(params.city)
         name = place.name if place is not None else params.city.split(",")[0].strip().title()
-        entries = LANDMARKS.get(name) if place is not None and place.curated else None
+        record = destination_of(place) if place is not None else None
+        entries = record.sights if record is not None and record.sights else None
         wanted, unknown = categories_for(params.interests)
         notes = _unknown_note(unknown)
         if entries is None:
@@ -261,7 +264,9 @@ class OfflineAttractions:
             return wanted.index(entry[1]) if entry[1] in wanted else len(wanted)
 
         attractions = [
-            Attraction(name=title.format(city=name), category=category, description=text.format(city=name))
+            Attraction(
+                name=title.format(city=name), category=category, description=text.format(city=name) or None
+            )
             for title, category, text in sorted(entries, key=rank)[: params.limit]
         ]
         latitude = params.latitude if params.latitude is not None else (place.latitude if place else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 Landmark = tuple[str, str, str]
 
 LANDMARKS: dict[str, tuple[Landmark, ...]] = {
-    "Paris": (
+    "CDG Paris": (
         ("Louvre Museum", "museum", "The world's most visited museum, home of the Mona Lisa."),
         ("Eiffel Tower", "viewpoint", "The iron tower's top floor gives the classic view over Paris."),
         ("Musée d'Orsay", "art", "Impressionist masterpieces in a former railway station."),
@@ -18,7 +18,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Montmartre and Sacré-Cœur", "neighbourhood", "Hilltop village of artists, steps and views."),
         ("Marché des Enfants Rouges", "food", "Paris's oldest covered market, with lunch stalls."),
     ),
-    "London": (
+    "LHR London": (
         ("British Museum", "museum", "World history and culture, from the Rosetta Stone on; free entry."),
         ("Tower of London", "history", "Medieval fortress holding the Crown Jewels."),
         ("Westminster Abbey", "religion", "Coronation church of English monarchs since 1066."),
@@ -26,7 +26,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Borough Market", "food", "London's best-known food market, near London Bridge."),
         ("Hyde Park", "nature", "Central London's largest royal park, with the Serpentine lake."),
     ),
-    "New York": (
+    "JFK New York": (
         ("Metropolitan Museum of Art", "art", "Five thousand years of art on Fifth Avenue."),
         ("Central Park", "nature", "843 acres of lawns, lakes and paths in the middle of Manhattan."),
         ("Statue of Liberty and Ellis Island", "history", "Ferry to the statue and the immigration museum."),
@@ -34,7 +34,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Chelsea Market", "food", "Food hall in a former biscuit factory by the High Line."),
         ("Broadway", "entertainment", "Musicals and plays in the Theater District."),
     ),
-    "Tokyo": (
+    "HND Tokyo": (
         ("Senso-ji", "religion", "Tokyo's oldest temple, in Asakusa, approached by Nakamise street."),
         ("Meiji Shrine", "religion", "Shinto shrine in a forest next to Harajuku."),
         ("Tsukiji Outer Market", "food", "Seafood, knives and street food stalls."),
@@ -42,7 +42,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Shibuya Crossing", "neighbourhood", "The famous scramble crossing and shopping district."),
         ("Shinjuku Gyoen", "nature", "Large garden, at its best in cherry-blossom season."),
     ),
-    "Rome": (
+    "FCO Rome": (
         ("Colosseum and Roman Forum", "history", "The amphitheatre and the heart of ancient Rome."),
         ("Vatican Museums and Sistine Chapel", "museum", "Papal collections and Michelangelo's ceiling."),
         ("Pantheon", "architecture", "Two-thousand-year-old temple with its unreinforced concrete dome."),
@@ -50,7 +50,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Borghese Gallery", "art", "Bernini sculptures and Caravaggio paintings; booking required."),
         ("Trastevere", "food", "Cobbled neighbourhood of trattorias across the Tiber."),
     ),
-    "Barcelona": (
+    "BCN Barcelona": (
         ("Sagrada Família", "architecture", "Gaudí's basilica, under construction since 1882."),
         ("Park Güell", "architecture", "Gaudí's mosaic park with views over the city."),
         ("La Boqueria", "food", "The great food market off La Rambla."),
@@ -58,7 +58,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Picasso Museum", "art", "Picasso's early work in five medieval palaces."),
         ("Barceloneta Beach", "beach", "The city beach, a walk from the old town."),
     ),
-    "Amsterdam": (
+    "AMS Amsterdam": (
         ("Rijksmuseum", "museum", "Dutch Golden Age art, including Rembrandt's Night Watch."),
         ("Van Gogh Museum", "art", "The largest collection of Van Gogh's work."),
         ("Anne Frank House", "history", "The hiding place of Anne Frank; book well ahead."),
@@ -66,7 +66,7 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Vondelpark", "nature", "The city's most popular park."),
         ("Foodhallen", "food", "Indoor food market in a former tram depot."),
     ),
-    "Berlin": (
+    "BER Berlin": (
         ("Brandenburg Gate", "history", "The symbol of Berlin's division and reunification."),
         ("Museum Island", "museum", "Five museums, including the Pergamon and the Neues Museum."),
         ("East Side Gallery", "art", "The longest surviving stretch of the Wall, painted by artists."),
@@ -74,28 +74,28 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Markthalle Neun", "food", "Kreuzberg market hall, known for its Thursday street food."),
         ("Tiergarten", "nature", "Large central park between the Gate and Charlottenburg."),
     ),
-    "Madrid": (
+    "MAD Madrid": (
         ("Prado Museum", "art", "Velázquez, Goya and the Spanish masters."),
         ("Royal Palace of Madrid", "history", "Western Europe's largest royal palace by floor area."),
         ("Retiro Park", "nature", "Gardens, a boating lake and the Crystal Palace."),
         ("Mercado de San Miguel", "food", "Iron-and-glass market of tapas stalls by the Plaza Mayor."),
         ("Reina Sofía Museum", "art", "Modern art, home of Picasso's Guernica."),
     ),
-    "Lisbon": (
+    "LIS Lisbon": (
         ("Belém Tower", "history", "16th-century fortress on the Tagus, symbol of the Age of Discovery."),
         ("Jerónimos Monastery", "architecture", "Manueline monastery; pastéis de Belém next door."),
         ("Alfama", "neighbourhood", "The old Moorish quarter of alleys and fado houses."),
         ("Time Out Market", "food", "Food hall at the Mercado da Ribeira."),
         ("Miradouro da Senhora do Monte", "viewpoint", "The highest of Lisbon's viewpoints."),
     ),
-    "Prague": (
+    "PRG Prague": (
         ("Prague Castle", "history", "The world's largest ancient castle complex, with St Vitus Cathedral."),
         ("Charles Bridge", "architecture", "Gothic stone bridge lined with baroque statues."),
         ("Old Town Square and Astronomical Clock", "history", "The medieval clock strikes every hour."),
         ("Petřín Hill", "viewpoint", "Funicular, gardens and a mini Eiffel tower."),
         ("Old Town beer halls", "food", "Czech pub food and tank beer."),
     ),
-    "Vienna": (
+    "VIE Vienna": (
         ("Schönbrunn Palace", "history", "The Habsburgs' summer palace and gardens."),
         ("Kunsthistorisches Museum", "art", "Bruegel, Vermeer and the imperial collections."),
         ("St. Stephen's Cathedral", "religion", "Gothic cathedral with a tiled roof, climbable tower."),
@@ -106,56 +106,56 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
             "One of the world's great opera houses; cheap standing places.",
         ),
     ),
-    "Budapest": (
+    "BUD Budapest": (
         ("Hungarian Parliament Building", "architecture", "Neo-Gothic parliament on the Danube."),
         ("Széchenyi Thermal Bath", "entertainment", "Huge outdoor thermal pools in City Park."),
         ("Buda Castle", "history", "Royal palace housing the National Gallery."),
         ("Fisherman's Bastion", "viewpoint", "Turreted terrace over the river and Pest."),
         ("Great Market Hall", "food", "Paprika, salami and lángos under one roof."),
     ),
-    "Copenhagen": (
+    "CPH Copenhagen": (
         ("Tivoli Gardens", "entertainment", "Historic amusement park in the city centre."),
         ("Nyhavn", "neighbourhood", "Colourful 17th-century harbour front."),
         ("National Museum of Denmark", "museum", "Danish history from the Vikings on."),
         ("Rosenborg Castle", "history", "Renaissance castle holding the crown jewels."),
         ("Torvehallerne", "food", "Glass market halls with smørrebrød stalls."),
     ),
-    "Athens": (
+    "ATH Athens": (
         ("Acropolis and Parthenon", "history", "The ancient citadel above the city."),
         ("Acropolis Museum", "museum", "Finds from the Acropolis, with a view of the Parthenon."),
         ("Plaka", "neighbourhood", "The old town below the Acropolis."),
         ("National Archaeological Museum", "museum", "Greece's richest collection of ancient art."),
         ("Lycabettus Hill", "viewpoint", "The highest point in central Athens; go at sunset."),
     ),
-    "Dublin": (
+    "DUB Dublin": (
         ("Trinity College and the Book of Kells", "history", "The 9th-century gospel book and Long Room."),
         ("Guinness Storehouse", "food", "The brewery's visitor centre and rooftop bar."),
         ("Temple Bar", "entertainment", "Pubs and live traditional music."),
         ("Kilmainham Gaol", "history", "Prison museum central to Irish independence."),
         ("Phoenix Park", "nature", "One of Europe's largest city parks, with wild deer."),
     ),
-    "Edinburgh": (
+    "EDI Edinburgh": (
         ("Edinburgh Castle", "history", "Fortress on the volcanic Castle Rock."),
         ("Royal Mile", "history", "The Old Town's main street, from castle to palace."),
         ("Arthur's Seat", "nature", "Extinct volcano with a short hike to the summit."),
         ("National Museum of Scotland", "museum", "Scottish history and science; free entry."),
         ("Calton Hill", "viewpoint", "Monuments and a panoramic view of the city."),
     ),
-    "Reykjavik": (
+    "KEF Reykjavik": (
         ("Hallgrímskirkja", "architecture", "Concrete church inspired by basalt columns; tower view."),
         ("Harpa Concert Hall", "architecture", "Glass concert hall on the harbour."),
         ("Golden Circle day trip", "nature", "Þingvellir, Geysir and Gullfoss waterfall."),
         ("Blue Lagoon", "nature", "Geothermal spa in a lava field near the airport."),
         ("Old Harbour", "food", "Seafood restaurants and whale-watching departures."),
     ),
-    "Venice": (
+    "VCE Venice": (
         ("St Mark's Basilica", "religion", "Byzantine basilica covered in gold mosaics."),
         ("Doge's Palace", "history", "Gothic seat of the Venetian Republic and its prisons."),
         ("Rialto Bridge and Market", "food", "The oldest bridge on the Grand Canal and the fish market."),
         ("Gallerie dell'Accademia", "art", "Venetian painting from Bellini to Tiepolo."),
         ("Burano", "neighbourhood", "Island of brightly painted houses and lace-making."),
     ),
-    "Florence": (
+    "FLR Florence": (
         ("Uffizi Gallery", "art", "Botticelli's Birth of Venus and the Renaissance masters."),
         ("Florence Cathedral", "architecture", "Brunelleschi's dome; climb it for the view."),
         ("Galleria dell'Accademia", "art", "Michelangelo's David."),
@@ -163,91 +163,91 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Piazzale Michelangelo", "viewpoint", "The classic view over Florence at sunset."),
         ("Mercato Centrale", "food", "Market hall with a food court upstairs."),
     ),
-    "Istanbul": (
+    "IST Istanbul": (
         ("Hagia Sophia", "religion", "Sixth-century basilica, later a mosque."),
         ("Blue Mosque", "religion", "Sultan Ahmed Mosque, with six minarets and Iznik tiles."),
         ("Topkapı Palace", "history", "The Ottoman sultans' palace and treasury."),
         ("Grand Bazaar", "shopping", "One of the oldest and largest covered markets in the world."),
         ("Bosphorus cruise", "viewpoint", "Ferry between Europe and Asia past palaces and villas."),
     ),
-    "Dubai": (
+    "DXB Dubai": (
         ("Burj Khalifa", "viewpoint", "The world's tallest building and its observation decks."),
         ("Dubai Mall", "shopping", "Vast mall with an aquarium, next to the Dubai Fountain."),
         ("Al Fahidi and Dubai Creek", "history", "Old wind-tower quarter and abra boat crossings."),
         ("Jumeirah Beach", "beach", "Public beach with a view of the Burj Al Arab."),
         ("Desert safari", "nature", "Dune drive and dinner in the desert."),
     ),
-    "Singapore": (
+    "SIN Singapore": (
         ("Gardens by the Bay", "nature", "Supertrees and the Cloud Forest dome."),
         ("Marina Bay Sands SkyPark", "viewpoint", "Observation deck over the bay."),
         ("Hawker centres", "food", "Maxwell and Lau Pa Sat: cheap, excellent local food."),
         ("Singapore Botanic Gardens", "nature", "UNESCO-listed gardens with the National Orchid Garden."),
         ("National Gallery Singapore", "art", "Southeast Asian art in the former City Hall."),
     ),
-    "Bangkok": (
+    "BKK Bangkok": (
         ("Grand Palace", "history", "Former royal residence and the Temple of the Emerald Buddha."),
         ("Wat Pho", "religion", "The reclining Buddha and a traditional massage school."),
         ("Wat Arun", "religion", "Temple of Dawn on the Chao Phraya river."),
         ("Chatuchak Weekend Market", "shopping", "Thousands of stalls, open at weekends."),
         ("Yaowarat", "food", "Chinatown's street food at night."),
     ),
-    "Hong Kong": (
+    "HKG Hong Kong": (
         ("Victoria Peak", "viewpoint", "Tram up to the view over the harbour and skyline."),
         ("Star Ferry", "viewpoint", "The cheap, classic harbour crossing."),
         ("Temple Street Night Market", "food", "Street food and stalls in Kowloon."),
         ("Tian Tan Buddha", "religion", "Giant bronze Buddha on Lantau, reached by cable car."),
         ("M+", "art", "Museum of visual culture in the West Kowloon Cultural District."),
     ),
-    "Seoul": (
+    "ICN Seoul": (
         ("Gyeongbokgung Palace", "history", "The main Joseon palace; changing of the guard."),
         ("Bukchon Hanok Village", "neighbourhood", "Traditional houses between two palaces."),
         ("Gwangjang Market", "food", "Historic market famous for bindaetteok and street food."),
         ("N Seoul Tower", "viewpoint", "Tower on Namsan mountain."),
         ("National Museum of Korea", "museum", "Korean history and art; free entry."),
     ),
-    "Sydney": (
+    "SYD Sydney": (
         ("Sydney Opera House", "architecture", "Utzon's UNESCO-listed performing arts centre."),
         ("Sydney Harbour Bridge", "viewpoint", "Walk across or climb the arch."),
         ("Bondi Beach", "beach", "Surf beach and the Bondi to Coogee coastal walk."),
         ("Royal Botanic Garden", "nature", "Harbourside gardens next to the Opera House."),
         ("The Rocks", "history", "Sydney's oldest quarter, with weekend markets."),
     ),
-    "Los Angeles": (
+    "LAX Los Angeles": (
         ("Griffith Observatory", "viewpoint", "Free observatory with views of the Hollywood sign."),
         ("Getty Center", "art", "Hilltop art museum and gardens; free entry."),
         ("Santa Monica Pier", "beach", "Pier, amusement park and beach."),
         ("Hollywood Walk of Fame", "entertainment", "Stars on Hollywood Boulevard."),
         ("Grand Central Market", "food", "Downtown food hall since 1917."),
     ),
-    "San Francisco": (
+    "SFO San Francisco": (
         ("Golden Gate Bridge", "viewpoint", "Walk or cycle across; views from Battery Spencer."),
         ("Alcatraz Island", "history", "The former federal prison; book the ferry ahead."),
         ("Ferry Building Marketplace", "food", "Food hall and farmers market on the Embarcadero."),
         ("Golden Gate Park", "nature", "Gardens, museums and bison paddock."),
         ("SFMOMA", "art", "Modern and contemporary art."),
     ),
-    "Chicago": (
+    "ORD Chicago": (
         ("Art Institute of Chicago", "art", "Impressionists, Nighthawks and American Gothic."),
         ("Millennium Park", "architecture", "Cloud Gate (the Bean) and the Pritzker Pavilion."),
         ("Chicago River architecture cruise", "architecture", "The city's skyscrapers from the river."),
         ("Field Museum", "museum", "Natural history, home of Sue the T. rex."),
         ("Willis Tower Skydeck", "viewpoint", "Glass ledges 412 m up."),
     ),
-    "Miami": (
+    "MIA Miami": (
         ("South Beach", "beach", "The famous beach of Miami Beach."),
         ("Art Deco Historic District", "architecture", "Pastel 1930s hotels on Ocean Drive."),
         ("Wynwood Walls", "art", "Outdoor street-art museum."),
         ("Little Havana", "food", "Cuban cafés and Calle Ocho."),
         ("Everglades National Park", "nature", "Airboats, alligators and wetlands, an hour away."),
     ),
-    "Toronto": (
+    "YYZ Toronto": (
         ("CN Tower", "viewpoint", "Observation decks and the EdgeWalk."),
         ("Royal Ontario Museum", "museum", "Natural history and world cultures."),
         ("St. Lawrence Market", "food", "Historic market; try a peameal bacon sandwich."),
         ("Distillery District", "neighbourhood", "Victorian industrial buildings with shops and cafés."),
         ("Toronto Islands", "nature", "Ferry to beaches, bike paths and the skyline view."),
     ),
-    "Mexico City": (
+    "MEX Mexico City": (
         ("National Museum of Anthropology", "museum", "Mexico's pre-Columbian heritage, Aztec sun stone."),
         ("Zócalo and Templo Mayor", "history", "The main square and the ruins of the Aztec temple."),
         ("Frida Kahlo Museum", "art", "The Blue House in Coyoacán."),
@@ -255,35 +255,35 @@ LANDMARKS: dict[str, tuple[Landmark, ...]] = {
         ("Teotihuacan", "history", "Pyramids of the Sun and Moon; a day trip."),
         ("Mercado de San Juan", "food", "Gourmet market of rare ingredients."),
     ),
-    "Rio de Janeiro": (
+    "GIG Rio de Janeiro": (
         ("Christ the Redeemer", "viewpoint", "The statue on Corcovado above the city."),
         ("Sugarloaf Mountain", "viewpoint", "Cable car to the peak over Guanabara Bay."),
         ("Copacabana Beach", "beach", "Four kilometres of beach and promenade."),
         ("Tijuca Forest", "nature", "Urban rainforest with trails and waterfalls."),
         ("Selarón Steps", "art", "Staircase covered in tiles from around the world."),
     ),
-    "Buenos Aires": (
+    "EZE Buenos Aires": (
         ("Recoleta Cemetery", "history", "Ornate mausoleums, including Eva Perón's."),
         ("La Boca and Caminito", "neighbourhood", "Painted houses and tango in the street."),
         ("Teatro Colón", "entertainment", "One of the world's finest opera houses; guided tours."),
         ("San Telmo Market", "food", "Antiques and food stalls; Sunday street fair."),
         ("MALBA", "art", "Latin American art museum."),
     ),
-    "Cape Town": (
+    "CPT Cape Town": (
         ("Table Mountain", "nature", "Cable car or hike to the flat summit."),
         ("Robben Island", "history", "Nelson Mandela's prison, guided by former inmates."),
         ("V&A Waterfront", "shopping", "Harbour of shops, restaurants and the Zeitz MOCAA."),
         ("Kirstenbosch National Botanical Garden", "nature", "Gardens on the slopes of the mountain."),
         ("Boulders Beach", "beach", "Beach with a colony of African penguins."),
     ),
-    "Cairo": (
+    "CAI Cairo": (
         ("Pyramids of Giza and the Sphinx", "history", "The last standing wonder of the ancient world."),
         ("Grand Egyptian Museum", "museum", "Tutankhamun's treasures beside the pyramids."),
         ("Khan el-Khalili", "shopping", "Medieval bazaar of Islamic Cairo."),
         ("Al-Azhar Mosque", "religion", "Tenth-century mosque and university."),
         ("Felucca on the Nile", "viewpoint", "Sail on the river at sunset."),
     ),
-    "Marrakech": (
+    "RAK Marrakech": (
         ("Jemaa el-Fnaa", "food", "The main square: food stalls, musicians and storytellers at night."),
         ("Jardin Majorelle", "nature", "Cobalt-blue garden once owned by Yves Saint Laurent."),
         ("Bahia Palace", "architecture", "19th-century palace of carved cedar and zellige tiles."),

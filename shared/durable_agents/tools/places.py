@@ -32,6 +32,9 @@ class Place:
     elevation_m: int = 0
     curated: bool = False
     """A curated destination: the offline data by city name (sights, food, price level) are its own."""
+    airport: str | None = None
+    """The airport a trip flies into (``iata`` may be the metropolitan code): with the name, the key
+    of a curated destination's record (:mod:`.destination`)."""
 
 
 CITY_CODES: dict[str, str] = {
@@ -102,6 +105,7 @@ def locate(text: str) -> Place | None:
         tier=tier_of(found.name, found.country, curated=curated),
         elevation_m=gazetteer().elevation(found.iata),
         curated=curated,
+        airport=found.iata,
     )
 
 

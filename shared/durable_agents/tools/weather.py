@@ -4,6 +4,9 @@ Live: the place is geocoded with Open-Meteo's geocoding API (unless coordinates 
 the 16-day forecast horizon get the daily forecast; dates beyond it (or a whole month, or past dates)
 get a climate estimate: the same calendar days over the last three complete years of Open-Meteo's
 historical archive, summarised, and labelled "forecast not available yet, climate estimate".
+
+Offline: a curated destination's monthly climate normals (each month weighted by its days in the
+stay); any other place, an estimate from latitude, height and season.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pydantic import BaseModel, model_validator
 from ..http import HttpTransport
 from . import places
 from .dates import month_end, month_start, shift_years, utc_today
+from .destination import destination_of
 from .errors import ToolError, UpstreamError
 from .models import Reply, Source, Tool, WeatherDay, WeatherParams, WeatherReport, WeatherSummary
 from .offline import offline_source, seeded
@@ -69,7 +73,8 @@ def condition(code: int | None) -> str | None:
     return next((text for limit, text in _WMO_CONDITIONS if code <= limit), None)
 
 
-_FEELS = ((5.0, "cold"), (12.0, "cool"), (20.0, "mild"), (27.0, "warm"), (math.inf, "hot"))
+_FEELS = ((5.0, "cold"), (12.0, "cool"), (22.0, "mild"), (27.0, "warm"), (math.inf, "hot"))
+"""(highest mean daily high, word): a spring day of 20-21 °C (Kyoto or Rome in April) is mild."""
 _WETNESS = ((1.0, "mostly dry"), (3.0, "some rain"), (6.0, "often rainy"), (math.inf, "very wet"))
 
 
@@ -277,7 +282,8 @@ LAPSE_C_PER_M = 0.0065
 
 
 class OfflineWeather:
-    """A climate estimate from latitude, height and time of year; deterministic, no network."""
+    """Climate for the dates: a curated destination's monthly normals (:mod:`.destination`), elsewhere
+    an estimate from latitude, height and time of year; deterministic, no network."""
 
     def __init__(self, *, today: Callable[[], dt.date] = utc_today) -> None:
         self._today = today
@@ -299,14 +305,13 @@ class OfflineWeather:
         else:
             latitude, longitude = _GENERIC_LATITUDE, 0.0
             notes.append(f"location of {params.place!r} unknown: generic mid-latitude climate")
-        rng = seeded("weather", places.normalise(name))
-        offset, wetness = rng.uniform(-1.5, 1.5), rng.uniform(0.6, 1.4)
-        offset -= LAPSE_C_PER_M * (place.elevation_m if place is not None else 0)
-        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        means = [_mean_temperature(latitude, day) + offset for day in days]
-        spread = _daily_spread(latitude)
-        rain = fmean(_precipitation(latitude, day) for day in days) * wetness
-        high, low = round(fmean(means) + spread, 1), round(fmean(means) - spread, 1)
+        record = destination_of(place) if place is not None else None
+        if record is not None:
+            normal = record.normals(start, end)
+            high, low, rain = round(normal.high_c, 1), round(normal.low_c, 1), normal.precipitation_mm
+            notes.append(f"typical for these dates: {record.name}'s monthly climate normals")
+        else:
+            high, low, rain = _estimate(name, latitude, place, start, end)
         summary = WeatherSummary(
             temp_high_c=high,
             temp_low_c=low,
@@ -326,6 +331,20 @@ class OfflineWeather:
             notes=notes,
         )
         return Reply(data=report, source=offline_source())
+
+
+def _estimate(
+    name: str, latitude: float, place: places.Place | None, start: dt.date, end: dt.date
+) -> tuple[float, float, float]:
+    """(high, low, mm/day) from latitude, height and season, for places without climate normals."""
+    rng = seeded("weather", places.normalise(name))
+    offset, wetness = rng.uniform(-1.5, 1.5), rng.uniform(0.6, 1.4)
+    offset -= LAPSE_C_PER_M * (place.elevation_m if place is not None else 0)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    means = [_mean_temperature(latitude, day) + offset for day in days]
+    spread = _daily_spread(latitude)
+    rain = fmean(_precipitation(latitude, day) for day in days) * wetness
+    return round(fmean(means) + spread, 1), round(fmean(means) - spread, 1), rain
 
 
 def _dry_belt(latitude: float) -> bool:

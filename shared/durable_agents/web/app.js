@@ -969,6 +969,7 @@
     const costs = isObject(plan.costs) ? plan.costs : {};
     const rows = [
       ...fact("Flights", money(costs.flights)),
+      ...fact("Trains", money(costs.trains)),
       ...fact("Hotels", money(costs.hotels)),
       ...fact("Activities", money(costs.activities)),
       ...fact("Total", money(costs.total)),
