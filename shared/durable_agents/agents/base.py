@@ -241,9 +241,17 @@ class BaseAgent(Scheduling):
 
     @rpc
     def wipe(self) -> dict[str, Any]:
-        """Delete every value and the whole history of this agent, for good."""
+        """Delete every value and the whole history of this agent, and its alarm (its schedules), for good."""
         self.storage.delete_all()
+        self.storage.delete_alarm()
         return {"wiped": self.name}
+
+    @rpc(read_only=True)
+    def schedules_until(self) -> int:
+        """When (epoch ms) the last of this agent's pending schedules is done, ``0`` for none: what keeps
+        its session from expiring while a reminder or a watch is still to come."""
+        pending = [record for record in self.list_schedules() if record.get("status") == "pending"]
+        return max((self._schedule_end(record) for record in pending), default=0)
 
     @rpc(read_only=True)
     def health(self) -> dict[str, Any]:
@@ -307,6 +315,12 @@ class BaseAgent(Scheduling):
     def _summary_extra(self) -> dict[str, Any]:
         """What :meth:`summary` adds to the slots; subclasses with more to show override it."""
         return {}
+
+    def _schedule_end(self, record: dict[str, Any]) -> int:
+        """When a pending schedule is done (epoch ms): its due time; subclasses that know when a
+        repeating one ends override it."""
+        due: int = record["due"]
+        return due
 
     def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The ``context`` ``get_state`` shows; subclasses add what they keep elsewhere."""

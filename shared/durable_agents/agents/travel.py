@@ -70,9 +70,10 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..runtime.alarms import MAX_AHEAD_DAYS
 from .base import BaseAgent, chat_text, content_dict, handles, json_size
 from .errors import InvalidMessage
 from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
@@ -119,6 +120,16 @@ WATCH_METHOD = "check_price"
 """The schedule callback of a price watch (a daily schedule)."""
 WATCH_EVERY_SECONDS = 86_400
 MAX_ALERTS = 10
+
+
+def reminder_too_far_text(due: datetime) -> str:
+    """The answer to a reminder further ahead than the runtime's alarms reach (``MAX_AHEAD_DAYS``)."""
+    return (
+        f"I can't set a reminder for {due:%a, %b %d, %Y}: reminders can be at most {MAX_AHEAD_DAYS} days "
+        "ahead. Ask me again when it is closer."
+    )
+
+
 """Pending reminders and price watches one conversation keeps (each is a small key of its own)."""
 
 _lock = threading.Lock()
@@ -336,6 +347,27 @@ class TravelAgent(BaseAgent):
         key = self._delivery_key(self._own(REMINDER_METHOD, payload))
         self._tell(reminder.conversation, reminder_message(reminder, self.now()), "reminder", key)
 
+    def _schedule_end(self, record: dict[str, Any]) -> int:
+        """A price watch is done the day after its ``until`` date (its last daily check); a reminder at
+        its time."""
+        from datetime import UTC, datetime, time, timedelta
+
+        from pydantic import ValidationError
+
+        from ..llm.alerts import WatchPayload
+
+        due: int = record["due"]
+        if record.get("method") != WATCH_METHOD:
+            return due
+        try:
+            until = WatchPayload.model_validate(record.get("payload")).until
+        except ValidationError:
+            return due
+        if until is None:
+            return due
+        end = datetime.combine(until + timedelta(days=2), time(), UTC)
+        return max(due, int(end.timestamp() * 1000))
+
     def check_price(self, payload: dict[str, Any]) -> None:
         """A price watch's daily check: at or under the threshold, the conversation is told and the watch
         ends; a failed check waits for the next day; a watch whose date has passed ends and says so."""
@@ -394,6 +426,8 @@ class TravelAgent(BaseAgent):
             return Turn("clarification", question, missing=missing, confidence=0.8)
         if reminder.due <= now:
             return Turn("answer", words.reminder_past_text(reminder, now), confidence=0.8)
+        if reminder.due > now + timedelta(days=MAX_AHEAD_DAYS):
+            return Turn("answer", reminder_too_far_text(reminder.due), confidence=0.8)
         payload = reminder.payload.to_json()
         added = self._add_alert(lambda: self.schedule(reminder.due, REMINDER_METHOD, payload))
         if added is None:
