@@ -181,10 +181,11 @@ class SessionManager(BaseAgent):
         return {"claimed": True}
 
     def alarm(self, info: AlarmInfo) -> None:
-        """The sweep: expire idle sessions, erase the objects of those queued in ``erasing`` (at most
-        :data:`ERASURES_PER_ALARM`), and set the alarm to what is due next. A conversation busy with a
-        turn makes the alarm yield (the runtime runs it again in a moment); an erasure that already
-        happened is harmless to repeat (it erases only its own incarnation)."""
+        """The sweep (a SessionManager has no schedules: its alarm is this): expire idle sessions, erase
+        the objects of those queued in ``erasing`` (at most :data:`ERASURES_PER_ALARM`), and set the
+        alarm to what is due next. A conversation busy with a turn makes the alarm yield (the runtime
+        runs it again in a moment); an erasure that already happened is harmless to repeat (it erases
+        only its own incarnation)."""
         from .factory import AgentFactory
 
         self._live_sessions(write=True)
@@ -239,8 +240,6 @@ class SessionManager(BaseAgent):
         self._check_user(user_id)
         if session_id is not None:
             _check_session_id(session_id)
-        if self.storage.get("user") != self.user_id:
-            self.storage.put("user", self.user_id)
         if preferences:
             self._set_preferences(preferences, replace=False)
         live = self._live_sessions(write=True)
@@ -346,7 +345,10 @@ class SessionManager(BaseAgent):
             self.storage.delete(ERASING)
 
     def _set_sweep(self) -> None:
-        """Point the alarm at the next thing to do: now while erasures are queued, else the next expiry."""
+        """Point the alarm at the next thing to do: now while erasures are queued, else the next expiry
+        (and remember the user for the alarm turn, which knows this object by its hex id only)."""
+        if self.id.name is not None and self.storage.get("user") != self.user_id:
+            self.storage.put("user", self.user_id)
         due: int | None = None
         if self.storage.get(ERASING):
             due = int(self.now().timestamp() * 1000)
