@@ -26,7 +26,7 @@ from tests.support.stack import HttpStack, http_stack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
-ROUNDS = 40
+ROUNDS = 30
 OLD_WORDS = ("Kyoto", "Osaka")
 
 
@@ -145,3 +145,17 @@ def test_delete_racing_chat_many_times_keeps_one_set(local: HttpStack) -> None:
     for round_ in range(ROUNDS):
         check_one_set(local, fresh, checker, user, f"race-{round_}")
     assert sum(outcomes.values()) == ROUNDS
+
+
+def test_a_delete_that_erased_leaves_nothing_for_the_managers_alarm(local: HttpStack) -> None:
+    api = ApiClient(local.url)
+    user = "tidy"
+    plan(api, user, "gone")
+    plan(api, user, "kept")
+    manager = default_env().SESSION_MANAGER.id_from_name(f"session:{user}").key
+    expiry = local.table().peek(manager).alarm
+    assert expiry is not None
+    assert api.send("DELETE", "/sessions/gone", headers=as_user(user)).status == 200
+    assert remnants(local.table(), default_env(), user, "gone") == {}
+    after = local.table().peek(manager).alarm  # "kept"'s expiry, not an erasure due now
+    assert after is not None and after >= expiry and after > (time.time() + 6 * 86_400) * 1000

@@ -174,6 +174,17 @@ class SessionManager(BaseAgent):
         return {"sessionId": session_id, "ended": record is not None, "incarnation": incarnation}
 
     @rpc
+    def erased(self, incarnation: str | None) -> dict[str, Any]:
+        """The caller has erased the objects of the ended session ``incarnation``: drop it from the queue
+        (and move the alarm on to the next thing due). ``dropped``: whether it was queued."""
+        erasing: dict[str, str] = dict(self.storage.get(ERASING) or {})
+        dropped = erasing.pop(incarnation or "", None) is not None
+        if dropped:
+            self._store_erasing(erasing)
+            self._set_sweep()
+        return {"dropped": dropped}
+
+    @rpc
     def claim_key(self) -> dict[str, Any]:
         """Nothing but its idempotency record: the API claims a ``/chat`` ``Idempotency-Key`` here (with
         the request's fingerprint), so one key is one request across all the user's sessions: the same

@@ -162,9 +162,9 @@ def get_session(session_id: str) -> Response[str]:
 @app.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response[str]:
     """End the session in the caller's SessionManager first (from then on nothing of it is reachable:
-    its conversation checks there at every turn), then erase its objects. The end commits with the
-    erasure queued, so if erasing here fails (a turn holding the conversation past the wait budget),
-    the delete has still happened and the manager's alarm finishes it."""
+    its conversation checks there at every turn), then erase its objects and tell the manager so. The
+    end commits with the erasure queued, so if erasing here fails (a turn holding the conversation past
+    the wait budget, a crash), the delete has still happened and the manager's alarm finishes it."""
     require_id(session_id, "session id")
     who = caller()
     factory = AgentFactory(env())
@@ -172,11 +172,13 @@ def delete_session(session_id: str) -> Response[str]:
     if who.user_id is None:
         conversation.delete_session()
         return ok({"sessionId": session_id, "deleted": True})
-    ended = factory.session_manager(who.user_id).end_session(session_id)
+    manager = factory.session_manager(who.user_id)
+    ended = manager.end_session(session_id)
     if not ended["ended"]:
         raise NotFound(f"no session {session_id!r}")
     try:
         conversation.erase_session(ended["incarnation"])
+        manager.erased(ended["incarnation"])  # done: nothing left for the alarm
     except DurableObjectError:
         logger.warning("session %s ended; its erasure is left to the session manager's alarm", session_id)
     return ok({"sessionId": session_id, "deleted": True})
