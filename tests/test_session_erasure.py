@@ -166,3 +166,17 @@ def test_a_pending_reminder_keeps_its_session_until_it_has_fired(env: Env, now: 
     now[0] += idle + 3600
     sweep(env)  # idle for its days after the reminder: erased
     assert listed(env) == [] and remnants(env.table, env, "alice", "trip") == {}
+
+
+def test_a_price_watch_keeps_its_session_until_its_date(env: Env, now: list[float]) -> None:
+    route(env, "Plan a trip to Rome from Boston April 20-27 for 2 adults", "watched")
+    answer = route(env, "tell me if flights to Rome drop under 5", "watched")
+    assert "once a day" in answer["content"]
+    idle = env.settings.session_idle_days * DAY
+    now[0] += idle + DAY  # idle past its days; the watch runs until April 20
+    sweep(env)
+    assert listed(env) == ["watched"]
+    now[0] = dt.datetime(2027, 4, 22, 1, 0, tzinfo=dt.UTC).timestamp() + idle
+    sweep(env)  # the watch is over (and said so): idle for its days after that, the session goes
+    sweep(env)
+    assert listed(env) == [] and remnants(env.table, env, "alice", "watched") == {}

@@ -70,7 +70,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..runtime.alarms import MAX_AHEAD_DAYS
@@ -347,27 +347,6 @@ class TravelAgent(BaseAgent):
         key = self._delivery_key(self._own(REMINDER_METHOD, payload))
         self._tell(reminder.conversation, reminder_message(reminder, self.now()), "reminder", key)
 
-    def _schedule_end(self, record: dict[str, Any]) -> int:
-        """A price watch is done the day after its ``until`` date (its last daily check); a reminder at
-        its time."""
-        from datetime import UTC, datetime, time, timedelta
-
-        from pydantic import ValidationError
-
-        from ..llm.alerts import WatchPayload
-
-        due: int = record["due"]
-        if record.get("method") != WATCH_METHOD:
-            return due
-        try:
-            until = WatchPayload.model_validate(record.get("payload")).until
-        except ValidationError:
-            return due
-        if until is None:
-            return due
-        end = datetime.combine(until + timedelta(days=2), time(), UTC)
-        return max(due, int(end.timestamp() * 1000))
-
     def check_price(self, payload: dict[str, Any]) -> None:
         """A price watch's daily check: at or under the threshold, the conversation is told and the watch
         ends; a failed check waits for the next day; a watch whose date has passed ends and says so."""
@@ -471,6 +450,9 @@ class TravelAgent(BaseAgent):
         added = self._add_alert(lambda: self.schedule_every(WATCH_EVERY_SECONDS, WATCH_METHOD, payload))
         if added is None:
             return Turn("answer", words.too_many_text(MAX_ALERTS), [result], confidence=0.8)
+        if watch.until is not None:  # its last daily check is the day after: the session is kept till then
+            last = datetime.combine(watch.until + timedelta(days=2), datetime.min.time(), UTC)
+            self._hold_until(int(last.timestamp() * 1000))
         return Turn("answer", words.watch_started_text(watch, price, offline, existed=added), [result])
 
     def _cancel_alerts(self, selection: AlertSelection, stated: TravelSlots) -> Turn:
