@@ -66,8 +66,9 @@ def test_start_touch_list_and_end_sessions(agent_env: Env, clock: Clock) -> None
     again = stub.start_session("alice", "s2")  # an existing session is returned, refreshed
     assert again["createdAt"] == second["createdAt"] and again["lastActivity"] > second["lastActivity"]
 
-    assert stub.end_session("s2") == {"sessionId": "s2", "ended": True}
-    assert stub.end_session("s2") == {"sessionId": "s2", "ended": False}
+    ended = stub.end_session("s2")
+    assert ended["sessionId"] == "s2" and ended["ended"] is True and len(ended["incarnation"]) == 32
+    assert stub.end_session("s2") == {"sessionId": "s2", "ended": False, "incarnation": None}
     with pytest.raises(NotFound):
         stub.touch_session("s2")
     assert [s["sessionId"] for s in stub.list_sessions()] == [first["sessionId"]]

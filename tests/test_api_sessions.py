@@ -119,3 +119,46 @@ def test_an_anonymous_caller_has_no_session_list(api: ApiClient) -> None:
     session = api.chat("Plan a trip to Madrid").json()["sessionId"]
     view = api.send("GET", f"/sessions/{session}")  # an anonymous session is reachable by its id alone
     assert view.status == 200 and view.json()["title"] == "Madrid"
+
+
+def test_an_idempotency_key_is_one_request_across_all_the_callers_sessions(api: ApiClient) -> None:
+    user = "keyed"
+    first = api.chat("Plan a trip to Porto", session="k1", user=user, key="turn-1")
+    assert first.status == 200
+    replay = api.chat("Plan a trip to Porto", session="k1", user=user, key="turn-1")
+    assert replay.status == 200 and replay.json() == first.json()  # the recorded answer, nothing ran
+
+    other_message = api.chat("Plan a trip to Faro", session="k1", user=user, key="turn-1")
+    other_session = api.chat("Plan a trip to Porto", session="k2", user=user, key="turn-1")
+    new_session = api.chat("Plan a trip to Braga", user=user, key="turn-1")
+    for reply in (other_message, other_session, new_session):
+        assert reply.status == 422 and reply.error["code"] == "idempotency_key_reused", reply.body[:300]
+    # nothing ran for them: k1 has its one turn, k2 was never started
+    assert [t["content"] for t in api.transcript("k1", user) if t["role"] == "user"] == [
+        "Plan a trip to Porto"
+    ]
+    assert api.send("GET", "/sessions/k2", headers=as_user(user)).status == 404
+    assert [
+        s["sessionId"] for s in api.send("GET", "/sessions", headers=as_user(user)).json()["sessions"]
+    ] == ["k1"]
+    # the key is the caller's: another user may use it
+    assert api.chat("Plan a trip to Faro", session="k1", user="keyed-2", key="turn-1").status == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plan a trip to Rome on 31/12/9999",
+        "Plan a trip to Rome on 12/31/9999 for 5 days",
+        "Rome 25/12/9999 for a week",
+        "Rome from 30/12/9999 to 31/12/9999",
+        "Rome the first two weeks of August 9999",
+    ],
+)
+def test_a_date_too_far_ahead_is_not_planned_and_never_overflows(api: ApiClient, text: str) -> None:
+    reply = api.chat(text, user="far-ahead")
+    assert reply.status == 200, reply.body[:300]
+    body = reply.json()
+    assert body["type"] in ("answer", "clarification") and "9999" not in body["content"]
+    slots = body["data"]["slots"]
+    assert all(not str(slots.get(name) or "").startswith("9999") for name in ("departureDate", "returnDate"))

@@ -74,9 +74,21 @@ CASES: list[Case] = [
     Case("message_4001_chars", "POST", "/chat", chat(message="a" * 4001), 400, "invalid_request"),
     Case("message_4001_emoji", "POST", "/chat", chat(message=EMOJI * 4001), 400, "invalid_request"),
     Case(
-        "lone_surrogate", "POST", "/chat", b'{"message": "hi \\ud800 there", "userId": "bad-input-u1"}', 400
+        "lone_surrogate",
+        "POST",
+        "/chat",
+        b'{"message": "hi \\ud800 there", "userId": "bad-input-u1"}',
+        400,
+        "invalid_text",
     ),
-    Case("lone_low_surrogate", "POST", "/chat", b'{"message": "\\udfff", "userId": "bad-input-u1"}', 400),
+    Case(
+        "lone_low_surrogate",
+        "POST",
+        "/chat",
+        b'{"message": "\\udfff", "userId": "bad-input-u1"}',
+        400,
+        "invalid_text",
+    ),
     Case("nul_in_message", "POST", "/chat", chat(message="hi\u0000there"), 400, "invalid_request"),
     Case("body_over_64kb", "POST", "/chat", chat(message="x" * 70_000), 413, "payload_too_large"),
     Case("body_over_10mb", "POST", "/chat", b"x" * (10 * 1024 * 1024 + 1), 413, "payload_too_large"),
@@ -232,6 +244,30 @@ CASES: list[Case] = [
         400,
         "invalid_idempotency_key",
         (("Idempotency-Key", "<script>"),),
+    ),
+    # --- lone surrogates in any string of /agents/.../message and /chat (not UTF-8-encodable: 400) -------
+    *(
+        Case(f"surrogate_message_{field}", "POST", f"{AGENT}/message", body, 400, "invalid_text")
+        for field, body in (
+            ("id", b'{"id": "\\ud800", "type": "chat", "content": "hi"}'),
+            ("id_low", b'{"id": "m\\udfff1", "type": "chat", "content": "hi"}'),
+            ("type", b'{"type": "\\ud800", "content": "hi"}'),
+            ("content", b'{"type": "chat", "content": "hi \\ud800"}'),
+            ("content_object", b'{"type": "chat", "content": {"message": "hi", "\\ud800": "x"}}'),
+            ("context_session", b'{"content": "hi", "context": {"sessionId": "\\ud800"}}'),
+            ("context_user", b'{"content": "hi", "context": {"userId": "u\\ud800"}}'),
+            ("context_metadata", b'{"content": "hi", "context": {"metadata": {"k": ["\\udbff"]}}}'),
+            ("timestamp", b'{"content": "hi", "timestamp": "2026-01-01\\ud800"}'),
+            ("unknown_field", b'{"content": "hi", "\\ud800": 1}'),
+        )
+    ),
+    *(
+        Case(f"surrogate_chat_{field}", "POST", "/chat", body, 400, "invalid_text")
+        for field, body in (
+            ("session", b'{"message": "hi", "sessionId": "s\\ud800", "userId": "bad-input-u1"}'),
+            ("user", b'{"message": "hi", "userId": "\\ud800"}'),
+            ("key", b'{"message": "hi", "\\ud800": "x", "userId": "bad-input-u1"}'),
+        )
     ),
 ]
 

@@ -176,10 +176,13 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
     assert chat["ours_lambda"]["turn"]["lambda_invokes"] > 0  # as deployed: stub calls are Lambda invokes
     assert chat["ours_inprocess"]["turn"]["lambda_invokes"] == 0
     # per steady-state turn: the conversation's and the travel agent's acquire + commit (+ a read of a
-    # large cached answer now and then), the travel agent joined to the conversation's commit
+    # large cached answer now and then), the travel agent joined to the conversation's commit; the
+    # session's incarnation read from the user's SessionManager (one read, no lease); and, the turns
+    # being keyed, the Idempotency-Key's claim in that SessionManager (acquire with its record's read,
+    # commit): a key is one request across all of a user's sessions
     for variant in ("ours_lambda", "ours_inprocess"):
-        assert 4 <= chat[variant]["turn"]["round_trips"] <= 6
-        assert chat[variant]["meter"]["steps"]["median"] <= 5
+        assert 4 <= chat[variant]["turn"]["round_trips"] <= 10
+        assert chat[variant]["meter"]["steps"]["median"] <= 8
     assert chat["mismatched_sessions"] == 0
     sane_latency(chat["http"])
 

@@ -453,7 +453,7 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
 ) -> None:
     client = ApiClient(api.url)
     session, user = f"llm-{broken}", "llm-u"
-    assert client.chat("Plan a trip to Vienna", session=session, user=user, key="ok-1").status == 200
+    assert client.chat("Plan a trip to Vienna", session=session, user=user, key=f"ok-{broken}").status == 200
 
     def view() -> Any:
         """The session as its owner sees it: transcript, slots and plan (activity times aside)."""
@@ -469,7 +469,8 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
         travel_agent_hooks.tool_registry = BrokenRegistry(default_tool_registry(default_env().settings))
     else:
         travel_agent_hooks.language_model = BrokenModel(broken)
-    reply = client.chat("What's the weather like there in June?", session=session, user=user, key="broken-1")
+    question = "What's the weather like there in June?"
+    reply = client.chat(question, session=session, user=user, key=f"broken-{broken}")
     assert reply.status == 502, reply.body[:300]
     text = reply.body.decode()
     assert set(reply.json()["error"]) == {"code", "message"} and reply.json()["error"]["message"]
@@ -478,9 +479,11 @@ def test_a_failing_model_or_registry_is_a_clear_error_and_changes_nothing(
 
     travel_agent_hooks.language_model = None
     travel_agent_hooks.tool_registry = None
-    again = client.chat("What's the weather like there in June?", session=session, user=user, key="broken-1")
+    again = client.chat(
+        "What's the weather like there in June?", session=session, user=user, key=f"broken-{broken}"
+    )
     assert again.status == 200  # the same turn, retried once the model is back, is answered and recorded once
     history = client.transcript(session, user)
     assert [e["messageId"] for e in history if e["role"] == "user"] == [
-        scoped_key(user, "turn", key) for key in ("ok-1", "broken-1")
+        scoped_key(user, "turn", key) for key in (f"ok-{broken}", f"broken-{broken}")
     ]

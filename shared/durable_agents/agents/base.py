@@ -15,7 +15,8 @@ What it gives a subclass:
   ``self.schedule_every(...)``, ``self.cancel_schedule(id)``, ``self.list_schedules()``.
 
 State layout (each a storage key, all small): ``meta`` (createdAt, lastUpdated), ``slots``,
-``preferences``, ``context``. The history lives in ``storage.history`` only, never in one value.
+``preferences``, ``context``, ``holdUntil`` (epoch ms: when the last repeating schedule ends). The
+history lives in ``storage.history`` only, never in one value.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ ROUTES: dict[str, dict[str, str]] = {
     "/health": {"GET": "health", "HEAD": "health"},
 }
 """The seed's ``fetch`` routes: path -> HTTP method -> RPC method."""
+
+HOLD_KEY = "holdUntil"
+"""Storage key: when (epoch ms) the last repeating schedule an agent set ends (a price watch)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 _HANDLES = "__agent_handles__"
@@ -241,9 +245,19 @@ class BaseAgent(Scheduling):
 
     @rpc
     def wipe(self) -> dict[str, Any]:
-        """Delete every value and the whole history of this agent, for good."""
+        """Delete every value and the whole history of this agent, and its alarm (its schedules), for good."""
         self.storage.delete_all()
+        self.storage.delete_alarm()
         return {"wiped": self.name}
+
+    @rpc(read_only=True)
+    def schedules_until(self) -> int:
+        """When (epoch ms) the last of this agent's pending schedules is due, or a repeating one it
+        recorded in ``holdUntil`` ends, ``0`` for none: what keeps its session from expiring while a
+        reminder or a watch is still to come. Two small keys (no listing): cheap on every turn."""
+        index: dict[str, int] = self.storage.get("schedules") or {}
+        held: int = self.storage.get(HOLD_KEY) or 0
+        return max([held, *index.values()])
 
     @rpc(read_only=True)
     def health(self) -> dict[str, Any]:
@@ -307,6 +321,11 @@ class BaseAgent(Scheduling):
     def _summary_extra(self) -> dict[str, Any]:
         """What :meth:`summary` adds to the slots; subclasses with more to show override it."""
         return {}
+
+    def _hold_until(self, end_ms: int) -> None:
+        """Record that a repeating schedule runs until ``end_ms`` (see :meth:`schedules_until`)."""
+        if end_ms > (self.storage.get(HOLD_KEY) or 0):
+            self.storage.put(HOLD_KEY, end_ms)
 
     def _state_context(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The ``context`` ``get_state`` shows; subclasses add what they keep elsewhere."""

@@ -7,15 +7,22 @@ the session key (:func:`~durable_agents.agents.factory.session_key` of the owner
 and so are the names of its agents: ``travel:<sessionKey>``, ``scraping:<sessionKey>``.
 
 Storage: ``conversation`` (the record: ``conversationId`` (the session key), ``sessionId`` (the id the
-client sees), ``ownerUserId``, ``agents``, ``startedAt``, ``lastActivity``, ``title``), ``preferences``,
+client sees), ``incarnation`` (the session's, in the user's SessionManager), ``ownerUserId``, ``agents``,
+``startedAt``, ``lastActivity``, ``title``), ``preferences``,
 ``coordinations`` and ``coordination:<id>``; the transcript is ``storage.history``
 (:class:`~durable_agents.agents.models.HistoryEntry` items).
 
 - ``start_conversation(user_id, session_id, agents=None)``: records the owner, the session id, the
   active agents (``["travel"]`` by default; ``scraping`` joins when asked for, when a page message
   arrives or when a coordination uses it) and the user's preferences, fetched once from the user's
-  SessionManager (which also opens or refreshes the session record). Starting again is harmless for the
-  owner and :class:`Forbidden` for anyone else.
+  SessionManager. The session is registered there *joined* to this turn (``register_session``), so it
+  is listed exactly when the conversation exists. Starting again is harmless for the owner and
+  :class:`Forbidden` for anyone else.
+- **The session list decides.** Every turn that starts or routes checks the session's incarnation in
+  the user's SessionManager (``session_status``, read-only, no lease): a session ended, evicted or
+  expired there (or opened again since, as another incarnation) is not this conversation's any more,
+  so the old conversation and its agents are wiped in this very turn and the message starts a fresh
+  one. Nothing of a deleted session can be reached, even before its erasure has run.
 - ``route_message(message, agent=None)``: the first message starts the conversation (its owner is
   ``message.context.user_id``, its session ``message.context.session_id``); a message from another user,
   or without a user id, is :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the
@@ -25,12 +32,14 @@ client sees), ``ownerUserId``, ``agents``, ``startedAt``, ``lastActivity``, ``ti
   every ``/chat`` call keyed) replays the recorded answer without running the agent again. The record
   keeps the conversation's activity and title (the trip's destination); the user's SessionManager is
   told when the title changes and at most hourly otherwise (a call of its own: the user's other
-  sessions are not held up by this one).
+  sessions are not held up by this one); a session it no longer knows is not opened again.
 - ``notify(message_id, text, kind)``: a message an agent sends without being asked (a reminder, an
   alert), added to the transcript as an agent turn.
 - ``transcript(limit, before)`` (read-only): a page of the transcript, newest page first, oldest turn
   first within it; ``session_view(limit, before)`` (read-only): the record, the travel agent's slots
-  and plan, and that page. ``delete_session()``: wipes this conversation and its agents for good.
+  and plan, and that page. ``delete_session()``: wipes this conversation and its agents for good;
+  ``erase_session(incarnation)``: the same, only if the conversation is still that incarnation (what
+  ``DELETE /sessions/{id}`` and the SessionManager's sweep call, after the session's record is gone).
 - ``coordinate_agents(message, agents)``: one task per agent (the travel agent answers the message;
   the scraping agent fetches pages about the destination: ``content.urls`` when given, else the
   destination's :attr:`ConversationManager.destination_pages`). With
@@ -127,9 +136,8 @@ class ConversationManager(BaseAgent):
         as an ``agent`` turn of type ``kind``; the chat page shows it on its next look. Agents call it
         joined to their own turn (``join=True``), so the message appears exactly when their change
         commits. ``message_id`` makes it idempotent: a message already in the recent transcript is not
-        added again. It counts as activity, as a routed turn does: a session idle past its expiry (a
-        reminder weeks after the last chat) is opened again, so the user finds the message.
-        :class:`NotFound` if the conversation was never started."""
+        added again. It counts as activity, as a routed turn does (an expired session is not opened
+        again: its erasure is on its way). :class:`NotFound` if the conversation was never started."""
         record = self.storage.get("conversation")
         if record is None:
             raise NotFound("no such conversation")
@@ -176,11 +184,19 @@ class ConversationManager(BaseAgent):
         """Wipe this conversation and every agent of its session, for good, in one commit (``deleted``:
         whether the conversation existed)."""
         existed = self.storage.get("conversation") is not None
-        factory = AgentFactory(self.env)
-        for kind in ROUTABLE:
-            factory.stub(kind, self.session_key).call("wipe", join=True)
-        self.storage.delete_all()
+        self._wipe()
         return {"deleted": existed}
+
+    @rpc
+    def erase_session(self, incarnation: str | None) -> dict[str, Any]:
+        """Wipe this conversation and its agents, in one commit, if it belongs to the session
+        ``incarnation`` (``None``: a session from before incarnations); another incarnation (the id
+        opened again since) or no conversation is left alone. ``erased``: whether it wiped."""
+        record = self.storage.get("conversation")
+        if record is None or record.get("incarnation") != incarnation:
+            return {"erased": False}
+        self._wipe()
+        return {"erased": True}
 
     @rpc
     def coordinate_agents(self, message: AgentMessage, agents: list[str]) -> dict[str, Any]:
@@ -281,9 +297,14 @@ class ConversationManager(BaseAgent):
     # --- the conversation record ------------------------------------------------------------------------
 
     def _start(self, user_id: str | None, session_id: str | None, agents: list[str] | None) -> dict[str, Any]:
-        """The conversation record, created on first use; checks the caller owns it."""
+        """The conversation record, created on first use (or afresh when its session is gone from the
+        user's SessionManager); checks the caller owns it."""
         record: dict[str, Any] | None = self.storage.get("conversation")
         wanted = self._agents(agents) if agents is not None else []
+        if record is not None and not self._session_is_live(record):
+            self._wipe()  # ended, evicted or expired: nothing of it is reachable; start afresh
+            session_id = session_id or record["sessionId"]
+            record = None
         if record is not None:
             owner = record.get("ownerUserId")
             if not user_id:
@@ -302,11 +323,12 @@ class ConversationManager(BaseAgent):
         if not user_id:
             raise InvalidMessage("a conversation is started by a message with context.userId")
         session = session_id or self.session_key
-        preferences = self._open_session(user_id, session)
+        incarnation, preferences = self._open_session(user_id, session)
         now = iso(self.now())
         record = {
             "conversationId": self.session_key,
             "sessionId": session,
+            "incarnation": incarnation,
             "ownerUserId": user_id,
             "agents": wanted or ["travel"],
             "startedAt": now,
@@ -326,26 +348,52 @@ class ConversationManager(BaseAgent):
         except UnknownBinding:
             return None
 
-    def _open_session(self, user_id: str, session_id: str) -> dict[str, Any]:
-        """Open (or refresh) the session in the user's SessionManager; the user's preferences."""
+    def _open_session(self, user_id: str, session_id: str) -> tuple[str | None, dict[str, Any]]:
+        """The session's incarnation and the user's preferences: the live session of that id (the API
+        opened it), or one registered now, joined to this turn (listed exactly when this commits)."""
         stub = self._session_manager(user_id)
         if stub is None:
-            return {}
-        stub.start_session(user_id, session_id)
-        preferences = stub.get_preferences()
-        return preferences if isinstance(preferences, dict) else {}
+            return None, {}
+        status = stub.session_status(session_id)
+        if status["live"]:
+            incarnation, preferences = status["incarnation"], stub.get_preferences()
+        else:
+            opened = stub.call("register_session", user_id, session_id, join=True)
+            incarnation, preferences = opened["incarnation"], opened["preferences"]
+        return incarnation, preferences if isinstance(preferences, dict) else {}
+
+    def _session_is_live(self, record: dict[str, Any]) -> bool:
+        """Whether the user's SessionManager still has this conversation's session, as this incarnation
+        (always, for an owner without a SessionManager)."""
+        stub = self._session_manager(record["ownerUserId"])
+        if stub is None:
+            return True
+        status = stub.session_status(record["sessionId"])
+        return bool(status["live"]) and status["incarnation"] == record.get("incarnation")
+
+    def _wipe(self) -> None:
+        """Delete this conversation and every agent of its session (their writes join this turn)."""
+        factory = AgentFactory(self.env)
+        for kind in ROUTABLE:
+            factory.stub(kind, self.session_key).call("wipe", join=True)
+        self.storage.delete_all()
 
     def _activity(self, record: dict[str, Any], *kinds: str, title: str | None = None) -> dict[str, Any]:
         """Record a routed turn: the conversation's activity (and the agents it used, and the trip's title).
-        The user's SessionManager hears of it when the title changes, and otherwise at most every
-        :attr:`session_touch_seconds` (to keep the session from expiring): the session list takes each
-        session's exact activity from its conversation."""
+        The user's SessionManager hears of it when the title changes or the travel agent's pending
+        reminders and watches end at another time (they keep the session from expiring before they are
+        done), and otherwise at most every :attr:`session_touch_seconds` (to keep the session from
+        expiring): the session list takes each session's exact activity from its conversation."""
         now = self.now()
         changed = bool(title) and title != record.get("title")
         record = {**record, "lastActivity": iso(now)}
         record["agents"] = list(dict.fromkeys([*record["agents"], *kinds]))
         if title:
             record["title"] = title
+        if "travel" in kinds:
+            hold = int(AgentFactory(self.env).travel_agent(self.session_key).schedules_until())
+            changed = changed or hold != record.get("holdUntil", 0)
+            record["holdUntil"] = hold
         touched = parse_time(record.get("sessionTouchedAt"))
         if changed or touched is None or (now - touched).total_seconds() >= self.session_touch_seconds:
             self._refresh_session(record)
@@ -358,13 +406,13 @@ class ConversationManager(BaseAgent):
         if stub is None:
             return
         try:
-            stub.touch_session(record["sessionId"], record.get("title"))
+            stub.touch_session(
+                record["sessionId"], record.get("title"), record.get("incarnation"), record.get("holdUntil")
+            )
         except (NotFound, ObjectCallError) as error:
             if isinstance(error, ObjectCallError) and error.error_type != "NotFound":
                 raise
-            # the session expired (or was forgotten) meanwhile: reopen it
-            stub.start_session(record["ownerUserId"], record["sessionId"])
-            stub.touch_session(record["sessionId"], record.get("title"))
+            # ended meanwhile (this turn began before): never reopened here; its erasure follows
 
     def _summary_extra(self) -> dict[str, Any]:
         record = self.storage.get("conversation") or {}

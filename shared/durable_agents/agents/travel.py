@@ -70,9 +70,10 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..runtime.alarms import MAX_AHEAD_DAYS
 from .base import BaseAgent, chat_text, content_dict, handles, json_size
 from .errors import InvalidMessage
 from .models import AgentMessage, AgentResponse, ResponseMetadata, Source
@@ -119,6 +120,16 @@ WATCH_METHOD = "check_price"
 """The schedule callback of a price watch (a daily schedule)."""
 WATCH_EVERY_SECONDS = 86_400
 MAX_ALERTS = 10
+
+
+def reminder_too_far_text(due: datetime) -> str:
+    """The answer to a reminder further ahead than the runtime's alarms reach (``MAX_AHEAD_DAYS``)."""
+    return (
+        f"I can't set a reminder for {due:%a, %b %d, %Y}: reminders can be at most {MAX_AHEAD_DAYS} days "
+        "ahead. Ask me again when it is closer."
+    )
+
+
 """Pending reminders and price watches one conversation keeps (each is a small key of its own)."""
 
 _lock = threading.Lock()
@@ -394,6 +405,8 @@ class TravelAgent(BaseAgent):
             return Turn("clarification", question, missing=missing, confidence=0.8)
         if reminder.due <= now:
             return Turn("answer", words.reminder_past_text(reminder, now), confidence=0.8)
+        if reminder.due > now + timedelta(days=MAX_AHEAD_DAYS):
+            return Turn("answer", reminder_too_far_text(reminder.due), confidence=0.8)
         payload = reminder.payload.to_json()
         added = self._add_alert(lambda: self.schedule(reminder.due, REMINDER_METHOD, payload))
         if added is None:
@@ -437,6 +450,9 @@ class TravelAgent(BaseAgent):
         added = self._add_alert(lambda: self.schedule_every(WATCH_EVERY_SECONDS, WATCH_METHOD, payload))
         if added is None:
             return Turn("answer", words.too_many_text(MAX_ALERTS), [result], confidence=0.8)
+        if watch.until is not None:  # its last daily check is the day after: the session is kept till then
+            last = datetime.combine(watch.until + timedelta(days=2), datetime.min.time(), UTC)
+            self._hold_until(int(last.timestamp() * 1000))
         return Turn("answer", words.watch_started_text(watch, price, offline, existed=added), [result])
 
     def _cancel_alerts(self, selection: AlertSelection, stated: TravelSlots) -> Turn:

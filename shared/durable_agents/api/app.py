@@ -27,7 +27,7 @@ from ..agents.errors import NotFound, UnsupportedMessageType
 from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
 from ..config import settings
-from ..runtime import Env, default_env, lambda_invocation
+from ..runtime import DurableObjectError, Env, default_env, lambda_invocation
 from ..web import page_response
 from .errors import JSON, error_response, map_exception
 from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
@@ -101,6 +101,9 @@ def chat() -> Response[str]:
     request = ChatRequest.model_validate(json_body(event.body, is_base64=bool(event.is_base64_encoded)))
     who = caller(request.user_id)
     key = idempotency_key(dict(event.headers or {}))
+    if key is not None and who.user_id is not None:
+        # the request as sent (a first turn without sessionId is that, not the session it opens)
+        _claim_key(who.user_id, key, request_fingerprint("chat", request.session_id, request.message))
     session_id = request.session_id or _open_session(who, key)
     owner = who.owner_of(session_id)
     # the turn's key exists before any object is called: a retry anywhere below it runs nothing twice
@@ -118,6 +121,17 @@ def chat() -> Response[str]:
     response = conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
+
+
+def _claim_key(user_id: str, key: str, same: str) -> None:
+    """Claim ``key`` for this request (``same``: its fingerprint) in the user's SessionManager, before
+    anything else runs: a key is the caller's across all their sessions, so the same key with another
+    message or another session is refused (422, ``idempotency_key_reused``) and nothing is opened or
+    run; a retry of the same request passes (its claim is replayed) and the conversation replays its
+    recorded answer. An anonymous caller owns one session,
+    where the conversation's own record already decides."""
+    manager = AgentFactory(env()).session_manager(user_id)
+    manager.call("claim_key", idempotency_key=scoped_key(user_id, "chat", key), fingerprint=same)
 
 
 def _open_session(who: Caller, key: str | None) -> str:
@@ -147,11 +161,26 @@ def get_session(session_id: str) -> Response[str]:
 
 @app.delete("/sessions/<session_id>")
 def delete_session(session_id: str) -> Response[str]:
+    """End the session in the caller's SessionManager first (from then on nothing of it is reachable:
+    its conversation checks there at every turn), then erase its objects and tell the manager so. The
+    end commits with the erasure queued, so if erasing here fails (a turn holding the conversation past
+    the wait budget, a crash), the delete has still happened and the manager's alarm finishes it."""
+    require_id(session_id, "session id")
     who = caller()
-    conversation = _owned_conversation(session_id, who)
-    conversation.delete_session()
-    if who.user_id is not None:
-        AgentFactory(env()).session_manager(who.user_id).end_session(session_id)
+    factory = AgentFactory(env())
+    conversation = factory.conversation(session_key(who.owner_of(session_id), session_id))
+    if who.user_id is None:
+        conversation.delete_session()
+        return ok({"sessionId": session_id, "deleted": True})
+    manager = factory.session_manager(who.user_id)
+    ended = manager.end_session(session_id)
+    if not ended["ended"]:
+        raise NotFound(f"no session {session_id!r}")
+    try:
+        conversation.erase_session(ended["incarnation"])
+        manager.erased(ended["incarnation"])  # done: nothing left for the alarm
+    except DurableObjectError:
+        logger.warning("session %s ended; its erasure is left to the session manager's alarm", session_id)
     return ok({"sessionId": session_id, "deleted": True})
 
 

@@ -96,7 +96,20 @@ def json_body(raw: str | None, *, is_base64: bool = False) -> dict[str, Any]:
         raise ApiError(400, "invalid_json", "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the request body must be a JSON object")
+    check_text(body)
     return body
+
+
+def check_text(body: dict[str, Any]) -> None:
+    """A 400 :class:`ApiError` if any string of ``body`` (a key or a value, at any depth) is not valid
+    Unicode: a lone surrogate (``"\\ud800"`` in the JSON) cannot be encoded as UTF-8, so no id, text or
+    key holding one may reach an object (it would fail deep inside, as a 500). One pass, linear."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "invalid_text", "the request body holds text that is not valid Unicode (a lone surrogate)"
+        ) from None
 
 
 def header(headers: dict[str, str], name: str) -> str | None:

@@ -12,7 +12,9 @@ Parts of a month are a start and a length: "the first two weeks of August" (Augu
 second week of July" (July 8, 7 days), "the last week of May" (May 25, 7 days), "the first half of
 September" (September 1, 15 days), "the first 10 days of October".
 
-A date without a year is its next occurrence (today counts); a date with a year in the past is ignored.
+A date without a year is its next occurrence (today counts); a date with a year in the past is ignored,
+and so is one more than :data:`MAX_YEARS_AHEAD` years ahead ("31/12/9999"): no trip is planned that far
+out, and no date arithmetic downstream (a return date, a stop's nights) can overflow.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ MONTHS: dict[str, int] = {
     "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
 }  # fmt: skip
+MAX_YEARS_AHEAD = 4
+"""How far ahead a stated date may be (in years from today); further is ignored, as a past date is."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _AMBIGUOUS_MONTHS = {
     "may",
@@ -140,6 +144,8 @@ def next_occurrence(month: int, day: int, today: date, year: int | None = None) 
     """``month``/``day`` in ``year``, or the first such date from ``today`` on; ``None`` if past/invalid."""
     years = [year] if year is not None else [today.year, today.year + 1, today.year + 4]
     for candidate_year in years:
+        if candidate_year > today.year + MAX_YEARS_AHEAD:
+            return None
         if day <= monthrange(candidate_year, month)[1]:
             candidate = date(candidate_year, month, day)
             if candidate >= today:
@@ -270,6 +276,8 @@ def _part_of_month(scanner: Scanner, today: date) -> tuple[date | None, int | No
     for match in scanner.finditer(_PART_OF_MONTH):
         month, given_year = MONTHS[match["month"]], _year(match["year"])
         for year in [given_year] if given_year else [today.year, today.year + 1]:
+            if year > today.year + MAX_YEARS_AHEAD:
+                break
             start, days = _part(year, month, match)
             if start >= today:
                 scanner.claim("dates", match.start(), match.end())

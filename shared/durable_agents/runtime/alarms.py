@@ -21,6 +21,12 @@ Delivery, at least once:
   If an object it calls is busy (a chat turn holding the conversation it notifies), it yields after a
   second: its writes are undone and it runs again :func:`deferral_ms` later, its retry count unchanged.
 
+**How far ahead.** An alarm is due at most :data:`MAX_AHEAD_DAYS` (366) days from now
+(:func:`check_ahead`): setting one further ahead (a reminder in year 9999) is refused with
+:class:`~durable_agents.runtime.errors.InvalidValue`, and so is a schedule that would be. A pending alarm
+keeps its object from expiring (the TTL is the retention after the alarm), so without a limit an alarm
+would keep its object, and everything it stores, for ever.
+
 Why this engine (the README has the comparison): a sparse index swept each minute is written by the very
 commit that sets the alarm (no outbox, nothing to clean up after a failed turn), costs one index write
 when an alarm is set or cleared and a few index reads a minute, and has no per-account schedule quota;
@@ -39,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import clock
+from .errors import InvalidValue
 from .lease import remaining_seconds
 from .table import StateTable
 
@@ -46,6 +53,20 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 FIRST_BACKOFF_MS = 2_000
+MAX_AHEAD_DAYS = 366
+"""How far ahead an alarm (or a schedule) may be due: a year and a day."""
+MAX_AHEAD_MS = MAX_AHEAD_DAYS * 86_400_000
+
+
+def check_ahead(due: int, now: int) -> int:
+    """``due`` (epoch ms) if it is at most :data:`MAX_AHEAD_DAYS` after ``now``; else
+    :class:`InvalidValue` (the alarm would keep its object for as long)."""
+    if due > now + MAX_AHEAD_MS:
+        raise InvalidValue(
+            f"an alarm is due at most {MAX_AHEAD_DAYS} days ahead; "
+            f"this one is {(due - now) // 86_400_000} days ahead"
+        )
+    return due
 
 
 @dataclass(frozen=True, slots=True)

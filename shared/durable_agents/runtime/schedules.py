@@ -10,9 +10,10 @@ A :class:`Scheduling` object keeps any number of schedules and points its alarm 
     ``{id: due}`` of the pending schedules (what the alarm is set from, without reading every schedule).
 
 - ``schedule(when, method, payload)``: ``when`` is a delay in seconds, an aware ``datetime``, or a cron
-  string (five fields, UTC); ``schedule_every(seconds, method, payload)``. The id is derived from what
-  was asked (kind, time or interval or cron, method, payload), so asking again (on every wake, say) finds
-  the schedule that exists instead of adding a second: it is returned as it is.
+  string (five fields, UTC), at most :data:`~durable_agents.runtime.alarms.MAX_AHEAD_DAYS` ahead (else
+  :class:`InvalidValue`, as for any alarm); ``schedule_every(seconds, method, payload)``. The id is
+  derived from what was asked (kind, time or interval or cron, method, payload), so asking again (on
+  every wake, say) finds the schedule that exists instead of adding a second: it is returned as it is.
 - Delivery: ``alarm()`` calls ``self.<method>(payload)`` for each due schedule, in due order, each in a
   storage transaction; its writes and the schedule's advance commit together, so each (schedule, due
   time) takes effect once even though delivery is at least once. A schedule that was due while the
@@ -35,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import clock
-from .alarms import AlarmInfo, backoff_ms
+from .alarms import AlarmInfo, backoff_ms, check_ahead
 from .errors import InvalidValue, ObjectBusy
 from .objects import DurableObject
 
@@ -194,6 +195,7 @@ class Scheduling(DurableObject):
     def _add(self, kind: str, spec: Any, method: str, payload: Any, due: int, **extra: Any) -> dict[str, Any]:
         if not isinstance(method, str) or method.startswith("_") or not callable(getattr(self, method, None)):
             raise InvalidValue(f"{type(self).__name__} has no method {method!r} to schedule")
+        check_ahead(due, clock.now_ms())  # a schedule's first run is an alarm: the same limit
         schedule_id = _schedule_id(kind, spec, method, payload)
         existing: dict[str, Any] | None = self.storage.get(PREFIX + schedule_id)
         if existing is not None and existing.get("status") == "pending":

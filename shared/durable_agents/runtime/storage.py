@@ -356,7 +356,8 @@ class Storage:
 
     def set_alarm(self, when: int | float | datetime) -> None:
         """Have the runtime call the object's ``alarm(info)`` at ``when`` (epoch ms, or an aware
-        datetime), replacing any alarm already set. Part of the turn: it is set when the turn commits."""
+        datetime), replacing any alarm already set. Part of the turn: it is set when the turn commits.
+        At most :data:`~durable_agents.runtime.alarms.MAX_AHEAD_DAYS` ahead (else :class:`InvalidValue`)."""
         self._check_writable()
         if isinstance(when, datetime):
             if when.tzinfo is None:
@@ -368,7 +369,10 @@ class Storage:
             raise InvalidValue(f"an alarm's time is epoch milliseconds or an aware datetime, got {when!r}")
         if not 0 <= due < 2**53:
             raise InvalidValue("an alarm's time must be epoch milliseconds")
-        self._set_alarm(due, 0)
+        from . import clock
+        from .alarms import check_ahead
+
+        self._set_alarm(check_ahead(due, clock.now_ms()), 0)
 
     def delete_alarm(self) -> None:
         """Cancel the object's alarm (part of the turn)."""
