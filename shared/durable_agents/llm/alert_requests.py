@@ -153,7 +153,7 @@ _ABOUT = re.compile(
     r"\b(?:remind(?:er)?|nudge)\b(?:\s+(?:me|us))?(?:\s+(?:for|on|at))*\s+"
     r"(?P<about>(?:to|about|of|that)\s+[^.?!\n]+)|\bforget\s+(?P<thing>[^.?!\n]+)"
 )
-_POLITE_REVERSED = re.compile(r"\W*+(?:(?:esaelp|slp|sknaht|uoy\s+knaht|xht|yako|ko)\s++)+", re.IGNORECASE)
+_POLITE_REVERSED = re.compile(r"\A\W*+(?:(?:esaelp|slp|sknaht|uoy\s+knaht|xht|yako|ko)\s++)+", re.IGNORECASE)
 """Polite words ending a text ("... please", "thanks!"), read backwards from its end (a match from the
 end is tried once; searched forwards, every start tried again the run of polite words after it)."""
 

@@ -78,8 +78,8 @@ _NIGHTS_AFTER = re.compile(
 _EACH = re.compile(
     rf"\b(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)\s+(?:each|apiece|in\s+each|per\s+(?:city|stop|place))\b"
 )
-_AFTER_GUARDED = re.compile(
-    r"\s*+(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)"
+_AFTER_GUARDED = re.compile(  # matched right after a name, never after a blank
+    r"(?<!\s)\s*+(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)"
 )
 _NOT_CODES = set(
     "USD EUR GBP JPY CAD AUD NZD CHF CNY HKD SGD INR MXN BRL ZAR THB AED THE AND FOR YOU ARE NOT ALL ANY "

@@ -125,7 +125,7 @@ def _tidy_cut(text: str, limit: int) -> tuple[str, bool]:
     ``limit`` characters, the rest of an 8 MiB page cannot change what is kept.
     """
     size = 4 * limit
-    while size < len(text):
+    while size < len(text) // 2:  # past half, tidy it all: at most about 1.3 times the text in all
         tidied = tidy(text[:size])
         if len(tidied) > limit:
             return _truncate(tidied, limit)
