@@ -46,7 +46,7 @@ from .models import (
     ReminderRequest,
     TravelSlots,
 )
-from .money import CODES, SYMBOLS, WORDS
+from .money import AMOUNT, CODES, SYMBOLS, WORDS
 from .numbers import COUNT_OR_ARTICLE, DAY_OF_MONTH, parse_amount, parse_count, parse_day
 from .text import Scanner
 
@@ -104,11 +104,10 @@ _SYMBOL = "|".join(re.escape(symbol) for symbol in sorted(SYMBOLS, key=len, reve
 _UNIT = "|".join([*CODES, *sorted(WORDS, key=len, reverse=True)])
 _THRESHOLD = re.compile(
     r"\b(?:under|below|beneath|less\s+than|lower\s+than|cheaper\s+than|at\s+most|no\s+more\s+than|max(?:imum)?|"
-    r"(?:drops?|falls?|goes|go|gets?|come|comes|are|is)\s+(?:down\s+)?to|hits?|reach(?:es)?)\s*:?\s*"
-    rf"(?:(?P<code>{'|'.join(CODES)})\s?)?(?P<symbol>{_SYMBOL})?\s?"
-    r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,.]*\d)(?P<scale>\s*k\b)?"
-    rf"(?:\s*(?P<unit>{_UNIT})(?![a-z]))?"
-    r"(?P<night>\s*(?:a|per|each|/)\s*night\b|\s*nightly\b)?"
+    r"(?:drops?|falls?|goes|go|gets?|come|comes|are|is)\s+(?:down\s+)?to|hits?|reach(?:es)?)\s*+:?\s*+"
+    rf"(?:(?P<code>{'|'.join(CODES)})\s?)?(?P<symbol>{_SYMBOL})?\s?{AMOUNT}(?P<scale>\s*+k\b)?"
+    rf"(?:\s*+(?P<unit>{_UNIT})(?![a-z]))?"
+    r"(?P<night>\s*+(?:a|per|each|/)\s*+night\b|\s*+nightly\b)?"
 )
 _PER_NIGHT = re.compile(r"\b(?:a|per|each)\s+night\b")
 
@@ -154,7 +153,9 @@ _ABOUT = re.compile(
     r"\b(?:remind(?:er)?|nudge)\b(?:\s+(?:me|us))?(?:\s+(?:for|on|at))*\s+"
     r"(?P<about>(?:to|about|of|that)\s+[^.?!\n]+)|\bforget\s+(?P<thing>[^.?!\n]+)"
 )
-_POLITE = re.compile(r"(?:\s+(?:please|pls|thanks|thank\s+you|thx|ok|okay))+\W*$", re.IGNORECASE)
+_POLITE_REVERSED = re.compile(r"\A\W*+(?:(?:esaelp|slp|sknaht|uoy\s+knaht|xht|yako|ko)\s++)+", re.IGNORECASE)
+"""Polite words ending a text ("... please", "thanks!"), read backwards from its end (a match from the
+end is tried once; searched forwards, every start tried again the run of polite words after it)."""
 
 # --- list and cancel -----------------------------------------------------------------------------------
 
@@ -326,12 +327,18 @@ def _about(scanner: Scanner) -> str | None:
         original if working != " " or original == " " else " "
         for original, working in zip(scanner.original[start:end], scanner.work[start:end], strict=True)
     )
-    about = _POLITE.sub("", " ".join(kept.split())).strip(" ,;:-")
+    about = _without_polite_end(" ".join(kept.split())).strip(" ,;:-")
     task = about.partition(" ")[2] if match["about"] else about
     if not task.strip(" ,;:-") or gazetteer().lookup(task) is not None:  # "... we fly to Rome": no task
         return None
     scanner.claim("reminder", start, end)
     return about[:MAX_NAME].strip()
+
+
+def _without_polite_end(text: str) -> str:
+    """``text`` without the polite words (and punctuation) it ends with: "pack, thanks!" -> "pack,"."""
+    polite = _POLITE_REVERSED.match(text[::-1])
+    return text[: len(text) - polite.end()] if polite else text
 
 
 # --- list and cancel -----------------------------------------------------------------------------------

@@ -53,8 +53,8 @@ _AMBIGUOUS_MONTHS = {
 
 _MONTH = r"(?P<{name}>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?(?![a-z])"
 _DAY = r"(?P<{name}>" + DAY_OF_MONTH + r")(?![\d/]|\.\d|[a-z])"
-_YEAR = r"(?:\s*,?\s*(?P<{name}>20\d\d)\b)?"
-_TO = r"\s*(?:-|–|to|until|till|through|thru|and)\s*(?:the\s+)?"
+_YEAR = r"(?:\s*+,?\s*+(?P<{name}>20\d\d)\b)?"
+_TO = r"\s*+(?:-|–|to|until|till|through|thru|and)\s*+(?:the\s+)?"
 _NOT_A_COUNT = (
     r"(?!\s*(?:days?|nights?|weeks?|months?|people|persons?|adults?|kids?|child|children|travell?ers?|"
     r"guests?|pax)\b)"

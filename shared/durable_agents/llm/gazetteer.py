@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -60,6 +60,12 @@ def normalize(name: str) -> str:
         name = "".join(char for char in decomposed if not unicodedata.combining(char))
     cleaned = _DROPPED.sub("", name.lower().replace("&", " and "))
     return _SEPARATORS.sub(" ", cleaned).strip()
+
+
+@cache
+def _region_key(region: str) -> str:
+    """:func:`normalize` of a state, province or region of the data (few: kept once computed)."""
+    return normalize(region)
 
 
 class Airport(NamedTuple):
@@ -226,12 +232,12 @@ class Gazetteer:
         for entry in self._entries.get(key, []):
             place = entry.place
             if entry.kind == "destination" and (
-                normalize(place.region or "") == wanted or place.country in countries
+                _region_key(place.region or "") == wanted or place.country in countries
             ):
                 return place
         for code in self._cities.get(key, []):
             airport = self._airports[code]
-            if normalize(airport.region) == wanted or airport.country in countries:
+            if _region_key(airport.region) == wanted or airport.country in countries:
                 return self._city_place(code)
         gateway = self._gateways().get(wanted) if wanted in _STATES else None
         if gateway is not None:  # "Cambridge, Massachusetts": a town without an airport, flown to via Boston

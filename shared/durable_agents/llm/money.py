@@ -31,9 +31,13 @@ WORDS: dict[str, str] = {
     "rand": "ZAR", "won": "KRW",
 }  # fmt: skip
 
-_AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\d,.]*\d)"
+AMOUNT = r"(?<!\d)(?<!\d[,.])(?P<amount>\d{1,3}(?:,\d{3})++(?:\.\d++)?|\d++(?:\.\d++)?)(?![,.]*+\d)"
+"""A regex for a written amount ("3000", "3,000", "2,500.50"), the whole of a number: it neither starts
+nor stops inside one ("1,2345" has none). Every repetition is possessive or anchored by the
+look-behinds, so matching it is linear in the length of the text (issue 17: "1,111,...,111,1" made the
+old pattern backtrack for seconds)."""
 _WORD_AMOUNT = rf"(?P<words>{COUNT})"
-_SCALE = r"(?:\s*(?P<scale>k|thousand|grand|m|million)\b)?"
+_SCALE = r"(?:\s*+(?P<scale>k|thousand|grand|m|million)\b)?"
 _SYMBOL = (
     "(?P<symbol>" + "|".join(re.escape(symbol) for symbol in sorted(SYMBOLS, key=len, reverse=True)) + ")"
 )
@@ -46,20 +50,22 @@ _UNIT = (
     + r"(?![a-z])"
 )
 _CUE = (
-    r"(?P<cue>budget(?:\s+(?:is\s+now|is|of|at|around|about|to|now))?|spend(?:ing)?|up\s+to|under|below|"
+    r"(?P<cue>budget(?:\s++(?:is\s+now|is|of|at|around|about|to|now))?|spend(?:ing)?|up\s+to|under|below|"
     r"max(?:imum)?|"
     r"no\s+more\s+than|less\s+than|at\s+most|around|about|total\s+of)"
 )
+_COLON = r"\s*+:?\s*+"
+"""Blanks and a colon between a cue and its amount ("budget: 3000"); possessive: what follows is no blank."""
 
 _PATTERNS = (
-    re.compile(rf"(?:{_CUE}\s*:?\s*)?(?<![\w$]){_SYMBOL}\s?{_AMOUNT}{_SCALE}"),
+    re.compile(rf"(?:{_CUE}{_COLON})?(?<![\w$]){_SYMBOL}\s?{AMOUNT}{_SCALE}"),
     re.compile(
-        rf"(?:{_CUE}\s*:?\s*)?\b(?:{_AMOUNT}|{_WORD_AMOUNT}(?=\s*(?:k|thousand|grand)\b)){_SCALE}\s*{_UNIT}"
+        rf"(?:{_CUE}{_COLON})?\b(?:{AMOUNT}|{_WORD_AMOUNT}(?=\s*(?:k|thousand|grand)\b)){_SCALE}\s*{_UNIT}"
     ),
-    re.compile(rf"(?:{_CUE}\s*:?\s*)?\b(?P<code>{'|'.join(CODES)})\s?{_AMOUNT}{_SCALE}"),
-    re.compile(rf"(?:{_CUE}\s*:?\s*)?\b{_AMOUNT}\s*(?P<scale>grand)\b"),
+    re.compile(rf"(?:{_CUE}{_COLON})?\b(?P<code>{'|'.join(CODES)})\s?{AMOUNT}{_SCALE}"),
+    re.compile(rf"(?:{_CUE}{_COLON})?\b{AMOUNT}\s*+(?P<scale>grand)\b"),
     re.compile(
-        rf"{_CUE}\s*:?\s*{_AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|months?|people|persons|adults|kids|"
+        rf"{_CUE}{_COLON}{AMOUNT}{_SCALE}(?!\s*(?:days?|nights?|weeks?|months?|people|persons|adults|kids|"
         r"children|travell?ers|guests|stops|hours?|minutes?|km|miles|%|°|degrees))"
     ),
 )

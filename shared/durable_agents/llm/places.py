@@ -54,24 +54,32 @@ _NEGATION_CUES: tuple[tuple[str, ...], ...] = (
     ("but", "not"),
     ("no", "longer"),
 )
+_CUES: tuple[tuple[Role, frozenset[tuple[str, ...]]], ...] = (
+    ("negated", frozenset(_NEGATION_CUES)),
+    ("origin", frozenset(_ORIGIN_CUES)),
+    ("destination", frozenset(_DESTINATION_CUES)),
+)
+"""The cues in the order they are looked for, as sets (a cue is looked up, not compared with each)."""
 _LOWERCASE_CUES = {"to", "in", "from", "visit", "visiting", "of", "out", "about", "near", "around", "explore"}
 _TOKEN = re.compile(r"[^\W_]+(?:[.'&-][^\W_]+)*\.?")
 _CODE = re.compile(r"(?<![\w$])[A-Za-z]{3}(?![\w$])")
 _ROUTE = re.compile(r"^\s*(?:to|-|–|->|→)\s*$")
 _STOP_JOIN = re.compile(
-    r"^\s*(?:,|;|->|→|-|–|and|&|\+|then|,?\s*(?:and\s+)?then(?:\s+on)?(?:\s+to)?|,?\s*and\s+(?:then\s+)?(?:on\s+)?to|"
+    r"^\s*+(?:,|;|->|→|-|–|and|&|\+|then|,?\s*(?:and\s+)?then(?:\s+on)?(?:\s+to)?|,?\s*and\s+(?:then\s+)?(?:on\s+)?to|"
     r",?\s*followed\s+by|,?\s*before|,?\s*after\s+that)\s*$"
 )
-_NIGHTS_BEFORE = re.compile(rf"(?P<n>\d{{1,2}}|{COUNT})\s*(?:-\s*)?(?:days?|nights?)?\s+(?:in|at)\s*$")
+_NIGHTS_BEFORE = re.compile(
+    rf"(?P<n>\d{{1,2}}|{COUNT})(?:\s*+-)?(?:\s*+(?:days?|nights?))?\s++(?:in|at)\s*+$"
+)
 _NIGHTS_AFTER = re.compile(
-    rf"^\s*(?:for\s+)?(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)?"
-    r"(?=\s*(?:,|;|\.|!|->|→|–|\bthen\b|\band\b|&|\bfollowed\b|\bbefore\b|\bfrom\b|\bin\b|\bon\b|$))"
+    rf"^\s*+(?:for\s++)?(?P<n>\d{{1,2}}|{COUNT})\s*+(?P<unit>days?|nights?|weeks?)?"
+    r"(?=\s*+(?:,|;|\.|!|->|→|–|\bthen\b|\band\b|&|\bfollowed\b|\bbefore\b|\bfrom\b|\bin\b|\bon\b|$))"
 )
 _EACH = re.compile(
     rf"\b(?P<n>\d{{1,2}}|{COUNT})\s*(?P<unit>days?|nights?|weeks?)\s+(?:each|apiece|in\s+each|per\s+(?:city|stop|place))\b"
 )
-_AFTER_GUARDED = re.compile(
-    r"^\s*(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)"
+_AFTER_GUARDED = re.compile(  # matched right after a name, never after a blank
+    r"(?<!\s)\s*+(?:$|[,.!?;:)]|(?:in|on|for|from|to|with|and|or|next|this|in|during|by|then)\b)"
 )
 _NOT_CODES = set(
     "USD EUR GBP JPY CAD AUD NZD CHF CNY HKD SGD INR MXN BRL ZAR THB AED THE AND FOR YOU ARE NOT ALL ANY "
@@ -229,12 +237,9 @@ def _nights(match: re.Match[str]) -> int | None:
 
 def _cue(scanner: Scanner, start: int) -> Role | None:
     words = tuple(scanner.words_before(start, 2))
-    if any(words[-len(cue) :] == cue for cue in _NEGATION_CUES):
-        return "negated"
-    if any(words[-len(cue) :] == cue for cue in _ORIGIN_CUES):
-        return "origin"
-    if any(words[-len(cue) :] == cue for cue in _DESTINATION_CUES):
-        return "destination"
+    for role, cues in _CUES:
+        if words[-1:] in cues or words[-2:] in cues:  # every cue is one or two words
+            return role
     return None
 
 
@@ -273,18 +278,18 @@ def _names(scanner: Scanner, index: Gazetteer) -> list[Mention]:
         for size in range(min(index.max_words, len(tokens) - i), 0, -1):
             start, end = tokens[i][0], tokens[i + size - 1][1]
             key = " ".join(token[2] for token in tokens[i : i + size])
-            if not scanner.is_free(start, end):
-                continue
             entries = index.entries(key)
-            entry = next((e for e in entries if _accepts(scanner, e, start, end, key)), None)
-            qualified = (
-                _qualified(scanner, index, entries[0].place, key, tokens, i + size, end) if entries else None
-            )
-            if entry is None and qualified is not None and qualified[2] and scanner.capitalized(start):
-                entry = entries[0]  # "Birmingham UK for 3 days": the qualifier makes it a place
-            if entry is None:
+            if not entries or not scanner.is_free(start, end):
                 continue
-            place, end, used = _qualified(scanner, index, entry.place, key, tokens, i + size, end)
+            entry = next((e for e in entries if _accepts(scanner, e, start, end, key)), None)
+            if entry is not None:
+                place, end, used = _qualified(scanner, index, entry.place, key, tokens, i + size, end)
+            elif scanner.capitalized(start):
+                place, end, used = _qualified(scanner, index, entries[0].place, key, tokens, i + size, end)
+                if not used:
+                    continue  # "Birmingham UK for 3 days": only a qualifier makes it a place
+            else:
+                continue
             found.append(Mention(place, start, end, _cue(scanner, start)))
             i += size + used
             break
@@ -333,7 +338,7 @@ def _accepts(scanner: Scanner, entry: Entry, start: int, end: int, key: str) -> 
     if entry.guarded:
         if cue is None:
             return False
-        return capitalized or bool(_AFTER_GUARDED.match(scanner.original[end:]))
+        return capitalized or bool(_AFTER_GUARDED.match(scanner.original, end))
     if entry.kind != "city":
         return True
     if len(key) < 3:

@@ -11,7 +11,9 @@ wrote "Barcelna".
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 _WORD = re.compile(r"[^\W\d_]+")
 VOCABULARY = (
@@ -65,22 +67,84 @@ def _distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+_MOST_EDITS = 2
+"""The most edits :func:`_allowed` grants."""
+
+
 def _allowed(word: str, candidate: str) -> int:
     """One edit, or two for a long word that starts like the candidate (typos rarely hit the start)."""
     return 2 if len(word) >= 7 and word[:3] == candidate[:3] else 1
 
 
+class _Candidates(NamedTuple):
+    """Words to correct to, indexed so that a word is measured only against the few that may be near it.
+
+    Two words one edit apart (a substitution, insertion, deletion or swap of neighbours) both become one
+    same string by deleting at most one letter of each: the candidates one edit away share one of the
+    word's one-letter deletions (:attr:`by_deletion`). Two edits are allowed only for a candidate that
+    starts with the word's first three letters (:func:`_allowed`, :attr:`by_start`), and no more than
+    four letters can be in one of the two words and not in the other. A few look-ups per word, instead
+    of a distance to every candidate.
+    """
+
+    by_deletion: dict[str, frozenset[str]]
+    by_start: dict[str, tuple[tuple[str, frozenset[str]], ...]]
+    longest: int
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> _Candidates:
+        by_deletion: dict[str, set[str]] = {}
+        by_start: dict[str, list[tuple[str, frozenset[str]]]] = {}
+        longest = 0
+        for name in set(names):
+            longest = max(longest, len(name))
+            by_start.setdefault(name[:3], []).append((name, frozenset(name)))
+            for deleted in _deletions(name):
+                by_deletion.setdefault(deleted, set()).add(name)
+        return cls(
+            {key: frozenset(found) for key, found in by_deletion.items()},
+            {key: tuple(found) for key, found in by_start.items()},
+            longest,
+        )
+
+    def near(self, word: str) -> set[str]:
+        """Every candidate within :func:`_allowed` edits of ``word`` (and perhaps a few more)."""
+        if len(word) > self.longest + _MOST_EDITS:
+            return set()  # too long to be near any
+        found: set[str] = set()
+        for deleted in _deletions(word):
+            found.update(self.by_deletion.get(deleted, ()))
+        if len(word) >= 7:
+            letters = set(word)
+            found.update(
+                name
+                for name, its_letters in self.by_start.get(word[:3], ())
+                if len(letters ^ its_letters) <= 2 * _MOST_EDITS  # an edit changes at most two
+            )
+        return found
+
+
+def _deletions(word: str) -> list[str]:
+    """``word`` and every string made by deleting one of its letters."""
+    return [word, *(word[:i] + word[i + 1 :] for i in range(len(word)))]
+
+
 @lru_cache(maxsize=1)
-def _place_names() -> tuple[str, ...]:
+def _places() -> _Candidates:
     from .gazetteer import gazetteer
 
-    return tuple(name for name in gazetteer().curated_names() if " " not in name and len(name) >= 5)
+    return _Candidates.of(name for name in gazetteer().curated_names() if " " not in name and len(name) >= 5)
 
 
-def _best(word: str, candidates: tuple[str, ...] | list[str]) -> str | None:
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Candidates:
+    return _Candidates.of(VOCABULARY)
+
+
+def _best(word: str, candidates: _Candidates) -> str | None:
     scored = [
         (distance, name)
-        for name in candidates
+        for name in candidates.near(word)
         if name[0] == word[0]
         and (distance := _distance(word, name, _allowed(word, name))) <= _allowed(word, name)
     ]
@@ -112,9 +176,9 @@ def correct(message: str) -> str:
             and lower not in _KEEP
             and not index.is_city_name(lower)
         ):
-            fixed = _best(lower, VOCABULARY)
+            fixed = _best(lower, _vocabulary())
             if fixed is None and (previous in _PLACE_CUES or word[0].isupper()):
-                fixed = _best(lower, _place_names())
+                fixed = _best(lower, _places())
         pieces.append(message[last : match.start()])
         pieces.append(_same_case(word, fixed) if fixed else word)
         last = match.end()

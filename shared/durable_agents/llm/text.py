@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from .models import Span
 
 _WORD = re.compile(r"[\w'’.&-]+")
-_SENTENCE_END = re.compile(r"[.!?;:\n]\s*$")
+_SENTENCE_MARKS = ".!?;\n"
+_LOOK_BACK = 64
+"""Characters :meth:`Scanner.words_before` reads back at first (doubled while it needs more)."""
 
 
 def _lower_keeping_length(text: str) -> str:
@@ -44,7 +46,7 @@ class Scanner:
                 yield match
 
     def is_free(self, start: int, end: int) -> bool:
-        return all(char == self.lower[start + i] for i, char in enumerate(self._work[start:end]))
+        return "".join(self._work[start:end]) == self.lower[start:end]
 
     def claim(self, slot: str, start: int, end: int) -> None:
         """Record ``[start, end)`` as the evidence for ``slot`` and blank it out of the working copy."""
@@ -52,15 +54,33 @@ class Scanner:
         self._work[start:end] = " " * (end - start)
 
     def words_before(self, start: int, count: int) -> list[str]:
-        """Up to ``count`` working-copy words just before ``start``, stopping at a sentence boundary."""
-        before = self.work[:start]
-        boundary = max(before.rfind(mark) for mark in ".!?;\n")
-        words = [word.strip(".'-") for word in _WORD.findall(before[boundary + 1 :])]
-        return [word for word in words if word][-count:]
+        """Up to ``count`` working-copy words just before ``start``, stopping at a sentence boundary.
+
+        Reads back only as far as those words go (not the whole message: a message naming many places
+        asks this once per place).
+        """
+        width = _LOOK_BACK
+        while True:
+            low = max(0, start - width)
+            before = "".join(self._work[low:start])
+            boundary = max(before.rfind(mark) for mark in _SENTENCE_MARKS)
+            tokens = _WORD.findall(before[boundary + 1 :])
+            if boundary < 0 and low > 0:
+                tokens = tokens[1:]  # perhaps cut by the window: not one of the words sought
+            words = [word for word in (token.strip(".'-") for token in tokens) if word]
+            if boundary >= 0 or low == 0 or len(words) >= count:
+                return words[-count:]
+            width *= 2
 
     def capitalized(self, start: int) -> bool:
         return self.original[start : start + 1].isupper()
 
     def sentence_initial(self, start: int) -> bool:
-        before = self.original[:start]
-        return not before.strip() or bool(_SENTENCE_END.search(before))
+        """Whether only blanks lie between ``start`` and the message's start, a sentence mark
+        (``.!?;:``) or a line break."""
+        index = start - 1
+        while index >= 0 and self.original[index].isspace():
+            if self.original[index] == "\n":
+                return True
+            index -= 1
+        return index < 0 or self.original[index] in _SENTENCE_MARKS + ":"

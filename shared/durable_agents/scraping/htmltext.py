@@ -55,6 +55,7 @@ _IMPLIED_END: dict[str, frozenset[str]] = {
     "th": frozenset({"td", "th"}),
 }
 """Open elements that a start tag closes while they are on top of the stack (simplified HTML rules)."""
+_NOTHING: frozenset[str] = frozenset()
 _PREFIXES = {
     "h1": "# ",
     "h2": "## ",
@@ -69,6 +70,16 @@ FEED_CHUNK = 16 * 1024
 MAX_PENDING = 256 * 1024
 """Longest unfinished construct tolerated (a legitimate inline SVG path can be tens of KiB)."""
 CLOSE_PENDING = 1024
+MAX_EVENTS = 150_000
+"""Most tags, text runs, comments, declarations and character references (``&...``) read from one
+page: the parse ends after the chunk that passes it.
+
+``html.parser`` costs a few microseconds of Python per construct, so an 8 MiB page of nothing but tiny
+tags (``<p>x`` two million times) took 18 s of CPU, past any scrape deadline. To reach the limit a
+page needs a construct every 7 bytes of a 1 MiB body (the default ``max_bytes``), every 56 of 8 MiB."""
+MAX_LINK_TRIES = 2_000
+"""Most distinct ``href`` values resolved on one page (repeats cost nothing): enough to find
+``max_links`` links on any real page, and a page of endless distinct bad links stays cheap."""
 
 
 @dataclass
@@ -88,14 +99,18 @@ def parse_html(markup: str, base: ValidUrl, *, selectors: list[Selector], max_li
     ``close`` (CVE-2025-6069). So the markup is fed in chunks, a construct still open after
     :data:`MAX_PENDING` characters (outside ``<script>``/``<style>`` text) ends the parse, and ``close``
     only runs on a short leftover; a longer unfinished construct at the end is dropped. A malformed
-    declaration that ``html.parser`` gives up on (``AssertionError`` before Python 3.13) also ends it.
-    What was read up to there is kept.
+    declaration that ``html.parser`` gives up on (``AssertionError`` before Python 3.13) also ends it,
+    and so does reading more than :data:`MAX_EVENTS` constructs. What was read up to there is kept.
     """
     walker = _Walker(base, selectors, max_links)
     try:
         for start in range(0, len(markup), FEED_CHUNK):
-            walker.feed(markup[start : start + FEED_CHUNK])
-            if len(walker.rawdata) > MAX_PENDING and walker.cdata_elem is None:
+            chunk = markup[start : start + FEED_CHUNK]
+            walker.events += chunk.count("&")  # each may be a reference, resolved in Python
+            walker.feed(chunk)
+            if walker.events > MAX_EVENTS or (
+                len(walker.rawdata) > MAX_PENDING and walker.cdata_elem is None
+            ):
                 break
         else:
             if len(walker.rawdata) <= CLOSE_PENDING or walker.cdata_elem is not None:
@@ -105,7 +120,7 @@ def parse_html(markup: str, base: ValidUrl, *, selectors: list[Selector], max_li
     return walker.content()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Block:
     text: str
     in_main: bool
@@ -113,7 +128,7 @@ class _Block:
     list_item: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     tag: str
     skipped: bool
@@ -134,11 +149,17 @@ class _Walker(HTMLParser):
         self._main = 0
         self._selected = 0
         self._lines: list[list[str]] = [[]]
+        self._line_blank = True
+        """Whether the current line (``self._lines[-1]``) is only blanks so far."""
         self._prefix = ""
         self._blocks: list[_Block] = []
         self._title: list[str] | None = None
         self._title_text = ""
         self._links: dict[str, None] = {}
+        self._hrefs: set[str] = set()
+        """The hrefs resolved so far (a repeat resolves to the same link; see :data:`MAX_LINK_TRIES`)."""
+        self.events = 0
+        """Constructs read so far (see :data:`MAX_EVENTS`)."""
 
     def content(self) -> HtmlContent:
         self._flush()
@@ -149,6 +170,7 @@ class _Walker(HTMLParser):
         return HtmlContent(title=title[:MAX_TITLE_CHARS], text=_join(pool), links=list(self._links))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events += 1
         attributes = {name: value or "" for name, value in attrs}
         if tag == "base" and not self._base_set:
             self._set_base(attributes.get("href", ""))
@@ -156,13 +178,13 @@ class _Walker(HTMLParser):
             self._add_link(attributes["href"])
         if tag in VOID_TAGS:
             if tag == "br":
-                self._lines.append([])
+                self._new_line()
             elif tag == "hr":
                 self._flush()
             return
         if tag == "title" and not self._skipped and self._title is None:
             self._title = []
-        implied = _IMPLIED_END.get(tag, frozenset())
+        implied = _IMPLIED_END.get(tag, _NOTHING)
         while self._stack and self._stack[-1].tag in implied:
             self.handle_endtag(self._stack[-1].tag)
         opened = _Open(
@@ -175,11 +197,12 @@ class _Walker(HTMLParser):
             self._flush()
         if tag in _PREFIXES:
             self._prefix = _PREFIXES[tag]
-        elif tag in ("td", "th") and "".join(self._lines[-1]).strip():
-            self._lines[-1].append(" | ")
+        elif tag in ("td", "th") and not self._line_blank:
+            self._lines[-1].append(" | ")  # the line stays not blank
         self._push(opened)
 
     def handle_endtag(self, tag: str) -> None:
+        self.events += 1
         if not self._open_counts[tag]:
             return
         while self._stack:
@@ -195,6 +218,7 @@ class _Walker(HTMLParser):
                 return
 
     def handle_data(self, data: str) -> None:
+        self.events += 1
         if (
             self._title is not None
             and not self._title_text
@@ -204,6 +228,23 @@ class _Walker(HTMLParser):
             self._title.append(data)
         elif not self._skipped:
             self._lines[-1].append(data)
+            self._line_blank = self._line_blank and not data.strip()
+
+    def handle_comment(self, data: str) -> None:
+        self.events += 1
+
+    def handle_decl(self, decl: str) -> None:
+        self.events += 1
+
+    def handle_pi(self, data: str) -> None:
+        self.events += 1
+
+    def unknown_decl(self, data: str) -> None:
+        self.events += 1
+
+    def _new_line(self) -> None:
+        self._lines.append([])
+        self._line_blank = True
 
     def _push(self, opened: _Open) -> None:
         self._stack.append(opened)
@@ -230,6 +271,7 @@ class _Walker(HTMLParser):
         lines = (" ".join("".join(parts).split()) for parts in self._lines)
         text = "\n".join(line for line in lines if line)
         self._lines = [[]]
+        self._line_blank = True
         if text:
             self._blocks.append(
                 _Block(
@@ -243,14 +285,18 @@ class _Walker(HTMLParser):
 
     def _set_base(self, href: str) -> None:
         self._base_set = True
+        self._hrefs.clear()  # the same href now resolves elsewhere
         try:
             self._base = join_url(self._base, href)
         except ScrapeFailure:
             return
 
     def _add_link(self, href: str) -> None:
-        if len(self._links) >= self._max_links or href.strip().startswith("#"):
+        if len(self._links) >= self._max_links or href.strip().startswith("#") or href in self._hrefs:
             return
+        if len(self._hrefs) >= MAX_LINK_TRIES:
+            return
+        self._hrefs.add(href)
         try:
             self._links.setdefault(join_url(self._base, href).url, None)
         except ScrapeFailure:
