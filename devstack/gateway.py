@@ -17,10 +17,12 @@ API Gateway's 10 MB cap, 431 for headers over ``http.server``'s limits, 502 when
 returns something that is not a proxy response (as API Gateway does). After a framing error the
 connection is closed (where the next request would start is unknown).
 
-Connections are served one thread each (like one Lambda environment per concurrent request), with a
-listen backlog of :data:`LISTEN_BACKLOG` so that a burst of clients connecting at once is queued by the
-kernel, not refused. Request lines, paths and handler tracebacks are logged escaped
-(:mod:`devstack.log_text`).
+A request's line and headers must arrive within a deadline (a client trickling them a byte at a time
+is disconnected), and at most ``max_connections`` are served at once (503 ``too_many_connections``
+beyond): :mod:`devstack.http_limits`. Connections are served one thread each (like one Lambda
+environment per concurrent request), with a listen backlog of :data:`LISTEN_BACKLOG` so that a
+burst of clients connecting at once is queued by the kernel, not refused. Request lines, paths and
+handler tracebacks are logged escaped (:mod:`devstack.log_text`).
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ from devstack.http_guard import (
     CHUNK_LINE_LIMIT,
     GatewayError,
     body_framing,
+    check_header_block,
     check_host,
     check_method,
     check_origin,
     check_target,
     chunk_size,
 )
+from devstack.http_limits import HEADER_DEADLINE_SECONDS, MAX_CONNECTIONS, ConnectionSlots, HeaderDeadlines
 from devstack.lambda_runtime import LocalFunction
 from devstack.log_text import printable, printable_traceback
 from devstack.moto_stack import LocalStack
@@ -79,9 +83,34 @@ LOGGER = logging.getLogger("devstack.gateway")
 _PATH_PARAMETER = re.compile(r"\{([^}/]+?)(\+?)\}")
 
 
+_TOO_MANY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Retry-After: 1\r\nContent-Length: 97\r\n\r\n"
+    b'{"error": {"code": "too_many_connections", "message": "the local stack serves too many clients"}}'
+)
+"""The answer to a connection over the cap (written before any of its request is read)."""
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
+    slots: ConnectionSlots
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.take():
+            try:
+                request.sendall(_TOO_MANY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.give_back()
 
 
 @dataclass(frozen=True)
@@ -223,6 +252,8 @@ class ApiGateway:
         host: str = "127.0.0.1",
         port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES,
+        header_deadline_seconds: float = HEADER_DEADLINE_SECONDS,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         missing = {route.function for route in routes} - set(functions)
         if missing:
@@ -235,6 +266,8 @@ class ApiGateway:
         self._in_flight = 0
         self._idle = threading.Condition()
         self._server = _Server((host, port), self._handler_class())
+        self._server.slots = ConnectionSlots(max_connections)
+        self.header_deadlines = HeaderDeadlines(header_deadline_seconds)
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -277,6 +310,7 @@ class ApiGateway:
             while self._in_flight and time.monotonic() < deadline:
                 self._idle.wait(deadline - time.monotonic())
         self._server.server_close()
+        self.header_deadlines.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -351,6 +385,13 @@ class ApiGateway:
                 except ConnectionError:  # the client went away; there is no one left to answer
                     self.close_connection = True
 
+            def handle_one_request(self) -> None:
+                gateway.header_deadlines.start(self.connection)
+                try:
+                    super().handle_one_request()
+                finally:
+                    gateway.header_deadlines.done(self.connection)
+
             def __getattr__(self, name: str) -> Any:
                 # ``do_<METHOD>`` for every method: the routes decide (404/405), not http.server (501).
                 if name.startswith("do_"):
@@ -358,6 +399,9 @@ class ApiGateway:
                 raise AttributeError(name)
 
             def _dispatch(self) -> None:
+                if not gateway.header_deadlines.done(self.connection):
+                    self.close_connection = True  # shut down by the watchdog as the headers came in
+                    return
                 gateway._enter()
                 try:
                     self._answer()
@@ -371,8 +415,11 @@ class ApiGateway:
                         raise GatewayError(HTTPStatus.BAD_REQUEST, "bad_request", "HTTP/0.9 is not served")
                     check_method(self.command)
                     check_target(self.path)
+                    check_header_block(
+                        list(self.headers.items()), str(self.headers.get_payload()), len(self.headers.defects)
+                    )
                     check_host(self.headers.get_all("Host"))
-                    check_origin(self.headers.get("Origin"))
+                    check_origin(self.headers.get_all("Origin"))
                     body = self._read_body()
                 except GatewayError as error:
                     self.close_connection = True
