@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -58,6 +59,13 @@ from devstack.lambda_runtime import LocalFunction
 from devstack.log_text import printable, printable_traceback
 from devstack.moto_stack import LocalStack
 from devstack.template import ApiRoute
+from devstack.websocket_hub import Hub
+from devstack.websocket_session import is_upgrade, serve_websocket
+
+CALLBACK_VARIABLE = "WEBSOCKET_CALLBACK_URL"
+
+WEBSOCKET_PATH = "/ws"
+"""Where the local WebSocket API is served (the same port as HTTP)."""
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """API Gateway's payload cap for REST APIs."""
@@ -89,6 +97,13 @@ _TOO_MANY = (
     b'{"error": {"code": "too_many_connections", "message": "the local stack serves too many clients"}}'
 )
 """The answer to a connection over the cap (written before any of its request is read)."""
+
+
+def _reset_handler_env() -> None:
+    """Handlers read their settings again (after the callback URL changed)."""
+    from durable_agents.runtime import reset_default_env
+
+    reset_default_env()
 
 
 class _Server(ThreadingHTTPServer):
@@ -254,10 +269,17 @@ class ApiGateway:
         max_body_bytes: int = MAX_BODY_BYTES,
         header_deadline_seconds: float = HEADER_DEADLINE_SECONDS,
         max_connections: int = MAX_CONNECTIONS,
+        websocket_function: str | None = None,
     ) -> None:
         missing = {route.function for route in routes} - set(functions)
         if missing:
             raise ValueError(f"routes name functions that are not given: {sorted(missing)}")
+        if websocket_function is not None and websocket_function not in functions:
+            raise ValueError(f"the WebSocket function {websocket_function} is not given")
+        self.websocket_function = websocket_function
+        self._callback_before: str | None = None
+        self.hub = Hub()
+        """The open WebSockets, and the ``@connections`` API over them."""
         self.routes = [_compile(route) for route in routes]
         self.functions = functions
         self.stage = stage
@@ -267,6 +289,8 @@ class ApiGateway:
         self._idle = threading.Condition()
         self._server = _Server((host, port), self._handler_class())
         self._server.slots = ConnectionSlots(max_connections)
+        bound_host, bound_port = self._server.socket.getsockname()[:2]
+        self._url = f"http://{bound_host}:{bound_port}"
         self.header_deadlines = HeaderDeadlines(header_deadline_seconds)
         self._thread: threading.Thread | None = None
 
@@ -284,15 +308,20 @@ class ApiGateway:
             account_id=stack.values.account_id,
             host=host,
             port=port,
+            websocket_function=stack.template.websocket_function,
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def start(self) -> Self:
-        """Serve in a background thread."""
+        """Serve in a background thread. With a WebSocket function, this process's handlers post to this
+        gateway's ``@connections`` (``WEBSOCKET_CALLBACK_URL``: the local stack shares one environment)."""
+        if self.websocket_function is not None:
+            self._callback_before = os.environ.get(CALLBACK_VARIABLE)
+            os.environ[CALLBACK_VARIABLE] = self.url
+            _reset_handler_env()
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="devstack-gateway", daemon=True
         )
@@ -305,12 +334,19 @@ class ApiGateway:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
+        self.hub.close_all()
         deadline = time.monotonic() + grace_seconds
         with self._idle:
             while self._in_flight and time.monotonic() < deadline:
                 self._idle.wait(deadline - time.monotonic())
         self._server.server_close()
         self.header_deadlines.stop()
+        if self.websocket_function is not None and os.environ.get(CALLBACK_VARIABLE) == self.url:
+            if self._callback_before is None:
+                os.environ.pop(CALLBACK_VARIABLE, None)
+            else:
+                os.environ[CALLBACK_VARIABLE] = self._callback_before
+            _reset_handler_env()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -426,6 +462,12 @@ class ApiGateway:
                     self._respond(*error_response(error))
                     return
                 url = urlsplit(self.path)
+                if gateway.hub.serves(url.path):
+                    self._respond(*gateway.hub.answer(self.command, url.path, body))
+                    return
+                if url.path == WEBSOCKET_PATH and gateway.websocket_function is not None:
+                    self._websocket(url.path, url.query)
+                    return
                 request = GatewayRequest(
                     method=self.command,
                     path=url.path,
@@ -435,6 +477,36 @@ class ApiGateway:
                     source_ip=self.client_address[0],
                 )
                 self._respond(*gateway.handle(request))
+
+            def _websocket(self, path: str, query: str) -> None:
+                """A WebSocket on :data:`WEBSOCKET_PATH` (see :mod:`devstack.websocket_session`)."""
+                headers = list(self.headers.items())
+                if self.command != "GET" or not is_upgrade(headers):
+                    self.close_connection = True
+                    self._respond(
+                        *error_response(
+                            GatewayError(
+                                HTTPStatus.UPGRADE_REQUIRED,
+                                "upgrade_required",
+                                f"{WEBSOCKET_PATH} is a WebSocket endpoint (GET with Upgrade: websocket)",
+                            )
+                        )
+                    )
+                    return
+                self.close_connection = True
+                function = gateway.functions[gateway.websocket_function or ""]
+                serve_websocket(
+                    self.connection,
+                    self.rfile,
+                    path=path,
+                    query=query,
+                    headers=headers,
+                    source_ip=self.client_address[0],
+                    invoke=function.invoke,
+                    hub=gateway.hub,
+                    stage=gateway.stage,
+                    account_id=gateway.account_id,
+                )
 
             def _respond(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)

@@ -72,6 +72,8 @@ ENVIRONMENT = {
     "IDEMPOTENCY_HOURS",
     "COGNITO_DOMAIN",
     "COGNITO_CLIENT_ID",
+    "COGNITO_ISSUER",
+    "WEBSOCKET_CALLBACK_URL",
     "TRACING_ENABLED",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
@@ -93,6 +95,8 @@ FUNCTION_ROLES = {
     "ApiFunction": "ApiRole",
     "ObjectHostFunction": "ObjectHostRole",
     "ReaperFunction": "ReaperRole",
+    "LiveFunction": "LiveRole",
+    "LiveAuthorizerFunction": "LiveAuthorizerRole",
 }
 
 
@@ -171,6 +175,8 @@ def test_functions_share_runtime_architecture_and_the_layer() -> None:
         "ObjectHostFunction": ("functions/object_host", "app.handler"),
         "ReaperFunction": ("functions/reaper", "app.handler"),
         "AlarmSweeperFunction": ("functions/alarms", "app.handler"),
+        "LiveFunction": ("functions/live", "app.handler"),
+        "LiveAuthorizerFunction": ("functions/live_authorizer", "app.handler"),
     }
     for spec in TEMPLATE.functions.values():
         assert spec.runtime == "python3.13"
@@ -519,15 +525,82 @@ def test_the_api_function_may_only_invoke_the_object_host_and_write_its_logs() -
     )
 
 
-def test_the_object_host_gets_the_table_coordination_and_its_logs() -> None:
+def test_the_object_host_gets_the_table_coordination_the_sockets_and_its_logs() -> None:
     assert role_policy("ObjectHostRole") == {
         "StateTableItems": {"Action": DATA_ACTIONS, "Resource": [TABLE_ARN]},
         "StartCoordination": {"Action": {"states:StartExecution"}, "Resource": [STATE_MACHINE_ARN]},
+        "PostToSockets": {"Action": {"execute-api:ManageConnections"}, "Resource": [CONNECTIONS_ARN]},
         "OwnLogs": {
             "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
             "Resource": [log_group_arn(f"/aws/lambda/{STACK}-object-host")],
         },
     }
+
+
+CONNECTIONS_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{STACK}-LiveApi/dev/*/@connections/*"
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {
+            "LlmProvider": "bedrock",
+            "ToolSecretsParameter": "/p",
+            "ToolSecretsKmsKeyArn": "",
+            "Tracing": "Active",
+        },
+    ],
+    ids=["defaults", "bedrock, secrets, tracing"],
+)
+def test_the_live_function_may_do_what_the_object_host_does_and_nothing_more(
+    parameters: dict[str, str],
+) -> None:
+    """A socket's turn runs in the Live function (one function per turn): it needs the object host's
+    rights (table, coordination, model, secrets, sockets), and only its own logs beside them."""
+    live, host = role_policy("LiveRole", **parameters), role_policy("ObjectHostRole", **parameters)
+    assert live.pop("OwnLogs")["Resource"] == [log_group_arn(f"/aws/lambda/{STACK}-live")]
+    host.pop("OwnLogs")
+    assert live == host
+
+
+def test_the_socket_authorizer_may_only_write_its_logs() -> None:
+    assert role_policy("LiveAuthorizerRole", Tracing="Disabled") == {
+        "OwnLogs": {
+            "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
+            "Resource": [log_group_arn(f"/aws/lambda/{STACK}-live-authorizer")],
+        }
+    }
+
+
+def test_the_websocket_api_routes_connect_through_the_cognito_authorizer_to_the_live_function() -> None:
+    routes = {
+        resource["Properties"]["RouteKey"]: resource["Properties"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert all(routes[key].get("AuthorizationType") is None for key in ("$disconnect", "$default"))
+    authorizer = resolved("LiveAuthorizer")
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["IdentitySource"] == ["route.request.querystring.token"]
+    assert "LiveAuthorizerFunction" in str(RESOURCES["LiveAuthorizer"]["Properties"]["AuthorizerUri"])
+    assert TEMPLATE.websocket_function == "LiveFunction"
+    environment = TEMPLATE.resolve_environment(values())
+    assert (
+        environment["WEBSOCKET_CALLBACK_URL"]
+        == f"https://{STACK}-LiveApi.execute-api.{REGION}.amazonaws.com/dev"
+    )
+    assert environment["COGNITO_ISSUER"] == f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEf123"
+    given = TEMPLATE.resolve_environment(
+        values(
+            CognitoUserPoolArn=f"arn:aws:cognito-idp:eu-central-1:{ACCOUNT}:userpool/eu-central-1_Zz9",
+            CognitoDomain="auth.example.com",
+            CognitoClientId="abc",
+        )
+    )
+    assert given["COGNITO_ISSUER"] == "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Zz9"
 
 
 def test_bedrock_is_allowed_only_for_the_configured_model_when_used() -> None:
