@@ -18,6 +18,8 @@ import websocket
 
 from tests.support.stack import HttpStack, http_stack
 
+WCU_LOG: list[Any] = []
+"""What the cost test measured, request by request (shown when it fails)."""
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -183,7 +185,13 @@ def test_a_client_that_reconnects_with_after_gets_every_missed_event_once_in_ord
             events = [e for e in subscribe(back, "resume", after=last) if e["type"] != "subscribed"]
             seqs = [e["seq"] for e in events]
             assert seqs == list(range(last + 1, seqs[-1] + 1)) and len(seqs) == len(set(seqs))
-            assert [e for e in events if e["type"] == "turn"] == [e for e in missed if e["type"] == "turn"]
+            resumed = [e for e in events if e["type"] == "turn"]
+            live = [e for e in missed if e["type"] == "turn"]
+            # the log keeps the text, not the trip: a resumed turn is partial (the page reloads the trip)
+            assert [(e["seq"], e["messageId"], e["answer"]["content"]) for e in resumed] == [
+                (e["seq"], e["messageId"], e["answer"]["content"]) for e in live
+            ]
+            assert all(e["partial"] is True and "data" not in e["answer"] for e in resumed)
         finally:
             back.close()
     finally:
@@ -240,3 +248,71 @@ def test_one_stack_holds_200_sockets_each_receiving_a_broadcast(stack: HttpStack
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_streaming_and_events_add_at_most_2_wcu_to_a_chat_turn(
+    stack: HttpStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same two turns in two sessions, one with a subscribed socket (progress streamed, turn and
+    state events logged), one with the conversation's events switched off: the second turn's WCU."""
+    from devstack.capacity import CapacityMeter
+
+    meter = CapacityMeter.install()
+    messages = ["Plan a trip to Paris from Boston", "3 days in May, 2 adults, budget 3000 USD"]
+
+    def second_turn_wcu(session: str) -> float:
+        sock = connect(stack, "cost")
+        try:
+            subscribe(sock, session)
+            chat(sock, session, messages[0])
+            until(sock, "turn", "error")
+            with meter.measure() as measured:
+                chat(sock, session, messages[1])
+                assert until(sock, "turn", "error")[-1]["type"] == "turn"
+                time.sleep(0.3)  # the state event's post and anything after it
+            WCU_LOG.append([(r.operation, r.wcu, r.sizes) for r in measured.requests if r.wcu])
+            return measured.wcu
+        finally:
+            sock.close()
+
+    settle(meter)  # posts to the sockets earlier tests closed answer 410: their items are being deleted
+    with_events = second_turn_wcu("cost-live")
+    quiet = _quiet_turn_wcu(stack, meter, messages, monkeypatch)
+    assert with_events - quiet <= 2, (with_events, quiet, WCU_LOG)
+
+
+def settle(meter: Any, window: float = 0.5, most: float = 30.0) -> None:
+    """Wait until the table has had no write for ``window`` seconds."""
+    deadline = time.monotonic() + most
+    while time.monotonic() < deadline:
+        with meter.measure() as measured:
+            time.sleep(window)
+        if not measured.wcu:
+            return
+    raise AssertionError("the table never went quiet")
+
+
+def _quiet_turn_wcu(
+    stack: HttpStack, meter: Any, messages: list[str], monkeypatch: pytest.MonkeyPatch
+) -> float:
+    """The second of ``messages`` by POST /chat with the conversation's events switched off: its WCU."""
+    import urllib.request
+
+    from durable_agents.agents.live import LiveConversation
+
+    def post(text: str) -> None:
+        request = urllib.request.Request(
+            stack.url + "/chat",
+            data=json.dumps({"message": text, "sessionId": "cost-quiet"}).encode(),
+            headers={"X-User-Id": "cost", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LiveConversation, "_announce", lambda self, *event: None)
+        post(messages[0])
+        with meter.measure() as measured:
+            post(messages[1])
+    WCU_LOG.append([(r.operation, r.wcu, r.sizes) for r in measured.requests if r.wcu])
+    return float(measured.wcu)

@@ -63,11 +63,13 @@ class LiveConversation(DurableObject):
         live.send(connection_id, {"type": "subscribed", "sessionId": session_id})
         return {"resent": len(missed) if complete else 0, "complete": complete}
 
-    def _announce(self, event: dict[str, Any]) -> None:
-        """Broadcast ``event`` (with this session's id) to the conversation's clients after the commit."""
+    def _announce(self, event: dict[str, Any], logged: dict[str, Any] | None = None) -> None:
+        """Broadcast ``event`` (with this session's id) to the conversation's clients after the commit;
+        ``logged``: the shorter form resuming clients get (see :func:`_trimmed`)."""
         session_id = self._session_id()
         if session_id is not None:
-            self.connections.broadcast({**event, "sessionId": session_id})
+            short = {**logged, "sessionId": session_id} if logged is not None else None
+            self.connections.broadcast({**event, "sessionId": session_id}, logged=short)
 
     @contextmanager
     def _streaming(self) -> Iterator[None]:
@@ -86,12 +88,32 @@ class LiveConversation(DurableObject):
         from ..runtime import codec
 
         answer = codec.to_jsonable(response)
-        self._announce(
-            {"type": "turn", "messageId": message.id, "message": message_text_of(message), "answer": answer}
-        )
+        turn = {
+            "type": "turn",
+            "messageId": message.id,
+            "message": message_text_of(message),
+            "answer": answer,
+        }
+        self._announce(turn, _trimmed(turn))
         data = answer.get("data") if isinstance(answer, dict) else None
         if isinstance(data, dict) and ("slots" in data or "plan" in data):
-            self._announce({"type": "state", "slots": data.get("slots"), "plan": data.get("plan")})
+            state = {"type": "state", "slots": data.get("slots"), "plan": data.get("plan")}
+            self._announce(state, _trimmed(state))
+
+
+_LOGGED_ANSWER = ("type", "content", "confidence")
+
+
+def _trimmed(event: dict[str, Any]) -> dict[str, Any]:
+    """What the resume log keeps of a ``turn`` or ``state`` event: the text, not the trip (``slots``,
+    ``plan``, ``answer.data``) nor the answer's sources and metadata (kilobytes, billed on every commit);
+    marked ``"partial": true``: a client resuming from it reads the trip once with
+    ``GET /sessions/{id}``."""
+    short = {key: value for key, value in event.items() if key not in ("slots", "plan")}
+    answer = short.get("answer")
+    if isinstance(answer, dict):
+        short["answer"] = {key: answer[key] for key in _LOGGED_ANSWER if key in answer}
+    return {**short, "partial": True}
 
 
 def message_text_of(message: Any) -> str:

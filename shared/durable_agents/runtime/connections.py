@@ -14,7 +14,9 @@ Items (in the object's partition, beside its STATE item; outside the generations
 ``EV#<slot>``
     one commit's broadcast events, for clients that resume (``subscribe`` with ``after``): ``b`` (N,
     the batch number; ``slot = b % LOG_SLOTS``, a ring: a new batch overwrites the oldest), ``first``
-    (N, its first seq), ``z`` (B, zlib-compressed JSON list of events) and ``expires_at``.
+    (N, its first seq), ``z`` (B, zlib-compressed JSON list of events, as ``broadcast(logged=...)``
+    gave them) and ``expires_at``. Written right after the commit landed, as a plain ``PutItem``
+    (a transaction bills twice), before the events are posted.
 the hot value :data:`COUNTER_KEY` (in the STATE item the commit writes anyway)
     ``[seq, batch]``: the last event's sequence number and the last batch number.
 
@@ -27,7 +29,7 @@ with that ``seq`` confirms it (or another one, or a ``withdrawn`` event when the
 it). A post that answers 410 ``GoneException`` removes the connection's item.
 
 Cost: the counter lives in the STATE item (no extra write), and a commit that broadcasts adds one log
-item (usually one WCU: it is compressed); streamed parts cost no write at all.
+item (1-2 WCU: compressed, outside the transaction); streamed parts cost no write at all.
 """
 
 from __future__ import annotations
@@ -177,6 +179,7 @@ class Connections:
         self._logged: list[dict[str, Any]] = []
         self._counter: list[int] | None = None
         self._parts = 0
+        self._log_item: dict[str, Any] | None = None
         self._audience: dict[str | None, list[str]] = {}
         """The connections streamed to this turn, by tag (read once a turn)."""
         self._lock = threading.Lock()
@@ -266,12 +269,16 @@ class Connections:
         self._outbox.append((connection_id, None, {"seq": self._current()[0], **event}))
         self._gate()
 
-    def broadcast(self, event: dict[str, Any], tag: str | None = None) -> int:
+    def broadcast(
+        self, event: dict[str, Any], tag: str | None = None, *, logged: dict[str, Any] | None = None
+    ) -> int:
         """Post ``event`` to every connection (with ``tag``) once the commit lands; logged for resuming.
 
         Args:
             event: a JSON-able object with a ``type``.
             tag: only the connections with this tag.
+            logged: what the log keeps of it for resuming clients, when not the whole event (a write is
+                billed by the KB: leave out what a client can read again elsewhere).
 
         Returns:
             the event's ``seq``.
@@ -282,7 +289,7 @@ class Connections:
         stamped = {**event, "seq": counter[0]}
         if not self._logged:
             counter[1] += 1
-        self._logged.append(stamped)
+        self._logged.append(stamped if logged is None else {**logged, "seq": counter[0]})
         self._storage.put(COUNTER_KEY, list(counter))
         self._outbox.append((None, tag, stamped))
         self._gate()
@@ -362,25 +369,41 @@ class Connections:
             self._storage.before_plan.append(self._log)
 
     def _log(self) -> None:
-        """Add this turn's broadcasts to the log (called as the commit is planned)."""
-        if not self._logged:
+        """Make this turn's log item (called as the commit is planned; written once it landed)."""
+        if not self._logged or not self._endpoint:
             return
         counter = self._current()
         now = clock.now_ms() // 1000
-        data = zlib.compress(json.dumps(self._logged, separators=(",", ":")).encode())
-        self._storage.extra_puts.append(
-            {
-                "pk": _s(self._pk),
-                "sk": _s(f"{LOG_PREFIX}{counter[1] % LOG_SLOTS:03d}"),
-                "b": _n(counter[1]),
-                "first": _n(self._logged[0]["seq"]),
-                "z": {"B": data},
-                "expires_at": _n(now + LOG_TTL_SECONDS),
-            }
+        data = zlib.compress(json.dumps(self._logged, separators=(",", ":")).encode(), 9)
+        self._log_item = {
+            "pk": _s(self._pk),
+            "sk": _s(f"{LOG_PREFIX}{counter[1] % LOG_SLOTS:03d}"),
+            "b": _n(counter[1]),
+            "first": _n(self._logged[0]["seq"]),
+            "z": {"B": data},
+            "expires_at": _n(now + LOG_TTL_SECONDS),
+        }
+
+    def _write_log(self) -> None:
+        """Write the log item: a plain ``PutItem`` after the commit (half the price of a transaction's
+        write), never over a newer batch in its slot. Lost only if the process dies right here: the
+        resuming client then finds a seq missing and is told to reload (``events_after`` says so)."""
+        item, self._log_item = self._log_item, None
+        if item is None:
+            return
+        self._table.client.put_item(
+            TableName=self._table.name,
+            Item=item,
+            ConditionExpression="attribute_not_exists(b) OR b < :b",
+            ExpressionAttributeValues={":b": item["b"]},
         )
 
     def _deliver(self) -> None:
-        """Post the buffered events (called once the commit landed)."""
+        """Write the log, then post the buffered events (called once the commit landed)."""
+        try:
+            self._write_log()
+        except Exception:  # noqa: BLE001 - the events still go out; a resuming client reloads instead
+            logger.warning("could not write the event log", exc_info=True)
         outbox, self._outbox = self._outbox, []
         for connection_id, tag, event in outbox:
             self._post_many(connection_id, tag, [event])
