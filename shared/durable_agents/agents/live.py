@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..runtime import DurableObject, rpc
-from ..runtime.connections import streaming
+from ..runtime.connections import emit, streaming
 
 USER_TAG = "user:{}"
 
@@ -81,6 +81,7 @@ class LiveConversation(DurableObject):
             return
         live = self.connections
         with streaming(lambda event: live.stream({**event, "sessionId": session_id})):
+            emit({"type": "progress", "step": "turn", "status": "started"})  # the turn has its objects
             yield
 
     def _announce_turn(self, message: Any, response: Any) -> None:

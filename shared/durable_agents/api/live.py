@@ -32,7 +32,7 @@ from ..runtime.lease import lambda_invocation
 from .errors import map_exception
 from .identity import request_fingerprint, scoped_key
 
-_ID = r"^[A-Za-z0-9_.:-]{1,128}$"
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"  # the REST API's ids (api/requests.py)
 MAX_MESSAGE_CHARS = 8000
 
 
