@@ -407,11 +407,12 @@ CASES = [
         anonymous=True,
     ),
     Case(
-        "chat (traced), through the object host",
+        "chat (traced), in this one invocation",
         "ApiFunction",
         "api_chat",
         http(200, lambda body, _: bool(body.get("sessionId"))),
         tracing=True,
+        alone=True,
     ),
     Case(
         "object host: a travel agent turn",

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 import uuid
@@ -100,10 +101,11 @@ _TOO_MANY = (
 
 
 def _reset_handler_env() -> None:
-    """Handlers read their settings again (after the callback URL changed)."""
-    from durable_agents.runtime import reset_default_env
-
-    reset_default_env()
+    """Handlers read their settings again (after the callback URL changed); before any handler was
+    loaded (the layer not yet on the path) there is nothing to forget."""
+    runtime = sys.modules.get("durable_agents.runtime")
+    if runtime is not None:
+        runtime.reset_default_env()
 
 
 class _Server(ThreadingHTTPServer):

@@ -509,22 +509,6 @@ def test_each_function_has_its_own_role() -> None:
         assert "Policies" not in properties, function
 
 
-def test_the_api_function_may_only_invoke_the_object_host_and_write_its_logs() -> None:
-    """The API reaches objects only through the object host (OBJECT_HOST_FUNCTION is set in AWS): no table,
-    no Bedrock, no SSM, no coordination of its own."""
-    assert role_policy("ApiRole", LlmProvider="bedrock", ToolSecretsParameter="/p", Tracing="Disabled") == {
-        "InvokeObjectHost": {"Action": {"lambda:InvokeFunction"}, "Resource": [OBJECT_HOST_ARN]},
-        "OwnLogs": {
-            "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
-            "Resource": [log_group_arn(f"/aws/lambda/{STACK}-api")],
-        },
-    }
-    assert (
-        TEMPLATE.resolve_environment(values(), "ApiFunction")["OBJECT_HOST_FUNCTION"]
-        == f"{STACK}-object-host"
-    )
-
-
 def test_the_object_host_gets_the_table_coordination_the_sockets_and_its_logs() -> None:
     assert role_policy("ObjectHostRole") == {
         "StateTableItems": {"Action": DATA_ACTIONS, "Resource": [TABLE_ARN]},
@@ -553,15 +537,18 @@ CONNECTIONS_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{STACK}-LiveApi/dev/*
     ],
     ids=["defaults", "bedrock, secrets, tracing"],
 )
-def test_the_live_function_may_do_what_the_object_host_does_and_nothing_more(
-    parameters: dict[str, str],
+@pytest.mark.parametrize(("role", "log_group"), [("LiveRole", "live"), ("ApiRole", "api")])
+def test_the_functions_that_run_turns_may_do_what_the_object_host_does_and_nothing_more(
+    parameters: dict[str, str], role: str, log_group: str
 ) -> None:
-    """A socket's turn runs in the Live function (one function per turn): it needs the object host's
-    rights (table, coordination, model, secrets, sockets), and only its own logs beside them."""
-    live, host = role_policy("LiveRole", **parameters), role_policy("ObjectHostRole", **parameters)
-    assert live.pop("OwnLogs")["Resource"] == [log_group_arn(f"/aws/lambda/{STACK}-live")]
+    """A turn runs in the function that received it (one function per turn: a socket's in the Live
+    function, a POST /chat in the Api function): each needs the object host's rights (table,
+    coordination, model, secrets, sockets), and only its own logs beside them; none invokes the host."""
+    runs, host = role_policy(role, **parameters), role_policy("ObjectHostRole", **parameters)
+    assert runs.pop("OwnLogs")["Resource"] == [log_group_arn(f"/aws/lambda/{STACK}-{log_group}")]
     host.pop("OwnLogs")
-    assert live == host
+    assert runs == host
+    assert all("lambda:InvokeFunction" not in statement["Action"] for statement in runs.values())
 
 
 def test_the_socket_authorizer_may_only_write_its_logs() -> None:

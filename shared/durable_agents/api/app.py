@@ -27,7 +27,8 @@ from ..agents.errors import NotFound, UnsupportedMessageType
 from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
 from ..config import settings
-from ..runtime import Env, default_env, lambda_invocation
+from ..runtime import Env, lambda_invocation
+from ..runtime.env import in_process_env
 from ..web import page_response
 from .errors import JSON, error_response, map_exception
 from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
@@ -63,7 +64,8 @@ def ok(body: dict[str, Any]) -> Response[str]:
 
 
 def env() -> Env:
-    return default_env()
+    """The objects a request calls run in this invocation (one function per turn: no object host invoke)."""
+    return in_process_env()
 
 
 @app.get("/")
