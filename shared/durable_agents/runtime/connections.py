@@ -85,6 +85,11 @@ def streaming(sink: Callable[[dict[str, Any]], None]) -> Iterator[None]:
         _STREAM.reset(token)
 
 
+def streaming_active() -> bool:
+    """Whether someone streams the current turn (a model may then stream its answer as it writes it)."""
+    return _STREAM.get() is not None
+
+
 def emit(event: dict[str, Any]) -> None:
     """Post a provisional part (``progress``, ``text``) to whoever streams the current turn; nothing when
     nobody does. Never raises: a lost part is confirmed or replaced by the committed event anyway.
