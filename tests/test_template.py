@@ -91,6 +91,7 @@ DATA_ACTIONS = {
     "dynamodb:ConditionCheckItem",
 }
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+BEDROCK_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}  # Converse, ConverseStream
 FUNCTION_ROLES = {
     "ApiFunction": "ApiRole",
     "ObjectHostFunction": "ObjectHostRole",
@@ -594,7 +595,7 @@ def test_bedrock_is_allowed_only_for_the_configured_model_when_used() -> None:
     model = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     policy = role_policy("ObjectHostRole", LlmProvider="bedrock", BedrockModelId=model)
     assert policy["InvokeConfiguredModel"] == {
-        "Action": {"bedrock:InvokeModel"},
+        "Action": BEDROCK_ACTIONS,
         "Resource": [f"arn:aws:bedrock:{REGION}::foundation-model/{model}"],
     }
     assert not {"InvokeConfiguredProfile", "InvokeProfileModel"} & set(policy)
@@ -606,9 +607,9 @@ def test_a_cross_region_inference_profile_gets_the_profile_and_its_model_through
     profile_id = f"{geography}.anthropic.claude-3-5-haiku-20241022-v1:0"
     policy = role_policy("ObjectHostRole", LlmProvider="bedrock", BedrockModelId=profile_id)
     profile_arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{profile_id}"
-    assert policy["InvokeConfiguredProfile"] == {"Action": {"bedrock:InvokeModel"}, "Resource": [profile_arn]}
+    assert policy["InvokeConfiguredProfile"] == {"Action": BEDROCK_ACTIONS, "Resource": [profile_arn]}
     assert policy["InvokeProfileModel"] == {
-        "Action": {"bedrock:InvokeModel"},
+        "Action": BEDROCK_ACTIONS,
         "Resource": ["arn:aws:bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"],
         "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}},
     }
