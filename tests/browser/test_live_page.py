@@ -173,3 +173,14 @@ def test_a_dropped_socket_reconnects_and_shows_what_it_missed_once(
     page.wait(lambda _: len(page.messages()) == 4)
     texts = [message.text for message in page.messages()]
     assert texts[2] == "from Osaka, 3 days in April" and texts.count(texts[3]) == 1
+
+
+def test_a_connected_idle_page_reads_nothing(page: ChatPage, served: Served) -> None:
+    """With the socket open, an idle page makes no request at all (it polled every 3 s before)."""
+    page.send("Plan a trip to Vienna")
+    session = page.session_id()
+    before = len(served.proxy.exchanges)
+    time.sleep(10)  # more than three of the old poll intervals
+    idle = [f"{e.method} {e.path}" for e in served.proxy.exchanges[before:]]
+    assert idle == [], idle
+    assert session is not None
