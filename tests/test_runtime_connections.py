@@ -42,7 +42,8 @@ def room(env: Env, name: str = "r1") -> Any:
 def connection_items(dynamodb: Any, stub: Any) -> list[dict[str, Any]]:
     items = dynamodb.query(
         TableName=TABLE,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :ws)",
+        KeyConditionExpression="pk = :pk",
+        FilterExpression="contains(sk, :ws)",
         ExpressionAttributeValues={":pk": {"S": stub.id.key}, ":ws": {"S": CONNECTION_PREFIX}},
     )["Items"]
     return list(items)
@@ -126,7 +127,9 @@ def test_a_gone_connection_is_removed_when_a_post_answers_410(live_env: Env, hub
     assert stub.listed() == ["gone", "here"]
     stub.say("anyone?")
     assert stub.listed() == ["here"]
-    assert [item["sk"]["S"] for item in connection_items(dynamodb, stub)] == [f"{CONNECTION_PREFIX}here"]
+    assert [item["sk"]["S"].split("#", 1)[1] for item in connection_items(dynamodb, stub)] == [
+        f"{CONNECTION_PREFIX}here"
+    ]
 
 
 def test_an_alarm_turn_broadcasts_and_a_failed_alarm_posts_nothing(
@@ -186,3 +189,28 @@ def test_streaming_adds_no_write_per_part_and_a_broadcast_at_most_2_wcu(live_env
     with meter.measure() as with_broadcast:
         stub.say(answer)
     assert with_broadcast.wcu - without.wcu <= 2, (without.by_operation(), with_broadcast.by_operation())
+
+
+def test_an_erased_object_keeps_neither_its_connections_nor_its_event_log(
+    live_env: Env, hub: Hub, dynamodb: Any
+) -> None:
+    """Connections and the log live in the object's generation: ``delete_all`` and the reaper take them."""
+    stub = room(live_env)
+    Recorder(hub, "a")
+    stub.join("a", "u1")
+    stub.say("a private message")
+    everything = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": stub.id.key}},
+    )["Items"]
+    assert {item["sk"]["S"].split("#")[1] for item in everything if "#" in item["sk"]["S"]} >= {"WS", "EV"}
+    old = stub.wipe()
+    assert live_env.table.purge(stub.id.key, up_to_gen=old) >= 2
+    left = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": stub.id.key}},
+    )["Items"]
+    assert not [item for item in left if "#WS#" in item["sk"]["S"] or "#EV#" in item["sk"]["S"]]
+    assert stub.listed() == []

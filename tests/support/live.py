@@ -110,6 +110,12 @@ class Room(DurableObject):
         self.connections.send(connection_id, {"type": "push", "text": text})
 
     @rpc
+    def wipe(self) -> int:
+        generation = self.ctx.storage._snapshot.gen
+        self.storage.delete_all()
+        return generation
+
+    @rpc
     def put_only(self, text: str) -> None:
         self.storage.put("last", text)
 

@@ -5,13 +5,14 @@ runs between messages; an object remembers the connections it accepted as items 
 and sends through the ``@connections`` management API (``apigatewaymanagementapi``), from whatever turn
 it is in (a chat turn, an alarm, a schedule, a Step Functions callback).
 
-Items (in the object's partition, beside its STATE item; outside the generations, like ``I#``):
+Items (in the object's partition, in its current generation, so that ``delete_all`` and the reaper
+take them with the rest: an erased conversation keeps neither its sockets nor its event log):
 
-``WS#<connection id>``
+``G<gen>#WS#<connection id>``
     ``tags`` (L of S), ``att`` (S, the attachment as JSON), ``at`` (N, ms accepted) and ``expires_at``
     (N, TTL seconds): at most :data:`CONNECTION_TTL_SECONDS` after the accept, API Gateway's 2-hour
     limit on a connection, so a connection whose ``$disconnect`` never came is gone by then anyway.
-``EV#<slot>``
+``G<gen>#EV#<slot>``
     one commit's broadcast events, for clients that resume (``subscribe`` with ``after``): ``b`` (N,
     the batch number; ``slot = b % LOG_SLOTS``, a ring: a new batch overwrites the oldest), ``first``
     (N, its first seq), ``z`` (B, zlib-compressed JSON list of events, as ``broadcast(logged=...)``
@@ -61,6 +62,18 @@ LOG_TTL_SECONDS = 86_400
 COUNTER_KEY = "~events"
 CONNECTION_PREFIX = "WS#"
 LOG_PREFIX = "EV#"
+
+
+def connection_sk(gen: int, connection_id: str = "") -> str:
+    """The sort key of a connection item (a prefix of them all with no id)."""
+    return f"G{gen}#{CONNECTION_PREFIX}{connection_id}"
+
+
+def log_sk(gen: int, slot: int | None = None) -> str:
+    """The sort key of a log slot (a prefix of them all with no slot)."""
+    return f"G{gen}#{LOG_PREFIX}" + (f"{slot:03d}" if slot is not None else "")
+
+
 MAX_TAGS = 10
 MAX_ATTACHMENT_BYTES = 2048
 _PARALLEL_POSTS = 16
@@ -178,6 +191,7 @@ class Connections:
         self._storage = storage
         self._pk = storage._pk
         self._table = storage._table
+        self._gen = storage._snapshot.gen
         self._endpoint = endpoint
         self._outbox: list[tuple[str | None, str | None, dict[str, Any]]] = []
         """(connection id, tag, event) to post once the commit lands (tag None and id None: everyone)."""
@@ -214,7 +228,7 @@ class Connections:
         self._storage.extra_puts.append(
             {
                 "pk": _s(self._pk),
-                "sk": _s(CONNECTION_PREFIX + connection_id),
+                "sk": _s(connection_sk(self._gen, connection_id)),
                 "tags": {"L": [_s(tag) for tag in tags]},
                 "att": _s(text),
                 "at": _n(now),
@@ -225,7 +239,7 @@ class Connections:
     def close(self, connection_id: str) -> None:
         """Forget ``connection_id`` (its item is deleted by this turn's commit)."""
         self._storage._check_writable()
-        self._storage.extra_deletes.append((self._pk, CONNECTION_PREFIX + connection_id))
+        self._storage.extra_deletes.append((self._pk, connection_sk(self._gen, connection_id)))
 
     def connections(self, tag: str | None = None) -> list[Connection]:
         """The live connections (with ``tag``, when given), read with one ``Query``.
@@ -241,7 +255,7 @@ class Connections:
         kwargs: dict[str, Any] = {
             "TableName": self._table.name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :ws)",
-            "ExpressionAttributeValues": {":pk": _s(self._pk), ":ws": _s(CONNECTION_PREFIX)},
+            "ExpressionAttributeValues": {":pk": _s(self._pk), ":ws": _s(connection_sk(self._gen))},
             "ConsistentRead": True,
         }
         while True:
@@ -253,7 +267,9 @@ class Connections:
                 if tag is None or tag in tags:
                     found.append(
                         Connection(
-                            item["sk"]["S"][len(CONNECTION_PREFIX) :], tags, json.loads(item["att"]["S"])
+                            item["sk"]["S"][len(connection_sk(self._gen)) :],
+                            tags,
+                            json.loads(item["att"]["S"]),
                         )
                     )
             if "LastEvaluatedKey" not in response:
@@ -336,7 +352,7 @@ class Connections:
         response = self._table.client.query(
             TableName=self._table.name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :ev)",
-            ExpressionAttributeValues={":pk": _s(self._pk), ":ev": _s(LOG_PREFIX)},
+            ExpressionAttributeValues={":pk": _s(self._pk), ":ev": _s(log_sk(self._gen))},
             ConsistentRead=True,
         )
         events: list[dict[str, Any]] = []
@@ -382,7 +398,7 @@ class Connections:
         data = zlib.compress(json.dumps(self._logged, separators=(",", ":")).encode(), 9)
         self._log_item = {
             "pk": _s(self._pk),
-            "sk": _s(f"{LOG_PREFIX}{counter[1] % LOG_SLOTS:03d}"),
+            "sk": _s(log_sk(self._gen, counter[1] % LOG_SLOTS)),
             "b": _n(counter[1]),
             "first": _n(self._logged[0]["seq"]),
             "z": {"B": data},
@@ -430,7 +446,7 @@ class Connections:
             except GoneConnection:
                 self._table.client.delete_item(
                     TableName=self._table.name,
-                    Key={"pk": _s(self._pk), "sk": _s(CONNECTION_PREFIX + connection_id)},
+                    Key={"pk": _s(self._pk), "sk": _s(connection_sk(self._gen, connection_id))},
                 )
                 return
             except Exception:  # noqa: BLE001 - one client's failure must not fail the others' delivery
