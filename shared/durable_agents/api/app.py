@@ -30,7 +30,7 @@ from ..config import settings
 from ..runtime import Env, lambda_invocation
 from ..runtime.env import in_process_env
 from ..web import page_response
-from .errors import JSON, error_response, map_exception
+from .errors import JSON, error_response, map_exception, run_turn
 from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
 from .requests import (
     ChatRequest,
@@ -117,7 +117,9 @@ def chat() -> Response[str]:
     # what makes two requests "the same" for the key: the session and the text, not the message's
     # timestamp (a retry is sent later)
     same = request_fingerprint("chat", session_id, request.message)
-    response = conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+    response = run_turn(
+        lambda: conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+    )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
 

@@ -29,7 +29,7 @@ from ..agents.models import AgentContext, AgentMessage
 from ..runtime.connections import GoneConnection, post
 from ..runtime.env import in_process_env
 from ..runtime.lease import lambda_invocation
-from .errors import map_exception
+from .errors import map_exception, run_turn
 from .identity import request_fingerprint, scoped_key
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"  # the REST API's ids (api/requests.py)
@@ -121,7 +121,7 @@ def _message(event: dict[str, Any], connection_id: str) -> None:
             context=AgentContext(session_id=action.session_id, user_id=user),
         )
         same = request_fingerprint("chat", action.session_id, action.message)
-        conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+        run_turn(lambda: conversation.call("route_message", message, idempotency_key=turn, fingerprint=same))
     except Exception as error:  # noqa: BLE001 - every failure is answered to this socket, as REST answers it
         _reply(connection_id, _error_event(error, session_id))
 
