@@ -86,6 +86,10 @@ soak: $(STAMP)  ## the long load and fault runs
 
 bench: $(STAMP)  ## the benchmark: writes .bench/report.md and .bench/report.json (QUICK=1: its quick mode)
 	$(PY) -m devstack.bench $(if $(QUICK),--quick)
+	$(PY) -m devstack.bench_live $(if $(QUICK),--rounds 5)
+
+bench-live: $(STAMP)  ## live sessions' latencies on the local stack and the idle cost model (.bench/live.json)
+	$(PY) -m devstack.bench_live
 
 bench-publish: $(STAMP)  ## a full benchmark run, committed: benchmarks/report.md + .json and the README's table
 	$(PY) -m devstack.bench --publish

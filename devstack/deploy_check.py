@@ -379,6 +379,10 @@ class Case:
     """Run the case's function (and what it invokes) this far in the future."""
     invokes: tuple[str, Expect] | None = None
     """A function the case's function must invoke, and what that invocation must return."""
+    alone: bool = False
+    """The case's function must invoke no other (a turn runs in one invocation)."""
+    raises: str | None = None
+    """The error message the function must raise (an authorizer's ``Unauthorized``)."""
 
     def load_event(self) -> Any:
         event = json.loads((EVENTS / f"{self.event}.json").read_text(encoding="utf-8"))
@@ -403,11 +407,12 @@ CASES = [
         anonymous=True,
     ),
     Case(
-        "chat (traced), through the object host",
+        "chat (traced), in this one invocation",
         "ApiFunction",
         "api_chat",
         http(200, lambda body, _: bool(body.get("sessionId"))),
         tracing=True,
+        alone=True,
     ),
     Case(
         "object host: a travel agent turn",
@@ -426,6 +431,34 @@ CASES = [
         before=("ObjectHostFunction", "object_host_price_watch"),
         clock_offset_seconds=86_400 + 60,
         invokes=("ObjectHostFunction", equals({"alarm": "fired"})),
+    ),
+    Case(
+        "socket $connect with the authorizer's identity",
+        "LiveFunction",
+        "live_connect",
+        equals({"statusCode": 200}),
+    ),
+    Case(
+        "socket $connect without identity: 401",
+        "LiveFunction",
+        "live_connect",
+        equals({"statusCode": 401}),
+        anonymous=True,
+    ),
+    Case(
+        "socket chat turn, in this one invocation",
+        "LiveFunction",
+        "live_chat",
+        equals({"statusCode": 200}),
+        alone=True,
+    ),
+    Case("socket $disconnect", "LiveFunction", "live_disconnect", equals({"statusCode": 200})),
+    Case(
+        "socket authorizer: a token that is not a JWT is refused",
+        "LiveAuthorizerFunction",
+        "live_authorizer_bad_token",
+        equals(None),
+        raises="Unauthorized",
     ),
 ]
 
@@ -462,11 +495,20 @@ def run_cases(functions: Lambda, layer: Path) -> list[str]:
         finally:
             functions.clock_offset_seconds = 0.0
         nested = functions.invocations[before:-1]
-        found += (
-            [f"{case.function} raised {invocation.error['errorType']}: {invocation.error['errorMessage']}"]
-            if invocation.error
-            else [problem for problem in [case.expect(invocation.report.get("result"))] if problem]
-        )
+        if case.raises is not None:
+            message = (invocation.error or {}).get("errorMessage")
+            if message != case.raises:
+                found.append(f"{case.function} should raise {case.raises!r}, got {message!r}")
+        elif invocation.error:
+            error = invocation.error
+            found.append(f"{case.function} raised {error['errorType']}: {error['errorMessage']}")
+        else:
+            found += [problem for problem in [case.expect(invocation.report.get("result"))] if problem]
+        if case.alone and nested:
+            found.append(
+                f"one turn took {1 + len(nested)} invocations: "
+                + ", ".join(call.function for call in [invocation, *nested])
+            )
         if case.invokes is not None:
             function, expect = case.invokes
             results = [call.report.get("result") for call in nested if call.function == function]

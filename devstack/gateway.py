@@ -17,10 +17,12 @@ API Gateway's 10 MB cap, 431 for headers over ``http.server``'s limits, 502 when
 returns something that is not a proxy response (as API Gateway does). After a framing error the
 connection is closed (where the next request would start is unknown).
 
-Connections are served one thread each (like one Lambda environment per concurrent request), with a
-listen backlog of :data:`LISTEN_BACKLOG` so that a burst of clients connecting at once is queued by the
-kernel, not refused. Request lines, paths and handler tracebacks are logged escaped
-(:mod:`devstack.log_text`).
+A request's line and headers must arrive within a deadline (a client trickling them a byte at a time
+is disconnected), and at most ``max_connections`` are served at once (503 ``too_many_connections``
+beyond): :mod:`devstack.http_limits`. Connections are served one thread each (like one Lambda
+environment per concurrent request), with a listen backlog of :data:`LISTEN_BACKLOG` so that a
+burst of clients connecting at once is queued by the kernel, not refused. Request lines, paths and
+handler tracebacks are logged escaped (:mod:`devstack.log_text`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import re
+import sys
 import threading
 import time
 import uuid
@@ -44,16 +48,25 @@ from devstack.http_guard import (
     CHUNK_LINE_LIMIT,
     GatewayError,
     body_framing,
+    check_header_block,
     check_host,
     check_method,
     check_origin,
     check_target,
     chunk_size,
 )
+from devstack.http_limits import HEADER_DEADLINE_SECONDS, MAX_CONNECTIONS, ConnectionSlots, HeaderDeadlines
 from devstack.lambda_runtime import LocalFunction
 from devstack.log_text import printable, printable_traceback
 from devstack.moto_stack import LocalStack
 from devstack.template import ApiRoute
+from devstack.websocket_hub import Hub
+from devstack.websocket_session import is_upgrade, serve_websocket
+
+CALLBACK_VARIABLE = "WEBSOCKET_CALLBACK_URL"
+
+WEBSOCKET_PATH = "/ws"
+"""Where the local WebSocket API is served (the same port as HTTP)."""
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """API Gateway's payload cap for REST APIs."""
@@ -79,9 +92,42 @@ LOGGER = logging.getLogger("devstack.gateway")
 _PATH_PARAMETER = re.compile(r"\{([^}/]+?)(\+?)\}")
 
 
+_TOO_MANY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Retry-After: 1\r\nContent-Length: 97\r\n\r\n"
+    b'{"error": {"code": "too_many_connections", "message": "the local stack serves too many clients"}}'
+)
+"""The answer to a connection over the cap (written before any of its request is read)."""
+
+
+def _reset_handler_env() -> None:
+    """Handlers read their settings again (after the callback URL changed); before any handler was
+    loaded (the layer not yet on the path) there is nothing to forget."""
+    runtime = sys.modules.get("durable_agents.runtime")
+    if runtime is not None:
+        runtime.reset_default_env()
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
+    slots: ConnectionSlots
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.take():
+            try:
+                request.sendall(_TOO_MANY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.give_back()
 
 
 @dataclass(frozen=True)
@@ -223,10 +269,19 @@ class ApiGateway:
         host: str = "127.0.0.1",
         port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES,
+        header_deadline_seconds: float = HEADER_DEADLINE_SECONDS,
+        max_connections: int = MAX_CONNECTIONS,
+        websocket_function: str | None = None,
     ) -> None:
         missing = {route.function for route in routes} - set(functions)
         if missing:
             raise ValueError(f"routes name functions that are not given: {sorted(missing)}")
+        if websocket_function is not None and websocket_function not in functions:
+            raise ValueError(f"the WebSocket function {websocket_function} is not given")
+        self.websocket_function = websocket_function
+        self._callback_before: str | None = None
+        self.hub = Hub()
+        """The open WebSockets, and the ``@connections`` API over them."""
         self.routes = [_compile(route) for route in routes]
         self.functions = functions
         self.stage = stage
@@ -235,6 +290,10 @@ class ApiGateway:
         self._in_flight = 0
         self._idle = threading.Condition()
         self._server = _Server((host, port), self._handler_class())
+        self._server.slots = ConnectionSlots(max_connections)
+        bound_host, bound_port = self._server.socket.getsockname()[:2]
+        self._url = f"http://{bound_host}:{bound_port}"
+        self.header_deadlines = HeaderDeadlines(header_deadline_seconds)
         self._thread: threading.Thread | None = None
 
     @classmethod
@@ -251,15 +310,20 @@ class ApiGateway:
             account_id=stack.values.account_id,
             host=host,
             port=port,
+            websocket_function=stack.template.websocket_function,
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return self._url
 
     def start(self) -> Self:
-        """Serve in a background thread."""
+        """Serve in a background thread. With a WebSocket function, this process's handlers post to this
+        gateway's ``@connections`` (``WEBSOCKET_CALLBACK_URL``: the local stack shares one environment)."""
+        if self.websocket_function is not None:
+            self._callback_before = os.environ.get(CALLBACK_VARIABLE)
+            os.environ[CALLBACK_VARIABLE] = self.url
+            _reset_handler_env()
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="devstack-gateway", daemon=True
         )
@@ -272,11 +336,19 @@ class ApiGateway:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
+        self.hub.close_all()
         deadline = time.monotonic() + grace_seconds
         with self._idle:
             while self._in_flight and time.monotonic() < deadline:
                 self._idle.wait(deadline - time.monotonic())
         self._server.server_close()
+        self.header_deadlines.stop()
+        if self.websocket_function is not None and os.environ.get(CALLBACK_VARIABLE) == self.url:
+            if self._callback_before is None:
+                os.environ.pop(CALLBACK_VARIABLE, None)
+            else:
+                os.environ[CALLBACK_VARIABLE] = self._callback_before
+            _reset_handler_env()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -351,6 +423,13 @@ class ApiGateway:
                 except ConnectionError:  # the client went away; there is no one left to answer
                     self.close_connection = True
 
+            def handle_one_request(self) -> None:
+                gateway.header_deadlines.start(self.connection)
+                try:
+                    super().handle_one_request()
+                finally:
+                    gateway.header_deadlines.done(self.connection)
+
             def __getattr__(self, name: str) -> Any:
                 # ``do_<METHOD>`` for every method: the routes decide (404/405), not http.server (501).
                 if name.startswith("do_"):
@@ -358,6 +437,9 @@ class ApiGateway:
                 raise AttributeError(name)
 
             def _dispatch(self) -> None:
+                if not gateway.header_deadlines.done(self.connection):
+                    self.close_connection = True  # shut down by the watchdog as the headers came in
+                    return
                 gateway._enter()
                 try:
                     self._answer()
@@ -371,14 +453,23 @@ class ApiGateway:
                         raise GatewayError(HTTPStatus.BAD_REQUEST, "bad_request", "HTTP/0.9 is not served")
                     check_method(self.command)
                     check_target(self.path)
+                    check_header_block(
+                        list(self.headers.items()), str(self.headers.get_payload()), len(self.headers.defects)
+                    )
                     check_host(self.headers.get_all("Host"))
-                    check_origin(self.headers.get("Origin"))
+                    check_origin(self.headers.get_all("Origin"))
                     body = self._read_body()
                 except GatewayError as error:
                     self.close_connection = True
                     self._respond(*error_response(error))
                     return
                 url = urlsplit(self.path)
+                if gateway.hub.serves(url.path):
+                    self._respond(*gateway.hub.answer(self.command, url.path, body))
+                    return
+                if url.path == WEBSOCKET_PATH and gateway.websocket_function is not None:
+                    self._websocket(url.path, url.query)
+                    return
                 request = GatewayRequest(
                     method=self.command,
                     path=url.path,
@@ -388,6 +479,36 @@ class ApiGateway:
                     source_ip=self.client_address[0],
                 )
                 self._respond(*gateway.handle(request))
+
+            def _websocket(self, path: str, query: str) -> None:
+                """A WebSocket on :data:`WEBSOCKET_PATH` (see :mod:`devstack.websocket_session`)."""
+                headers = list(self.headers.items())
+                if self.command != "GET" or not is_upgrade(headers):
+                    self.close_connection = True
+                    self._respond(
+                        *error_response(
+                            GatewayError(
+                                HTTPStatus.UPGRADE_REQUIRED,
+                                "upgrade_required",
+                                f"{WEBSOCKET_PATH} is a WebSocket endpoint (GET with Upgrade: websocket)",
+                            )
+                        )
+                    )
+                    return
+                self.close_connection = True
+                function = gateway.functions[gateway.websocket_function or ""]
+                serve_websocket(
+                    self.connection,
+                    self.rfile,
+                    path=path,
+                    query=query,
+                    headers=headers,
+                    source_ip=self.client_address[0],
+                    invoke=function.invoke,
+                    hub=gateway.hub,
+                    stage=gateway.stage,
+                    account_id=gateway.account_id,
+                )
 
             def _respond(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
                 self.send_response(status)

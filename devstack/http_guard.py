@@ -9,7 +9,13 @@ Each check raises :class:`GatewayError` (answered as JSON ``{"error": {"code", "
   of another site that rebinds its DNS name to 127.0.0.1 still sends its own name as ``Host``, so it
   cannot drive the local API (DNS rebinding).
 * ``check_origin``: an ``Origin`` header, when a browser sends one, is a loopback origin; 403
-  ``origin_not_allowed`` otherwise, so another site's page cannot post to the local API either.
+  ``origin_not_allowed`` otherwise, so another site's page cannot post to the local API either. Two
+  ``Origin`` headers are 400 ``bad_origin`` (a check of the first alone would let the second through).
+* ``check_header_block``: every header line is ``name: value`` with the name an HTTP token (no space
+  before the colon), no line folded onto the previous one and no line without a colon; 400
+  ``bad_header`` otherwise. ``http.server`` keeps ``Transfer-Encoding : chunked`` under another name and
+  the body would then be read as the next request (request smuggling); it stops at a line without a
+  colon and leaves the headers after it unread.
 * ``body_framing``: ``Content-Length`` is one decimal number, ``Transfer-Encoding`` is ``chunked``
   alone and never comes with a ``Content-Length``; 400 ``bad_content_length`` /
   ``unsupported_transfer_encoding`` / ``ambiguous_body_length``.
@@ -79,14 +85,47 @@ def check_host(values: Sequence[str] | None) -> None:
         )
 
 
-def check_origin(value: str | None) -> None:
-    """A browser's ``Origin``, when sent, is a loopback origin (``null`` and other sites are refused)."""
-    if value is not None and not _LOOPBACK_ORIGIN.fullmatch(value.strip()):
+def check_origin(values: Sequence[str] | None) -> None:
+    """A browser's ``Origin`` (every ``Origin`` header's value), when sent, is one loopback origin.
+
+    Args:
+        values: all values of the request's ``Origin`` headers (None or empty: no header).
+
+    Raises:
+        GatewayError: 400 ``bad_origin`` for more than one header; 403 ``origin_not_allowed`` for an
+            origin that is not loopback (``null`` and other sites).
+    """
+    if not values:
+        return
+    if len(values) > 1:
+        raise _bad_request("bad_origin", "more than one Origin header")
+    if not _LOOPBACK_ORIGIN.fullmatch(values[0].strip()):
         raise GatewayError(
             HTTPStatus.FORBIDDEN,
             "origin_not_allowed",
             "the local stack answers only pages served from 127.0.0.1, localhost or [::1]",
         )
+
+
+def check_header_block(headers: Sequence[tuple[str, str]], unparsed: str, defects: int) -> None:
+    """The header lines parsed into ``headers`` are well formed, and none was left unparsed.
+
+    Args:
+        headers: the (name, value) pairs as parsed.
+        unparsed: what the header parser kept as a "body" (lines after one it could not read).
+        defects: how many defects the parser noted (a line without a name, say).
+
+    Raises:
+        GatewayError: 400 ``bad_header`` for a name that is not a token (``Transfer-Encoding :``), a
+            folded line (a value with a line break), or lines the parser did not read as headers.
+    """
+    if unparsed or defects:
+        raise _bad_request("bad_header", "a header line is not of the form name: value")
+    for name, value in headers:
+        if not _TOKEN.fullmatch(name):
+            raise _bad_request("bad_header", "a header name is not an HTTP token (space before the colon?)")
+        if "\r" in value or "\n" in value:
+            raise _bad_request("bad_header", "folded header lines are not served")
 
 
 @dataclass(frozen=True)

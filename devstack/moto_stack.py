@@ -305,6 +305,9 @@ def _environ(template: SamTemplate, values: LocalValues, endpoint_url: str | Non
         # ... and no user pool: the chat page's local mode.
         "COGNITO_DOMAIN": "",
         "COGNITO_CLIENT_ID": "",
+        "COGNITO_ISSUER": "",
+        # Sockets are served by the local gateway, which sets its own URL here when it starts.
+        "WEBSOCKET_CALLBACK_URL": "",
     }
     if endpoint_url:
         environ["AWS_ENDPOINT_URL"] = endpoint_url

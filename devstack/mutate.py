@@ -155,13 +155,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "release",
         "a turn that raised keeps its lease (no release)",
         "turn.py",
-        "            _TURN.reset(token)\n"
-        "            _release_all(self.table, turn.all_held())\n"
-        "            raise\n"
-        "        _TURN.reset(token)\n"
-        "        return self._commit(turn, result)",
-        "            _TURN.reset(token)\n            raise\n        _TURN.reset(token)\n"
-        "        return self._commit(turn, result)",
+        "            everyone = turn.all_held()\n"
+        "            _release_all(self.table, everyone)\n"
+        "            for one in everyone:\n",
+        "            everyone = turn.all_held()\n            for one in everyone:\n",
     ),
     Mutant(
         "commit-lease-lost-as-success",

@@ -337,6 +337,23 @@ class SamTemplate:
             if event["Type"] == "Api"
         ]
 
+    @property
+    def websocket_function(self) -> str | None:
+        """The function behind the WebSocket API's ``$default`` route (an ``AWS::ApiGatewayV2::Route``
+        whose target is an ``AWS_PROXY`` integration naming ``${Function.Arn}``), or None."""
+        for route in self.resources.values():
+            properties = route.get("Properties", {})
+            if route["Type"] != "AWS::ApiGatewayV2::Route" or properties.get("RouteKey") != "$default":
+                continue
+            target = properties.get("Target", {})
+            found = re.search(r"\$\{(\w+)\}", str(target.get("Fn::Sub", "")))
+            integration = self.resources.get(found.group(1), {}) if found else {}
+            uri = str(integration.get("Properties", {}).get("IntegrationUri", {}).get("Fn::Sub", ""))
+            function = re.search(r"\$\{(\w+)\.Arn\}", uri)
+            if function and function.group(1) in self.functions:
+                return function.group(1)
+        return None
+
     @classmethod
     def load(cls, path: Path = TEMPLATE_PATH) -> SamTemplate:
         """Load ``path``; relative ``CodeUri``/``ContentUri``/``DefinitionUri`` are relative to its folder."""

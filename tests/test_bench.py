@@ -173,7 +173,8 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
             level["errors"] == 0 and level["turns_per_s"] > 0 for level in result["throughput"].values()
         )
         assert result["meter"]["wcu"]["median"] > 0 and result["meter"]["steps"]["median"] >= 2
-    assert chat["ours_lambda"]["turn"]["lambda_invokes"] > 0  # as deployed: stub calls are Lambda invokes
+    # through the object host (as /chat ran before one function per turn): stub calls are Lambda invokes
+    assert chat["ours_lambda"]["turn"]["lambda_invokes"] > 0
     assert chat["ours_inprocess"]["turn"]["lambda_invokes"] == 0
     # per steady-state turn: the conversation's and the travel agent's acquire + commit (+ a read of a
     # large cached answer now and then), the travel agent joined to the conversation's commit; the

@@ -216,7 +216,8 @@ def test_the_template_resources_are_created(mock_stack: LocalStack) -> None:
     listed = mock_stack.client("lambda").list_functions()["Functions"]
     functions = {item["FunctionName"]: item for item in listed}
     assert set(functions) == {
-        f"durable-agents-local-{name}" for name in ("api", "object-host", "reaper", "alarm-sweeper")
+        f"durable-agents-local-{name}"
+        for name in ("api", "object-host", "reaper", "alarm-sweeper", "live", "live-authorizer")
     }
     environment = functions["durable-agents-local-api"]["Environment"]["Variables"]
     assert environment["STATE_TABLE"] == table_name

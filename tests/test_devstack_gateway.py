@@ -393,3 +393,114 @@ def test_a_route_with_another_method_is_405_with_allow(gateway: ApiGateway) -> N
     response = raw(gateway, b"PUT /sessions/abc HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert error_of(response) == (405, "method_not_allowed")
     assert response[1]["Allow"] == "DELETE, GET"
+
+
+# --- smuggling, trickling clients, connection cap (issue 17 part 4) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Transfer-Encoding : chunked\r\n",
+        "Transfer-Encoding\t: chunked\r\n",
+        "X-A: 1\r\nnot a header line\r\nTransfer-Encoding: chunked\r\n",
+        "X-A: 1\r\n Transfer-Encoding: chunked\r\n",
+        ": no name\r\n",
+    ],
+    ids=["space before colon", "tab before colon", "line without colon", "folded line", "empty name"],
+)
+def test_a_malformed_header_line_is_400_and_its_body_is_never_read_as_a_request(
+    gateway: ApiGateway, headers: str
+) -> None:
+    """A body that is a whole request must not be served as the next request on the connection."""
+    smuggled = b"GET /sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    body = f"{len(smuggled):x}\r\n".encode() + smuggled + b"\r\n0\r\n\r\n"
+    with socket.create_connection(address(gateway), timeout=5) as sock:
+        sock.sendall(post(headers) + body)
+        first = read_response(sock)
+        assert error_of(first) == (400, "bad_header")
+        assert first[1]["Connection"] == "close"
+        assert sock.recv(1) == b""  # closed: nothing more is answered
+
+
+def test_two_origin_headers_are_refused_whichever_comes_first(gateway: ApiGateway) -> None:
+    for first, second in [
+        ("http://127.0.0.1:3000", "http://attacker.example"),
+        ("http://attacker.example", "http://127.0.0.1:3000"),
+    ]:
+        request = get_with(f"Host: 127.0.0.1\r\nOrigin: {first}\r\nOrigin: {second}\r\n")
+        assert error_of(raw(gateway, request)) == (400, "bad_origin")
+
+
+def _closed_within(sock: socket.socket, seconds: float, trickle: bytes) -> bool:
+    """Send ``trickle`` a byte every 0.1 s; True once the server closes the connection in time."""
+    deadline = time.monotonic() + seconds
+    sock.settimeout(0.1)
+    for byte in trickle:
+        if time.monotonic() > deadline:
+            return False
+        try:
+            sock.sendall(bytes([byte]))
+            if sock.recv(1) == b"":
+                return True
+        except TimeoutError:
+            continue
+        except OSError:
+            return True
+    return False
+
+
+def test_a_client_trickling_its_headers_is_disconnected_at_the_header_deadline() -> None:
+    """Each byte arrives within the per-read timeout, but the whole header block does not in time."""
+    with echo_gateway_with(header_deadline_seconds=0.5) as gateway:
+        with socket.create_connection(address(gateway), timeout=5) as sock:
+            trickle = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
+            started = time.monotonic()
+            assert _closed_within(sock, 10, trickle)
+            assert 0.4 <= time.monotonic() - started < 5
+        assert still_serving(gateway)
+
+
+def test_a_request_sent_in_time_is_served_on_a_gateway_with_a_short_header_deadline() -> None:
+    with echo_gateway_with(header_deadline_seconds=0.5) as gateway:
+        with socket.create_connection(address(gateway), timeout=5) as sock:
+            for _ in range(3):  # keep-alive: each request has its own deadline
+                time.sleep(0.3)
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert read_response(sock)[0] == 201
+
+
+def test_connections_over_the_cap_are_refused_with_503_and_served_again_when_one_closes() -> None:
+    with echo_gateway_with(max_connections=3) as gateway:
+        idle = [socket.create_connection(address(gateway), timeout=5) for _ in range(3)]
+        try:
+            deadline = time.monotonic() + 5
+            while gateway._server.slots.open < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with socket.create_connection(address(gateway), timeout=5) as extra:
+                extra.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                status, headers, body = read_response(extra)
+                assert (status, json.loads(body)["error"]["code"]) == (503, "too_many_connections")
+                assert headers["Retry-After"] == "1"
+        finally:
+            idle.pop().close()
+        deadline = time.monotonic() + 5
+        while gateway._server.slots.open > 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert still_serving(gateway)
+        for sock in idle:
+            sock.close()
+
+
+def echo_gateway_with(**limits: Any) -> ApiGateway:
+    values = TEMPLATE.local_values()
+    functions = {
+        "ApiFunction": LocalFunction(
+            TEMPLATE.functions["ApiFunction"],
+            function_name=values.refs["ApiFunction"],
+            region=values.region,
+            account_id=values.account_id,
+            handler=handler_from_file(HANDLERS / "echo_api.py"),
+        )
+    }
+    return ApiGateway(TEMPLATE.routes, functions, stage="dev", account_id=values.account_id, **limits)

@@ -72,6 +72,8 @@ ENVIRONMENT = {
     "IDEMPOTENCY_HOURS",
     "COGNITO_DOMAIN",
     "COGNITO_CLIENT_ID",
+    "COGNITO_ISSUER",
+    "WEBSOCKET_CALLBACK_URL",
     "TRACING_ENABLED",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
@@ -89,10 +91,13 @@ DATA_ACTIONS = {
     "dynamodb:ConditionCheckItem",
 }
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+BEDROCK_ACTIONS = {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}  # Converse, ConverseStream
 FUNCTION_ROLES = {
     "ApiFunction": "ApiRole",
     "ObjectHostFunction": "ObjectHostRole",
     "ReaperFunction": "ReaperRole",
+    "LiveFunction": "LiveRole",
+    "LiveAuthorizerFunction": "LiveAuthorizerRole",
 }
 
 
@@ -171,6 +176,8 @@ def test_functions_share_runtime_architecture_and_the_layer() -> None:
         "ObjectHostFunction": ("functions/object_host", "app.handler"),
         "ReaperFunction": ("functions/reaper", "app.handler"),
         "AlarmSweeperFunction": ("functions/alarms", "app.handler"),
+        "LiveFunction": ("functions/live", "app.handler"),
+        "LiveAuthorizerFunction": ("functions/live_authorizer", "app.handler"),
     }
     for spec in TEMPLATE.functions.values():
         assert spec.runtime == "python3.13"
@@ -503,26 +510,11 @@ def test_each_function_has_its_own_role() -> None:
         assert "Policies" not in properties, function
 
 
-def test_the_api_function_may_only_invoke_the_object_host_and_write_its_logs() -> None:
-    """The API reaches objects only through the object host (OBJECT_HOST_FUNCTION is set in AWS): no table,
-    no Bedrock, no SSM, no coordination of its own."""
-    assert role_policy("ApiRole", LlmProvider="bedrock", ToolSecretsParameter="/p", Tracing="Disabled") == {
-        "InvokeObjectHost": {"Action": {"lambda:InvokeFunction"}, "Resource": [OBJECT_HOST_ARN]},
-        "OwnLogs": {
-            "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
-            "Resource": [log_group_arn(f"/aws/lambda/{STACK}-api")],
-        },
-    }
-    assert (
-        TEMPLATE.resolve_environment(values(), "ApiFunction")["OBJECT_HOST_FUNCTION"]
-        == f"{STACK}-object-host"
-    )
-
-
-def test_the_object_host_gets_the_table_coordination_and_its_logs() -> None:
+def test_the_object_host_gets_the_table_coordination_the_sockets_and_its_logs() -> None:
     assert role_policy("ObjectHostRole") == {
         "StateTableItems": {"Action": DATA_ACTIONS, "Resource": [TABLE_ARN]},
         "StartCoordination": {"Action": {"states:StartExecution"}, "Resource": [STATE_MACHINE_ARN]},
+        "PostToSockets": {"Action": {"execute-api:ManageConnections"}, "Resource": [CONNECTIONS_ARN]},
         "OwnLogs": {
             "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
             "Resource": [log_group_arn(f"/aws/lambda/{STACK}-object-host")],
@@ -530,11 +522,80 @@ def test_the_object_host_gets_the_table_coordination_and_its_logs() -> None:
     }
 
 
+CONNECTIONS_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{STACK}-LiveApi/dev/*/@connections/*"
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {},
+        {
+            "LlmProvider": "bedrock",
+            "ToolSecretsParameter": "/p",
+            "ToolSecretsKmsKeyArn": "",
+            "Tracing": "Active",
+        },
+    ],
+    ids=["defaults", "bedrock, secrets, tracing"],
+)
+@pytest.mark.parametrize(("role", "log_group"), [("LiveRole", "live"), ("ApiRole", "api")])
+def test_the_functions_that_run_turns_may_do_what_the_object_host_does_and_nothing_more(
+    parameters: dict[str, str], role: str, log_group: str
+) -> None:
+    """A turn runs in the function that received it (one function per turn: a socket's in the Live
+    function, a POST /chat in the Api function): each needs the object host's rights (table,
+    coordination, model, secrets, sockets), and only its own logs beside them; none invokes the host."""
+    runs, host = role_policy(role, **parameters), role_policy("ObjectHostRole", **parameters)
+    assert runs.pop("OwnLogs")["Resource"] == [log_group_arn(f"/aws/lambda/{STACK}-{log_group}")]
+    host.pop("OwnLogs")
+    assert runs == host
+    assert all("lambda:InvokeFunction" not in statement["Action"] for statement in runs.values())
+
+
+def test_the_socket_authorizer_may_only_write_its_logs() -> None:
+    assert role_policy("LiveAuthorizerRole", Tracing="Disabled") == {
+        "OwnLogs": {
+            "Action": {"logs:CreateLogStream", "logs:PutLogEvents"},
+            "Resource": [log_group_arn(f"/aws/lambda/{STACK}-live-authorizer")],
+        }
+    }
+
+
+def test_the_websocket_api_routes_connect_through_the_cognito_authorizer_to_the_live_function() -> None:
+    routes = {
+        resource["Properties"]["RouteKey"]: resource["Properties"]
+        for resource in RESOURCES.values()
+        if resource["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert set(routes) == {"$connect", "$disconnect", "$default"}
+    assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
+    assert all(routes[key].get("AuthorizationType") is None for key in ("$disconnect", "$default"))
+    authorizer = resolved("LiveAuthorizer")
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["IdentitySource"] == ["route.request.querystring.token"]
+    assert "LiveAuthorizerFunction" in str(RESOURCES["LiveAuthorizer"]["Properties"]["AuthorizerUri"])
+    assert TEMPLATE.websocket_function == "LiveFunction"
+    environment = TEMPLATE.resolve_environment(values())
+    assert (
+        environment["WEBSOCKET_CALLBACK_URL"]
+        == f"https://{STACK}-LiveApi.execute-api.{REGION}.amazonaws.com/dev"
+    )
+    assert environment["COGNITO_ISSUER"] == f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEf123"
+    given = TEMPLATE.resolve_environment(
+        values(
+            CognitoUserPoolArn=f"arn:aws:cognito-idp:eu-central-1:{ACCOUNT}:userpool/eu-central-1_Zz9",
+            CognitoDomain="auth.example.com",
+            CognitoClientId="abc",
+        )
+    )
+    assert given["COGNITO_ISSUER"] == "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Zz9"
+
+
 def test_bedrock_is_allowed_only_for_the_configured_model_when_used() -> None:
     model = "anthropic.claude-3-5-sonnet-20240620-v1:0"
     policy = role_policy("ObjectHostRole", LlmProvider="bedrock", BedrockModelId=model)
     assert policy["InvokeConfiguredModel"] == {
-        "Action": {"bedrock:InvokeModel"},
+        "Action": BEDROCK_ACTIONS,
         "Resource": [f"arn:aws:bedrock:{REGION}::foundation-model/{model}"],
     }
     assert not {"InvokeConfiguredProfile", "InvokeProfileModel"} & set(policy)
@@ -546,9 +607,9 @@ def test_a_cross_region_inference_profile_gets_the_profile_and_its_model_through
     profile_id = f"{geography}.anthropic.claude-3-5-haiku-20241022-v1:0"
     policy = role_policy("ObjectHostRole", LlmProvider="bedrock", BedrockModelId=profile_id)
     profile_arn = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{profile_id}"
-    assert policy["InvokeConfiguredProfile"] == {"Action": {"bedrock:InvokeModel"}, "Resource": [profile_arn]}
+    assert policy["InvokeConfiguredProfile"] == {"Action": BEDROCK_ACTIONS, "Resource": [profile_arn]}
     assert policy["InvokeProfileModel"] == {
-        "Action": {"bedrock:InvokeModel"},
+        "Action": BEDROCK_ACTIONS,
         "Resource": ["arn:aws:bedrock:*::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"],
         "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}},
     }

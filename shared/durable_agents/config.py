@@ -87,6 +87,16 @@ class Settings(BaseModel):
         default="",
         description="The user pool app client the chat page signs in with (authorization code + PKCE).",
     )
+    cognito_issuer: str = Field(
+        default="",
+        description="The user pool's issuer URL (https://cognito-idp.<region>.amazonaws.com/<pool id>): "
+        "the WebSocket authorizer accepts only id tokens it issued; empty = no sockets in AWS.",
+    )
+    websocket_callback_url: str = Field(
+        default="",
+        description="The WebSocket API stage's @connections callback URL objects post events to; "
+        "empty = no live connections (events are not posted).",
+    )
 
     @field_validator("cognito_domain")
     @classmethod

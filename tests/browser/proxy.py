@@ -12,19 +12,26 @@ here, in the test, so that no production code carries a hook for them.
 without a valid ``Authorization: Bearer`` token is answered 401 as API Gateway would, and an accepted
 token's user is passed on as ``X-User-Id``, the local stack's identity header. With ``stage=``, it
 serves the API under a stage path as API Gateway does (``/dev``, ``/dev/chat``).
+
+WebSockets (``/ws``) are passed through byte for byte and recorded as exchanges with status 101;
+:attr:`ApiProxy.sockets_allowed` cleared refuses them (503: the live API unreachable, the page then
+polls), and :meth:`ApiProxy.drop_sockets` cuts the open ones (a network drop: the page reconnects).
+With ``authorizer=``, the socket's ``?token=`` is checked as the WebSocket API's authorizer would and
+the user passed on as ``?userId=``.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "proxy-connection"}
 
@@ -85,6 +92,10 @@ class ApiProxy:
         self._lock = threading.Lock()
         self._rules: list[tuple[str, str, Rule]] = []
         self.exchanges: list[Exchange] = []
+        self.sockets_allowed = threading.Event()
+        """Cleared: WebSocket upgrades are refused (503), as when the live API cannot be reached."""
+        self.sockets_allowed.set()
+        self._pipes: list[socket.socket] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -119,6 +130,42 @@ class ApiProxy:
         with self._lock:
             return [e for e in self.exchanges if e.method == method and urlsplit(e.path).path == path]
 
+    def drop_sockets(self) -> int:
+        """Cut every WebSocket piped so far (as a network drop would); how many were open."""
+        with self._lock:
+            pipes, self._pipes = self._pipes, []
+        for pipe in pipes:
+            try:
+                pipe.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(pipes)
+
+    def _pipe(self, client: socket.socket, request: bytes, leftover: bytes) -> None:
+        """Pass a WebSocket through: the upgrade request upstream, then bytes both ways until one closes."""
+        upstream = socket.create_connection(self._upstream, timeout=None)
+        with self._lock:
+            self._pipes += [client, upstream]
+        upstream.sendall(request + leftover)
+
+        def copy(source: socket.socket, target: socket.socket) -> None:
+            try:
+                while data := source.recv(65536):
+                    target.sendall(data)
+            except OSError:
+                pass
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        back = threading.Thread(target=copy, args=(upstream, client), daemon=True)
+        back.start()
+        copy(client, upstream)
+        back.join()
+        upstream.close()
+
     def _rule(self, method: str, path: str) -> Rule | None:
         with self._lock:
             return next(
@@ -149,6 +196,9 @@ class ApiProxy:
             protocol_version = "HTTP/1.1"
 
             def _serve(self) -> None:
+                if (self.headers.get("Upgrade") or "").lower() == "websocket":
+                    self._websocket()
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length > 0 else b""
                 headers = dict(self.headers.items())
@@ -189,6 +239,37 @@ class ApiProxy:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)
+
+            def _websocket(self) -> None:
+                headers = dict(self.headers.items())
+                self.close_connection = True
+                if not proxy.sockets_allowed.is_set():
+                    proxy._record(Exchange(self.command, self.path, headers, b"", 503, b""))
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                target = self.path
+                if proxy._stage is not None and target.startswith(proxy._stage + "/"):
+                    target = target[len(proxy._stage) :]  # the stage's /dev/ws is the API's /ws
+                if proxy._authorizer is not None:  # the WebSocket API's authorizer: ?token= names the caller
+                    query = dict(parse_qsl(urlsplit(target).query))
+                    user = proxy._authorizer(f"Bearer {query.get('token', '')}")
+                    if user is None:
+                        proxy._record(Exchange(self.command, self.path, headers, b"", 401, b""))
+                        self.send_response(401)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    target = f"{urlsplit(target).path}?{urlencode({'userId': user})}"
+                proxy._record(Exchange(self.command, self.path, headers, b"", 101, b""))
+                lines = [f"{self.command} {target} HTTP/1.1"]
+                for name, value in self.headers.items():
+                    if name.lower() == "host":
+                        value = f"{proxy._upstream[0]}:{proxy._upstream[1]}"
+                    lines.append(f"{name}: {value}")
+                request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+                proxy._pipe(self.connection, request, b"")  # a client sends no frame before the 101
 
             def _authorize(self, headers: dict[str, str]) -> Canned | None:
                 """API Gateway's Cognito authorizer: the page itself is public, the API is not. Sets the

@@ -561,11 +561,17 @@ def hide_tab(page: ChatPage, hidden: bool) -> None:
     )
 
 
-def test_a_reminder_that_fires_appears_in_the_open_page_without_a_reload(
-    page: ChatPage, served: Served, monkeypatch: pytest.MonkeyPatch
+def test_without_the_socket_a_reminder_that_fires_appears_by_polling_while_visible(
+    page: ChatPage, served: Served, monkeypatch: pytest.MonkeyPatch, console: ConsoleCheck
 ) -> None:
-    """The local stack's alarm clock (the thread ``make run`` runs) delivers the reminder once the runtime's
-    clock is moved to its time; the open page shows it on its next poll, and polls only while visible."""
+    """The fallback: the live API cannot be reached (the proxy refuses WebSockets), so the page polls.
+    The local stack's alarm clock (the thread ``make run`` runs) delivers the reminder once the runtime's
+    clock is moved to its time; the open page shows it on its next poll, and polls only while visible.
+    (With the socket, tests/browser/test_live_page.py: the reminder comes without any poll.)"""
+    console.expect("WebSocket connection")
+    served.proxy.sockets_allowed.clear()
+    served.proxy.drop_sockets()
+    page.wait(lambda _: page.driver.execute_script("return document.body.dataset.live") == "closed")
     moment = [datetime(2027, 1, 4, 9, 30, tzinfo=UTC).timestamp()]
     monkeypatch.setattr(clock, "source", lambda: moment[0])
     alarms = AlarmClock.for_stack(served.stack.stack).start()
@@ -602,6 +608,7 @@ def test_a_reminder_that_fires_appears_in_the_open_page_without_a_reload(
         assert page.driver.execute_script("return window.stillThisPage === true;")
     finally:
         alarms.stop()
+        served.proxy.sockets_allowed.set()
 
 
 # --- keyboard and layout -----------------------------------------------------------------------------

@@ -69,6 +69,7 @@ from ..runtime.errors import DurableObjectError, ObjectCallError, UnknownBinding
 from .base import BaseAgent, chat_text, clip, handles, iso, message_text, parse_time
 from .errors import Forbidden, InvalidMessage, NotFound
 from .factory import KIND_BY_BINDING, KINDS, AgentFactory, object_name
+from .live import LiveConversation
 from .models import AgentContext, AgentMessage, AgentResponse, HistoryEntry, ResponseMetadata, Source
 from .session import ANONYMOUS_PREFIX
 
@@ -94,7 +95,7 @@ def coordination_id(conversation: str, message_id: str) -> str:
     return hashlib.sha256(f"{conversation}\x00{message_id}".encode()).hexdigest()[:32]
 
 
-class ConversationManager(BaseAgent):
+class ConversationManager(BaseAgent, LiveConversation):
     """One conversation: owner, routing, history, coordination (see the module documentation)."""
 
     destination_pages: ClassVar[tuple[str, ...]] = ("https://en.wikivoyage.org/wiki/{name}",)
@@ -123,9 +124,11 @@ class ConversationManager(BaseAgent):
         kind = self._select(message, agent)
         stub = AgentFactory(self.env).stub(kind, self.session_key)
         forwarded = self._forward(message)
-        response = AgentResponse.model_validate(stub.call("handle_message", forwarded, join=True))
+        with self._streaming():
+            response = AgentResponse.model_validate(stub.call("handle_message", forwarded, join=True))
         self.append_history("user", message.id, message_text(message), message.type)
         self.append_history("agent", message.id, response.content, response.type)
+        self._announce_turn(message, response)
         self._activity(record, kind, title=_destination_name(response))
         self._touch()
         return response
@@ -145,6 +148,7 @@ class ConversationManager(BaseAgent):
             return {"added": False, "messageId": message_id}
         self.append_history("agent", message_id, text, kind)
         self._activity(record)
+        self._announce({"type": "push", "messageId": message_id, "kind": kind, "text": text})
         return {"added": True, "messageId": message_id}
 
     @rpc(read_only=True)

@@ -27,9 +27,10 @@ from ..agents.errors import NotFound, UnsupportedMessageType
 from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
 from ..config import settings
-from ..runtime import DurableObjectError, Env, default_env, lambda_invocation
+from ..runtime import DurableObjectError, Env, lambda_invocation
+from ..runtime.env import in_process_env
 from ..web import page_response
-from .errors import JSON, error_response, map_exception
+from .errors import JSON, error_response, map_exception, run_turn
 from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
 from .requests import (
     ChatRequest,
@@ -63,7 +64,8 @@ def ok(body: dict[str, Any]) -> Response[str]:
 
 
 def env() -> Env:
-    return default_env()
+    """The objects a request calls run in this invocation (one function per turn: no object host invoke)."""
+    return in_process_env()
 
 
 @app.get("/")
@@ -118,7 +120,9 @@ def chat() -> Response[str]:
     # what makes two requests "the same" for the key: the session and the text, not the message's
     # timestamp (a retry is sent later)
     same = request_fingerprint("chat", session_id, request.message)
-    response = conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+    response = run_turn(
+        lambda: conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+    )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
 

@@ -7,8 +7,10 @@ never leaks a stack trace and the same failure always gets the same status.
 from __future__ import annotations
 
 import json
+import logging
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import ValidationError
@@ -17,6 +19,8 @@ from ..agents import errors as agent_errors
 from ..runtime import errors as runtime_errors
 
 JSON = "application/json"
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -106,3 +110,26 @@ def map_exception(error: Exception) -> Response[str] | None:
     if isinstance(error, runtime_errors.ServiceUnavailable) or runtime_errors.is_transient_aws_error(error):
         return _unavailable()
     return None
+
+
+def run_turn(call: Callable[[], T]) -> T:
+    """Run a turn in this function (one function per turn) and fail as the object host did: an
+    unexpected error inside the agent is :class:`ObjectCallError` (502, its internals not echoed), a
+    known one (busy, not found, refused...) is itself.
+
+    Args:
+        call: the stub call that runs the turn.
+
+    Returns:
+        what the call returned.
+
+    Raises:
+        ObjectCallError: for an unexpected failure of the agent.
+    """
+    try:
+        return call()
+    except Exception as error:
+        if map_exception(error) is not None:
+            raise
+        logger.exception("the agent failed")
+        raise runtime_errors.ObjectCallError("the agent failed", type(error).__name__) from error

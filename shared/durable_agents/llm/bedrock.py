@@ -199,19 +199,24 @@ class BedrockLanguageModel:
         return plan_calls(extraction, slots)
 
     def compose(self, request: ComposeRequest) -> str:
+        from ..runtime.connections import streaming_active
+
+        compose: dict[str, Any] = {
+            "system": [{"text": COMPOSE_PROMPT}],
+            "messages": [{"role": "user", "content": [{"text": _compose_input(request)}]}],
+            "inferenceConfig": {"maxTokens": 1024, "temperature": 0.3},
+        }
         try:
-            response = self._converse(
-                system=[{"text": COMPOSE_PROMPT}],
-                messages=[{"role": "user", "content": [{"text": _compose_input(request)}]}],
-                inferenceConfig={"maxTokens": 1024, "temperature": 0.3},
-            )
-            text = _text(response)
+            if streaming_active():  # a live client watches the turn: ConverseStream, text as it comes
+                text = _streamed_text(self._converse(stream=True, **compose))
+            else:
+                text = _text(self._converse(**compose))
         except BedrockUnavailable as error:
             logger.warning("Bedrock compose failed, using the embedded engine: %s", error)
             return self._fallback.compose(request)
         return text
 
-    def _converse(self, **request: Any) -> dict[str, Any]:
+    def _converse(self, *, stream: bool = False, **request: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
         from botocore.exceptions import ConnectionError as NoConnection
 
@@ -221,7 +226,9 @@ class BedrockLanguageModel:
             if timeout is None:
                 raise BedrockUnavailable("no time left in this invocation for a Bedrock call")
             try:
-                response: dict[str, Any] = self._clients(timeout).converse(modelId=self.model_id, **request)
+                client = self._clients(timeout)
+                call = client.converse_stream if stream else client.converse
+                response: dict[str, Any] = call(modelId=self.model_id, **request)
                 return response
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
@@ -292,6 +299,34 @@ def _tool_input(response: dict[str, Any]) -> Any:
     raise BedrockUnavailable(
         f"no {EXTRACTION_TOOL} tool use in the answer (stop: {response.get('stopReason')})"
     )
+
+
+def _streamed_text(response: dict[str, Any]) -> str:
+    """The text of a ``ConverseStream`` answer, each delta posted to the turn's live clients as it comes
+    (provisional ``text`` events: the committed answer confirms or replaces them)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..runtime.connections import emit
+
+    parts: list[str] = []
+    stop = None
+    try:
+        for event in response.get("stream") or []:
+            delta = event.get("contentBlockDelta", {}).get("delta", {}).get("text")
+            if isinstance(delta, str) and delta:
+                parts.append(delta)
+                emit({"type": "text", "text": delta})
+            if "messageStop" in event:
+                stop = event["messageStop"].get("stopReason")
+            for name in ("internalServerException", "modelStreamErrorException", "throttlingException"):
+                if name in event:
+                    raise BedrockUnavailable(f"the stream failed: {name}")
+    except (BotoCoreError, ClientError) as error:  # an exception event raises a ClientError
+        raise BedrockUnavailable(f"the stream failed: {error}") from error
+    text = "".join(parts).strip()
+    if not text:
+        raise BedrockUnavailable(f"empty answer (stop: {stop})")
+    return text
 
 
 def _text(response: dict[str, Any]) -> str:

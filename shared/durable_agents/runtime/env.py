@@ -81,8 +81,21 @@ def default_env() -> Env:
     return _DEFAULT
 
 
+_IN_PROCESS: Env | None = None
+
+
+def in_process_env() -> Env:
+    """The process-wide ``Env`` whose stub calls run in this process even outside a turn (no object host
+    invoke): a function that runs turns itself (one function per turn) uses it."""
+    global _IN_PROCESS
+    if _IN_PROCESS is None:
+        _IN_PROCESS = Env(settings().model_copy(update={"object_host_function": ""}), bindings())
+    return _IN_PROCESS
+
+
 def reset_default_env() -> None:
     """Forget the process-wide ``Env`` (after changing the environment, e.g. in tests)."""
-    global _DEFAULT
+    global _DEFAULT, _IN_PROCESS
     _DEFAULT = None
+    _IN_PROCESS = None
     settings.cache_clear()

@@ -11,6 +11,7 @@ from .ids import ObjectId
 from .storage import Storage
 
 if TYPE_CHECKING:
+    from .connections import Connections
     from .env import Env
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,3 +87,11 @@ class DurableObject:
         self.id = ctx.id
         self.storage = ctx.storage
         self.env = env
+
+    @property
+    def connections(self) -> Connections:
+        """This object's WebSocket connections for this turn: accept, list by tag, send, broadcast,
+        stream (see :mod:`~durable_agents.runtime.connections`)."""
+        from .connections import connections_of
+
+        return connections_of(self.storage, self.env.settings.websocket_callback_url)

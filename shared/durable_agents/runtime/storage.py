@@ -200,6 +200,14 @@ class Storage:
         self.read_keys: list[str] = []
         """The keys this turn needed from their own items (the next turn of the method prefetches them)."""
         self.history = History(self)
+        self.extra_puts: list[dict[str, Any]] = []
+        """Items a runtime feature (connections, their event log) writes in this turn's commit."""
+        self.extra_deletes: list[tuple[str, str]] = []
+        self.before_plan: list[Callable[[], None]] = []
+        """Called as the commit is planned (they may still add writes)."""
+        self.after_commit: list[Callable[[], None]] = []
+        """Called once this turn's commit landed (posting what it sent: the output gate)."""
+        self._connections: Any = None
 
     # --- reads ------------------------------------------------------------------------------------------
 
@@ -333,9 +341,19 @@ class Storage:
             self._alarm,
             self._alarm_changed,
         )
+        extras = (
+            list(self.extra_puts),
+            list(self.extra_deletes),
+            list(self.before_plan),
+            list(self.after_commit),
+        )
+        connections = self._connections.checkpoint() if self._connections is not None else None
         try:
             return fn(self)
         except BaseException:
+            self.extra_puts, self.extra_deletes, self.before_plan, self.after_commit = extras
+            if self._connections is not None:
+                self._connections.restore(connections)
             (
                 self._writes,
                 self._wiped,
@@ -387,7 +405,15 @@ class Storage:
 
     @property
     def dirty(self) -> bool:
-        return bool(self._writes or self._wiped or self.history._pending or self._alarm_changed)
+        return bool(
+            self._writes
+            or self._wiped
+            or self.history._pending
+            or self._alarm_changed
+            or self.extra_puts
+            or self.extra_deletes
+            or self.after_commit
+        )
 
     def _check_writable(self) -> None:
         if self._read_only:
@@ -456,6 +482,8 @@ class Storage:
         documentation for where each value and entry goes). The object expires ``retention_ms`` after
         this change or after its alarm, whichever is later: an object is never deleted with an alarm
         still to come."""
+        for prepare in self.before_plan:
+            prepare()
         snapshot = self._snapshot
         expires_at = (max(now, self._alarm[0] if self._alarm is not None else 0) + retention_ms) // 1000
         gen = snapshot.gen
@@ -549,6 +577,8 @@ class Storage:
             plan.close = close(hot, tail, paged)
         if plan.close.held_size(now) > STATE_ITEM_BYTES:
             raise TurnTooLarge(f"the STATE item of {self._pk} cannot be kept within {STATE_ITEM_BYTES} bytes")
+        plan.puts += self.extra_puts
+        plan.deletes += self.extra_deletes
         if plan.pre_puts and (plan.puts or plan.deletes):
             plan.puts += plan.pre_puts  # a transaction anyway: the page goes into it
             plan.pre_puts = []

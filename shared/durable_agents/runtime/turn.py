@@ -41,6 +41,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from . import clock, codec
+from .connections import run_after_commit, withdraw_streamed
 from .errors import (
     IdempotencyKeyReused,
     LeaseLost,
@@ -236,7 +237,10 @@ class _Call:
             result = self._run(held, turn)
         except BaseException:
             _TURN.reset(token)
-            _release_all(self.table, turn.all_held())
+            everyone = turn.all_held()
+            _release_all(self.table, everyone)
+            for one in everyone:
+                withdraw_streamed(one.storage)
             raise
         _TURN.reset(token)
         return self._commit(turn, result)
@@ -452,6 +456,7 @@ class _Call:
         if len(everyone) == 1 and not root.storage.dirty and not root.records:
             self.table.release(root.release_close())
             return codec.decode(result)
+        after_commit = [callback for held in everyone for callback in held.storage.after_commit]
         now = clock.now_ms()
         settings = self.env.settings
         commit = Commit(token=turn.token, closes=[])
@@ -494,7 +499,10 @@ class _Call:
             return self._replay(record).value  # the other call's response is the answer
         except BaseException:
             _release_all(self.table, everyone)
+            for held in everyone:
+                withdraw_streamed(held.storage)
             raise
+        run_after_commit(after_commit)  # the output gate opens: the commit has landed
         return codec.decode(result)
 
     def _replay(self, record: Record) -> Replay:

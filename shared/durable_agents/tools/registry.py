@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..config import Settings
 from ..http import HttpTransport, UrllibTransport
+from ..runtime.connections import emit
 from . import attractions, flights, hotels, search, weather
 from .amadeus import AMADEUS_TEST_URL, AmadeusClient
 from .dates import utc_today
@@ -120,7 +121,15 @@ class ToolRegistry:
 
 
 def _invoke(tool: Tool, params: BaseModel, started: float, deadline: float) -> ToolResult:
-    """Run one provider in a worker thread (inside the caller's copied context); never raises."""
+    """Run one provider in a worker thread (inside the caller's copied context); never raises. Live
+    clients of the turn see it start and finish (``progress`` events, provisional)."""
+    emit({"type": "progress", "tool": tool.name, "status": "started"})
+    result = _run_provider(tool, params, started, deadline)
+    emit({"type": "progress", "tool": tool.name, "status": "finished", "ok": result.ok})
+    return result
+
+
+def _run_provider(tool: Tool, params: BaseModel, started: float, deadline: float) -> ToolResult:
     set_deadline(deadline)
     try:
         reply: object = tool.provider(params)  # a provider may break its contract

@@ -53,11 +53,22 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_config(cognito_domain: str, cognito_client_id: str) -> dict[str, Any]:
-    """What the page needs to know about its deployment (see the module documentation)."""
+def page_config(cognito_domain: str, cognito_client_id: str, live_url: str = "") -> dict[str, Any]:
+    """What the page needs to know about its deployment (see the module documentation); ``live``: the
+    WebSocket API's URL in AWS (locally the page connects to ``/ws`` on its own origin)."""
+    live = {"live": live_url} if live_url else {}
     if not cognito_domain:
-        return {"auth": None}
-    return {"auth": {"type": "cognito", "domain": cognito_domain, "clientId": cognito_client_id}}
+        return {"auth": None, **live}
+    return {"auth": {"type": "cognito", "domain": cognito_domain, "clientId": cognito_client_id}, **live}
+
+
+def live_url(settings: Settings) -> str:
+    """The ``wss://`` URL of the WebSocket API the page connects to in AWS (from its callback URL);
+    empty locally (no user pool: the page uses ``/ws`` on its own origin)."""
+    callback = settings.websocket_callback_url
+    if not settings.cognito_domain or not callback.startswith("https://"):
+        return ""
+    return "wss://" + callback.removeprefix("https://")
 
 
 def _json_data_block(value: dict[str, Any]) -> str:
@@ -67,8 +78,9 @@ def _json_data_block(value: dict[str, Any]) -> str:
 
 
 @cache
-def render(cognito_domain: str, cognito_client_id: str) -> Page:
-    """The page for one sign-in configuration (validated by :class:`Settings`; one per process: cached)."""
+def render(cognito_domain: str, cognito_client_id: str, live: str = "") -> Page:
+    """The page for one sign-in configuration (validated by :class:`Settings`; one per process: cached)
+    and WebSocket URL (``live``, allowed in ``connect-src``)."""
     style, script, template = _read("style.css"), _read("app.js"), _read("index.html")
     for name, text, closing in (("style.css", style, "</style"), ("app.js", script, "</script")):
         if closing in text.lower():
@@ -79,9 +91,12 @@ def render(cognito_domain: str, cognito_client_id: str) -> Page:
     body = (
         template.replace(_STYLE, style)
         .replace(_SCRIPT, script)
-        .replace(_CONFIG, _json_data_block(page_config(cognito_domain, cognito_client_id)))
+        .replace(_CONFIG, _json_data_block(page_config(cognito_domain, cognito_client_id, live)))
     )
-    connect = " ".join(["'self'", *([cognito_domain] if cognito_domain else [])])
+    live_origin = "/".join(live.split("/")[:3]) if live else ""
+    connect = " ".join(
+        ["'self'", *([cognito_domain] if cognito_domain else []), *([live_origin] if live else [])]
+    )
     policy = "; ".join(
         [
             "default-src 'none'",
@@ -109,7 +124,7 @@ def render(cognito_domain: str, cognito_client_id: str) -> Page:
 
 def page_response(settings: Settings, headers: dict[str, str] | None) -> Response[str]:
     """``GET /``: the page (200), or 304 when the caller's ``If-None-Match`` names the current one."""
-    page = render(settings.cognito_domain, settings.cognito_client_id)
+    page = render(settings.cognito_domain, settings.cognito_client_id, live_url(settings))
     wanted = next((v for k, v in (headers or {}).items() if k.lower() == "if-none-match"), "")
     if page.etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")} or wanted.strip() == "*":
         return Response(status_code=304, headers=page.headers, body="")

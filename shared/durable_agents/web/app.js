@@ -11,10 +11,16 @@
  *   sent again after a failure (same text) reuses it, so a lost answer is not run twice.
  * - Text from the user or the agent is only ever set as text (textContent, text nodes): the page's
  *   CSP requires Trusted Types, so assigning markup from a string would throw anyway.
- * - Messages nobody asked for (a reminder, a price alert) arrive without a request: while the tab is
- *   visible the page reads the current session every POLL_MS (GET sessions/{id}) and appends the turns
- *   after the newest one it has seen (by seq); its own turns, already shown from their answers, are
- *   recognised by their text and not shown twice. Hidden: no polling; visible again: a poll at once.
+ * - Live: the page keeps a WebSocket to the live API (locally ws://<host>/ws?userId=..., in AWS the
+ *   stack's WebSocket URL with ?token=<id token>) and subscribes to the current session. Events come
+ *   as they happen: a turn's tool progress and streamed text (provisional, shown in a "working" bubble),
+ *   committed turns (its own, and those of another tab), the trip (state), reminders and alerts (push).
+ *   A dropped socket reconnects with backoff and resumes with the last seq it saw ("after"); a "reset"
+ *   or a partial event makes it read the session once (GET sessions/{id}).
+ * - Polling is only the fallback: while the socket is not connected and the tab is visible the page
+ *   reads the current session every POLL_MS and appends the turns after the newest one it has seen (by
+ *   seq); turns it has shown already (its own, or from the socket) are recognised by their text and not
+ *   shown twice. Hidden: no polling; visible again: a poll at once.
  */
 (() => {
   "use strict";
@@ -38,7 +44,6 @@
     price_alert: "price alert",
     notice: "notice",
   };
-  const EXCHANGE_TYPES = new Set(["chat", "answer", "clarification"]); // what a turn of this page shows
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -199,6 +204,7 @@
         return true;
       },
       headers: () => ({ "X-User-Id": user }),
+      liveQuery: () => `userId=${encodeURIComponent(user)}`,
       unauthorized() {
         return false;
       },
@@ -302,6 +308,7 @@
         return true;
       },
       headers: () => ({ Authorization: `Bearer ${token}` }),
+      liveQuery: () => `token=${encodeURIComponent(token || "")}`,
       unauthorized() {
         token = null;
         signIn();
@@ -412,6 +419,7 @@
     turns: 0, // counts turns sent: a poll that overlaps one is dropped (that turn's answer shows it)
     polling: false,
     pollable: false, // false once the session is gone (404): no more polls until another one is opened
+    own: [], // {text, shown, heard}: this page's turns in flight, shown from the answer or the socket
   };
 
   function sessionKey() {
@@ -419,8 +427,10 @@
   }
 
   function setSession(id) {
+    const changed = (id || null) !== state.sessionId;
     state.sessionId = id || null;
     save("local", sessionKey(), state.sessionId);
+    if (changed) subscribeLive();
     for (const button of ui.tripList.querySelectorAll("button[data-session]")) {
       button.setAttribute("aria-current", String(button.dataset.session === state.sessionId));
     }
@@ -560,6 +570,8 @@
     clearError();
     setBusy(true);
     const mine = addMessage("user", message);
+    const own = { text: message, shown: false, heard: false };
+    state.own.push(own);
     try {
       const body = { message, ...(state.sessionId ? { sessionId: state.sessionId } : {}) };
       const answer = await api("POST", "chat", body, { "Idempotency-Key": key });
@@ -567,18 +579,24 @@
       if (view !== state.view) return; // another trip is shown now; the list below still updates
       ui.input.value = "";
       if (typeof answer.sessionId === "string") setSession(answer.sessionId);
-      addMessage("agent", answer.content, answer);
-      state.unsynced.push(
-        { role: "user", content: message },
-        { role: "agent", content: text(answer.content) },
-      );
+      if (!own.shown) {
+        own.shown = true; // the socket's event for it, when it comes, is not shown again
+        clearStream();
+        addMessage("agent", answer.content, answer);
+        state.unsynced.push(
+          { role: "user", content: message },
+          { role: "agent", content: text(answer.content) },
+        );
+      }
       state.pollable = true;
       const data = isObject(answer.data) ? answer.data : {};
       if (isObject(data.slots)) state.slots = data.slots;
       if (isObject(data.plan)) state.plan = data.plan;
       renderTrip();
     } catch (error) {
+      state.own = state.own.filter((item) => item !== own);
       if (view !== state.view) return;
+      clearStream();
       mine.remove(); // the text stays in the box, to be sent again
       if (!ui.messages.children.length) ui.welcome.hidden = false;
       if (error instanceof ApiError && error.code === "signing_in") return;
@@ -698,7 +716,6 @@
 
   /** A turn of this page's own (shown from its answer): forget it, and everything shown before it. */
   function ownTurn(turn) {
-    if (!EXCHANGE_TYPES.has(turn.type)) return false;
     const index = state.unsynced.findIndex(
       (item) => item.role === turn.role && sameText(item.content, text(turn.content)),
     );
@@ -751,13 +768,214 @@
 
   let pollTimer = null;
   function followVisibility() {
-    const visible = document.visibilityState === "visible";
-    if (visible && pollTimer === null) {
+    const wanted = document.visibilityState === "visible" && !live.connected; // the socket says it all
+    if (wanted && pollTimer === null) {
       pollTimer = setInterval(poll, POLL_MS);
       poll();
-    } else if (!visible && pollTimer !== null) {
+    } else if (!wanted && pollTimer !== null) {
       clearInterval(pollTimer);
       pollTimer = null;
+    }
+  }
+
+  // --- the live connection -------------------------------------------------------------------------
+
+  const LIVE_BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+  const live = {
+    socket: null,
+    connected: false,
+    failures: 0,
+    timer: null,
+    session: null, // the session the socket is subscribed to
+    seq: 0, // the newest committed event seen for it: a reconnect resumes after it
+    stream: null, // the "working" bubble of the turn in progress: {seq, item, tools, text}
+  };
+
+  function liveUrl() {
+    const own = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${BASE}ws`;
+    return `${text(config.live) || own}?${identity.liveQuery()}`;
+  }
+
+  function connectLive() {
+    if (live.socket || typeof WebSocket !== "function") return;
+    let socket;
+    try {
+      socket = new WebSocket(liveUrl());
+    } catch {
+      scheduleLive();
+      return;
+    }
+    live.socket = socket;
+    socket.addEventListener("open", () => {
+      live.connected = true;
+      live.failures = 0;
+      document.body.dataset.live = "open";
+      followVisibility(); // polling stops
+      subscribeLive(true);
+    });
+    socket.addEventListener("message", (message) => {
+      let event = null;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (isObject(event)) onLive(event);
+    });
+    socket.addEventListener("close", () => {
+      live.socket = null;
+      live.connected = false;
+      document.body.dataset.live = "closed";
+      clearStream();
+      followVisibility(); // polling is the fallback while it is away
+      scheduleLive();
+    });
+  }
+
+  function scheduleLive() {
+    if (live.timer !== null) return;
+    const base = LIVE_BACKOFF_MS[Math.min(live.failures, LIVE_BACKOFF_MS.length - 1)];
+    live.failures += 1;
+    live.timer = setTimeout(
+      () => {
+        live.timer = null;
+        connectLive();
+      },
+      base * (0.75 + Math.random() / 2),
+    );
+  }
+
+  /** Subscribe the socket to the current session: resuming after the last seq seen when it is the same. */
+  function subscribeLive(reconnected = false) {
+    if (!live.connected || !state.sessionId) return;
+    const message = { action: "subscribe", sessionId: state.sessionId };
+    if (reconnected && live.session === state.sessionId && live.seq > 0) message.after = live.seq;
+    else live.seq = -1; // learnt from the "subscribed" answer
+    live.session = state.sessionId;
+    live.socket.send(JSON.stringify(message));
+  }
+
+  function clearStream() {
+    if (live.stream) live.stream.item.remove();
+    live.stream = null;
+  }
+
+  /** A provisional part of a turn in progress: its tools as they start and finish, its text so far. */
+  function showStream(event) {
+    if (event.type === "withdrawn") {
+      clearStream();
+      return;
+    }
+    if (!live.stream || live.stream.seq !== event.seq) {
+      clearStream();
+      const tools = el("ul", { class: "progress" });
+      const body = el("p", { class: "text streamed" });
+      const item = el(
+        "li",
+        { class: "msg agent provisional", "data-role": "agent", "aria-busy": "true" },
+        el("p", { class: "from" }, "Assistant", el("span", { class: "tag" }, "working…")),
+        tools,
+        body,
+      );
+      ui.messages.append(item);
+      ui.welcome.hidden = true;
+      live.stream = { seq: event.seq, item, tools, body, rows: new Map() };
+    }
+    const stream = live.stream;
+    if (event.type === "progress" && text(event.tool)) {
+      const name = text(event.tool);
+      let row = stream.rows.get(name);
+      if (!row) {
+        row = el("li", {});
+        stream.rows.set(name, row);
+        stream.tools.append(row);
+      }
+      const done = event.status === "finished";
+      row.textContent = done ? `${name}: done` : `${name}: looking…`;
+      row.dataset.status = done ? "finished" : "started";
+    } else if (event.type === "text") {
+      stream.body.append(text(event.text));
+    }
+  }
+
+  let tripRefresh = null;
+  /** Read the session's trip once (after a partial event from the resume log, or a reset). */
+  function refreshTripOnce() {
+    if (tripRefresh || !state.sessionId) return;
+    const id = state.sessionId;
+    tripRefresh = api("GET", `sessions/${encodeURIComponent(id)}?limit=1`, undefined, {}, true)
+      .then((session) => {
+        if (id !== state.sessionId) return;
+        if (isObject(session.slots)) state.slots = session.slots;
+        state.plan = isObject(session.plan) ? session.plan : state.plan;
+        renderTrip();
+      })
+      .catch(() => {})
+      .finally(() => {
+        tripRefresh = null;
+      });
+  }
+
+  function onLive(event) {
+    if (event.sessionId !== state.sessionId || live.session !== state.sessionId) return;
+    if (event.provisional === true) {
+      showStream(event);
+      return;
+    }
+    if (event.type === "subscribed") {
+      if (live.seq < 0 && Number.isInteger(event.seq)) live.seq = event.seq;
+      return;
+    }
+    if (event.type === "reset") {
+      const id = state.sessionId;
+      state.sessionId = null; // openSession reads it again
+      live.seq = -1;
+      openSession(id);
+      return;
+    }
+    if (event.type === "error") return; // this socket sends no turns: errors belong to the REST answer
+    if (!Number.isInteger(event.seq) || event.seq <= live.seq) return; // seen already
+    live.seq = event.seq;
+    if (event.type === "turn") {
+      clearStream();
+      const answer = isObject(event.answer) ? event.answer : {};
+      const own = state.own.find((item) => !item.heard && item.text === text(event.message));
+      if (own) {
+        own.heard = true;
+        if (!own.shown) {
+          own.shown = true;
+          addMessage("agent", answer.content, answer);
+          state.unsynced.push(
+            { role: "user", content: own.text },
+            { role: "agent", content: text(answer.content) },
+          );
+        }
+        state.own = state.own.filter((item) => !(item.shown && item.heard));
+      } else {
+        addMessage("user", event.message);
+        addMessage("agent", answer.content, answer);
+        state.unsynced.push(
+          { role: "user", content: text(event.message) },
+          { role: "agent", content: text(answer.content) },
+        );
+      }
+      const data = isObject(answer.data) ? answer.data : {};
+      if (isObject(data.slots)) state.slots = data.slots;
+      if (isObject(data.plan)) state.plan = data.plan;
+      renderTrip();
+      if (event.partial === true) refreshTripOnce();
+      refreshTrips();
+    } else if (event.type === "state") {
+      if (event.partial === true) refreshTripOnce();
+      else {
+        if (isObject(event.slots)) state.slots = event.slots;
+        if (isObject(event.plan)) state.plan = event.plan;
+        renderTrip();
+      }
+    } else if (event.type === "push") {
+      addMessage("agent", event.text, { type: text(event.kind) });
+      state.unsynced.push({ role: "agent", content: text(event.text) });
+      refreshTrips();
     }
   }
 
@@ -1013,6 +1231,7 @@
     const saved = load("local", sessionKey());
     await Promise.all([saved ? openSession(saved) : Promise.resolve(), refreshTrips()]);
     document.addEventListener("visibilitychange", followVisibility);
+    connectLive();
     followVisibility();
     document.body.dataset.ready = "true";
   }
