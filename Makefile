@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run reset test test-slow test-all test-313 test-slow-313 browser-test soak bench bench-publish mutate coverage lint-template build \
+.PHONY: run reset test test-slow test-all test-313 test-slow-313 test-slow-dev browser-test soak bench bench-publish mutate coverage lint-template build \
 	deploy-check install-check lock lint typecheck clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
@@ -36,14 +36,15 @@ test-slow: $(STAMP)  ## the slow tier: scale, quick soak and benchmark, real loc
 test-all: $(STAMP)  ## both tiers in one run
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The suite again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own, tier by
-# tier. The page's browser tests are left to `make test` and `make browser-test` (they test the page, not
-# the Python), and the benchmark's to `make test-slow` (they test the dev-only benchmark, a minute of it,
-# not what Lambda runs).
+# The tiers again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own. Left to
+# the developer's Python (they test dev-only tools, not what Lambda runs): the page's browser tests
+# (`make test`, `make browser-test`) and, in the slow tier, the benchmark and the local stack's real
+# subprocesses and restarts (`make test-slow`; CI runs them as `make test-slow-dev`).
 PY313      ?= $(or $(wildcard $(shell pyenv prefix 3.13 2>/dev/null)/bin/python),python3.13)
 VENV313    := .venv-313
 STAMP313   := $(VENV313)/.installed
 NOT_ON_313 := --ignore=tests/browser --ignore=tests/test_bench.py
+DEV_ONLY   := tests/test_bench.py tests/test_devstack_persistence.py tests/test_devstack_gateway.py tests/test_reminders.py
 
 $(STAMP313): requirements-dev.txt shared/requirements.txt
 	$(PY313) -m venv $(VENV313)
@@ -54,8 +55,11 @@ $(STAMP313): requirements-dev.txt shared/requirements.txt
 test-313: $(STAMP313)  ## the fast tier on Python 3.13
 	$(VENV313)/bin/python -m pytest $(FAST) $(NOT_ON_313) $(PYTEST_ARGS)
 
-test-slow-313: $(STAMP313)  ## the slow tier on Python 3.13
-	$(VENV313)/bin/python -m pytest $(SLOW) $(NOT_ON_313) $(PYTEST_ARGS)
+test-slow-313: $(STAMP313)  ## the slow tier on Python 3.13, less the dev-only tools' (make test-slow-dev)
+	$(VENV313)/bin/python -m pytest $(SLOW) $(NOT_ON_313) $(addprefix --ignore=,$(DEV_ONLY)) $(PYTEST_ARGS)
+
+test-slow-dev: $(STAMP)  ## the slow tier's dev-only tests (benchmark, local-stack restarts): what 3.13 leaves out
+	$(PY) -m pytest $(SLOW) $(DEV_ONLY) $(PYTEST_ARGS)
 
 # What AWS would run: the layer built from shared/requirements.txt for Python 3.13, each function's handler
 # in a fresh venv with only boto3 beside it and Lambda's environment, one sample event each, against moto
