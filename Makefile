@@ -5,8 +5,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 3000
 
-.PHONY: run reset test test-313 browser-test soak bench bench-publish mutate coverage lint-template build deploy-check \
-	install-check lock lint typecheck clean
+.PHONY: run reset test test-slow test-all test-313 test-slow-313 test-slow-dev browser-test soak bench bench-publish mutate coverage lint-template build \
+	deploy-check install-check lock lint typecheck clean
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +20,31 @@ run: $(STAMP)  ## serve the local stack on http://127.0.0.1:$(PORT); tables kept
 reset: $(STAMP)  ## forget the local stack's tables: the next make run starts empty
 	$(PY) -m devstack.persistence reset
 
-test: $(STAMP)  ## the whole test suite (quick versions of the soak tests included)
-	$(PY) -m pytest
+# Two tiers. `make test`, the fast one, tests every behaviour at small sizes (2 threads, 50 alarms, 2,000
+# keys, in-process stacks); `make test-slow` runs the tests marked `slow`: the same behaviours at scale
+# (16 threads x 50, 1,000 alarms, 100,000 keys, histories of 10,000), the quick soak and benchmark runs
+# and the real `python -m devstack.serve` subprocesses and restarts. PYTEST_ARGS adds to either.
+FAST := -m "not slow"
+SLOW := -m slow
 
-# The suite again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own. The page's
-# browser tests are left to `make test` and `make browser-test` (they test the page, not the Python), and
-# the benchmark's to `make test` (they test the dev-only benchmark, a minute of it, not what Lambda runs).
+test: $(STAMP)  ## the fast tier: every behaviour at small sizes (make test-slow: at scale, soak-quick, subprocesses)
+	$(PY) -m pytest $(FAST) $(PYTEST_ARGS)
+
+test-slow: $(STAMP)  ## the slow tier: scale, quick soak and benchmark, real local-stack subprocesses and restarts
+	$(PY) -m pytest $(SLOW) $(PYTEST_ARGS)
+
+test-all: $(STAMP)  ## both tiers in one run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The tiers again on Python 3.13, Lambda's runtime (pyenv's when present), in a venv of its own. Left to
+# the developer's Python (they test dev-only tools, not what Lambda runs): the page's browser tests
+# (`make test`, `make browser-test`) and, in the slow tier, the benchmark and the local stack's real
+# subprocesses and restarts (`make test-slow`; CI runs them as `make test-slow-dev`).
 PY313      ?= $(or $(wildcard $(shell pyenv prefix 3.13 2>/dev/null)/bin/python),python3.13)
 VENV313    := .venv-313
 STAMP313   := $(VENV313)/.installed
+NOT_ON_313 := --ignore=tests/browser --ignore=tests/test_bench.py
+DEV_ONLY   := tests/test_bench.py tests/test_devstack_persistence.py tests/test_devstack_gateway.py tests/test_reminders.py
 
 $(STAMP313): requirements-dev.txt shared/requirements.txt
 	$(PY313) -m venv $(VENV313)
@@ -36,8 +52,14 @@ $(STAMP313): requirements-dev.txt shared/requirements.txt
 	$(VENV313)/bin/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP313)
 
-test-313: $(STAMP313)  ## the test suite on Python 3.13
-	$(VENV313)/bin/python -m pytest --ignore=tests/browser --ignore=tests/test_bench.py
+test-313: $(STAMP313)  ## the fast tier on Python 3.13
+	$(VENV313)/bin/python -m pytest $(FAST) $(NOT_ON_313) $(PYTEST_ARGS)
+
+test-slow-313: $(STAMP313)  ## the slow tier on Python 3.13, less the dev-only tools' (make test-slow-dev)
+	$(VENV313)/bin/python -m pytest $(SLOW) $(NOT_ON_313) $(addprefix --ignore=,$(DEV_ONLY)) $(PYTEST_ARGS)
+
+test-slow-dev: $(STAMP)  ## the slow tier's dev-only tests (benchmark, local-stack restarts): what 3.13 leaves out
+	$(PY) -m pytest $(SLOW) $(DEV_ONLY) $(PYTEST_ARGS)
 
 # What AWS would run: the layer built from shared/requirements.txt for Python 3.13, each function's handler
 # in a fresh venv with only boto3 beside it and Lambda's environment, one sample event each, against moto

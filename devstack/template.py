@@ -9,6 +9,8 @@ with their defaults or overrides, pseudo parameters, and physical names of the t
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,7 +41,11 @@ class TemplateError(ValueError):
 # --- YAML with CloudFormation short tags ---------------------------------------------------------
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (about eight times faster), else the Python one."""
+
+
+class _CloudFormationLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A safe YAML loader that turns short tags (``!Ref X``) into their long form (``{"Ref": "X"}``)."""
 
 
@@ -61,12 +67,33 @@ _CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain data, short tags in their long (JSON) form."""
-    with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=_CloudFormationLoader)  # a SafeLoader subclass
+    """The template as plain data, short tags in their long (JSON) form.
+
+    A text parsed before (the same bytes, from any path) is not parsed again: the caller gets its own
+    deep copy of the cached document (the local stack and the tests load the same template many times).
+
+    Args:
+        path: the template file.
+
+    Returns:
+        The document, a fresh copy the caller may change.
+
+    Raises:
+        TemplateError: the file is not a CloudFormation template (no ``Resources``).
+        OSError: the file cannot be read.
+        yaml.YAMLError: the file is not YAML.
+    """
+    text = path.read_bytes()
+    document = _parsed(text)
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{path} is not a CloudFormation template")
-    return document
+    return copy.deepcopy(document)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: bytes) -> Any:
+    """``text`` parsed once per process; callers copy what they hand out."""
+    return yaml.load(text, Loader=_CloudFormationLoader)  # a SafeLoader subclass
 
 
 # --- Intrinsic functions ------------------------------------------------------------------------

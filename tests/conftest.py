@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter as Tally
 from collections.abc import Iterator
@@ -35,27 +36,43 @@ TEST_BINDINGS = {
 TABLE = "state-test"
 
 
-@pytest.fixture(autouse=True)
-def _devstack_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A local stack a test starts (``python -m devstack.serve``) keeps its tables in a folder of its own,
-    never in the repository's ``.devstack/`` (which a developer's ``make run`` may be using)."""
-    monkeypatch.setenv("DEVSTACK_DATA", str(tmp_path_factory.mktemp("devstack")))
+@pytest.fixture(scope="session", autouse=True)
+def _devstack_data_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A local stack started without a folder of its own keeps its tables in the session's, never in the
+    repository's ``.devstack/`` (which a developer's ``make run`` may be using). Set once per session (per
+    worker), not per test: ``tests.support.stack.serve`` gives each stack its own folder anyway."""
+    before = os.environ.get("DEVSTACK_DATA")
+    os.environ["DEVSTACK_DATA"] = str(tmp_path_factory.mktemp("devstack-session"))
+    yield
+    if before is None:
+        os.environ.pop("DEVSTACK_DATA", None)
+    else:
+        os.environ["DEVSTACK_DATA"] = before
 
 
 @pytest.fixture
 def moto_aws() -> Iterator[None]:
+    """moto's offline AWS for one test: every backend empty at its start, patched as the local stack is."""
     from moto import mock_aws
 
     patch_local_stack()
-    with mock_aws():
+    # moto would replace boto3's default session on every start, so each test's boto3.client would load
+    # the service models again (60-200 ms a client); the data is reset on every start either way.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield
+
+
+@functools.cache
+def _state_table_spec() -> Any:
+    from devstack.template import SamTemplate
+
+    (spec,) = SamTemplate.load().tables.values()
+    return spec
 
 
 def create_state_table(client: Any, name: str = TABLE) -> None:
     """Create the state table exactly as template.yaml declares it (keys, stream, TTL attribute)."""
-    from devstack.template import SamTemplate
-
-    (spec,) = SamTemplate.load().tables.values()
+    spec = _state_table_spec()
     client.create_table(**spec.create_table_kwargs(name))
     if spec.ttl_attribute:
         client.update_time_to_live(
@@ -65,6 +82,7 @@ def create_state_table(client: Any, name: str = TABLE) -> None:
 
 @pytest.fixture
 def dynamodb(moto_aws: None) -> Any:
+    """A DynamoDB client of the test's own, on moto, with the state table (``TABLE``) created empty."""
     client = boto3.client("dynamodb", region_name="us-east-1", config=client_config())
     create_state_table(client)
     return client

@@ -4,7 +4,6 @@ the response cache, state queries, tool calls, the base agent's routes and state
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -15,8 +14,8 @@ from durable_agents.agents.travel import TravelAgent
 from durable_agents.runtime import Env
 from durable_agents.tools import offline_registry
 from tests.support.agents import (
-    SLOW_SECONDS,
     CountingRegistry,
+    Hold,
     agents_env,
     chat,
     message,
@@ -138,11 +137,15 @@ def test_a_failing_tool_leaves_the_turn_answered_with_the_others(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch, tool: str, kind: str
 ) -> None:
     env = agents_env(dynamodb, tool_timeout_seconds=0.4)
-    registry = CountingRegistry(registry_with_failure(tool, kind))
+    hold = Hold(seconds=60)  # a slow tool's call lasts a minute, unless released
+    registry = CountingRegistry(registry_with_failure(tool, kind, hold))
     monkeypatch.setattr(TravelAgent, "tool_registry", registry)
-    started = time.monotonic()
-    response = travel(env).handle_message(chat(FULL_PLAN))
-    assert time.monotonic() - started < SLOW_SECONDS  # a slow tool does not hold the turn
+    try:
+        response = travel(env).handle_message(chat(FULL_PLAN))
+        if kind == "timeout":
+            assert not hold.done.is_set()  # a slow tool does not hold the turn: answered while it still ran
+    finally:
+        hold.release.set()
 
     assert response["type"] == "answer"
     assert sorted(response["metadata"]["toolsUsed"]) == sorted(ALL_FOUR)

@@ -56,6 +56,7 @@ def sane_latency(result: dict[str, Any]) -> None:
 # --- the targets: a runtime figure exceeded fails -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_counter_turn_on_the_big_object_costs_at_most_3_wcu_1_rcu_and_2_steps(
     report: dict[str, Any],
 ) -> None:
@@ -69,6 +70,7 @@ def test_a_counter_turn_on_the_big_object_costs_at_most_3_wcu_1_rcu_and_2_steps(
     assert turn["wcu"]["min"] >= 1 and turn["steps"]["min"] >= 2  # it was measured: an acquire and a commit
 
 
+@pytest.mark.slow
 def test_a_waiters_failed_acquire_costs_at_most_1_wcu(report: dict[str, Any]) -> None:
     waiter = report["runtime"]["capacity"]["big_object"]["failed_acquire"]
     assert waiter["answered_busy"] and waiter["failed_acquires"] >= 1  # the figure is a real failed acquire
@@ -76,6 +78,7 @@ def test_a_waiters_failed_acquire_costs_at_most_1_wcu(report: dict[str, Any]) ->
     assert waiter["polls"] >= 1 and waiter["rcu_each_max"] <= 1  # waiting polls with reads
 
 
+@pytest.mark.slow
 def test_chat_turn_100_costs_at_most_40_wcu_and_1_2_times_turn_3(report: dict[str, Any]) -> None:
     conversation = report["chat"]["ours_inprocess"]["conversation"]
     assert conversation["turns"] >= 100 and conversation["probe_turns"] == [3, 100]
@@ -84,6 +87,7 @@ def test_chat_turn_100_costs_at_most_40_wcu_and_1_2_times_turn_3(report: dict[st
     assert all(0 < turn["wcu"] for turn in conversation["per_turn"])
 
 
+@pytest.mark.slow
 def test_a_keyed_retry_200_calls_and_23_hours_later_is_answered_from_its_record_and_applied_once(
     report: dict[str, Any],
 ) -> None:
@@ -96,12 +100,14 @@ def test_a_keyed_retry_200_calls_and_23_hours_later_is_answered_from_its_record_
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("length", ["10", "1000", "10000"])
 def test_a_counter_turns_wcu_is_flat_in_history_length(report: dict[str, Any], length: str) -> None:
     metered = report["runtime"]["ours"]["history"][length]["meter"]
     assert metered["wcu"]["max"] <= 3 and metered["rcu"]["max"] <= 1 and metered["steps"]["median"] == 2
 
 
+@pytest.mark.slow
 def test_the_report_states_the_targets_as_measured(report: dict[str, Any]) -> None:
     rows = report["targets"]
     assert len(rows) == 11 and all(row["ok"] for row in rows), [row for row in rows if not row["ok"]]
@@ -112,6 +118,7 @@ def test_the_report_states_the_targets_as_measured(report: dict[str, Any]) -> No
 # --- ours against the naive baseline ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ours_loses_no_update_under_contention(report: dict[str, Any]) -> None:
     ours = report["runtime"]["ours"]["contention"]
     assert ours["expected"] == ours["threads"] * ours["increments_each"] >= 64
@@ -120,6 +127,7 @@ def test_ours_loses_no_update_under_contention(report: dict[str, Any]) -> None:
     assert chat["got"] == chat["expected_history_entries"] and chat["lost_entries"] == 0
 
 
+@pytest.mark.slow
 def test_the_naive_store_loses_updates_under_contention(report: dict[str, Any]) -> None:
     """Run after ours is checked exact (above, and independently): if the naive store lost nothing, the
     contention never happened and 'ours loses nothing' shows nothing, which is a failure, not a skip."""
@@ -132,6 +140,7 @@ def test_the_naive_store_loses_updates_under_contention(report: dict[str, Any]) 
     assert naive["got"] + naive["lost_updates"] == naive["expected"]
 
 
+@pytest.mark.slow
 def test_the_naive_store_breaks_at_400_kb_and_ours_does_not(report: dict[str, Any]) -> None:
     runtime = report["runtime"]
     longest = max(runtime["naive"]["history"], key=int)
@@ -146,6 +155,7 @@ def test_the_naive_store_breaks_at_400_kb_and_ours_does_not(report: dict[str, An
     assert ours[chat_longest]["round_trips"] == ours[min(ours, key=int)]["round_trips"]  # flat in history
 
 
+@pytest.mark.slow
 def test_the_runtime_section(report: dict[str, Any]) -> None:
     ours, naive = report["runtime"]["ours"], report["runtime"]["naive"]
     assert ours["turn"]["round_trips"] == 2  # acquire + commit, nothing else
@@ -162,6 +172,7 @@ def test_the_runtime_section(report: dict[str, Any]) -> None:
     assert list(ours["history"]) == ["10", "1000", "10000", "20000"]
 
 
+@pytest.mark.slow
 def test_the_chat_section(report: dict[str, Any]) -> None:
     chat = report["chat"]
     for variant in ("ours_lambda", "ours_inprocess", "naive"):
@@ -188,6 +199,7 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
     sane_latency(chat["http"])
 
 
+@pytest.mark.slow
 def test_the_cold_start_section(report: dict[str, Any]) -> None:
     cold = report["cold_start"]
     for function in ("api", "object_host", "reaper", "alarm_sweeper"):
@@ -203,6 +215,7 @@ def test_the_cold_start_section(report: dict[str, Any]) -> None:
     assert cold["api_import_ms_by_package"]
 
 
+@pytest.mark.slow
 def test_the_report_has_every_section_and_the_machine(report: dict[str, Any]) -> None:
     markdown = report["_markdown"]
     for heading in (

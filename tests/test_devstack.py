@@ -19,11 +19,20 @@ from urllib.parse import urlsplit
 
 import boto3
 import pytest
+import yaml
 
 from devstack.gateway import MAX_BODY_BYTES, ApiGateway
 from devstack.lambda_runtime import LocalFunction, handler_from_file, load_module
 from devstack.moto_stack import LocalStack, start_local_stack
-from devstack.template import LocalValues, SamTemplate, TemplateError, load_template, resolve
+from devstack.template import (
+    TEMPLATE_PATH,
+    LocalValues,
+    SamTemplate,
+    TemplateError,
+    _construct_short_tag,
+    load_template,
+    resolve,
+)
 from tests.support.stack import serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +65,30 @@ def test_short_tags_load_in_their_long_form(tmp_path: Path) -> None:
         "If": {"Fn::If": ["Cond", {"Fn::Select": [0, ["a", "b"]]}, {"Ref": "AWS::NoValue"}]},
         "Map": {"Fn::Sub": ["${x}", {"x": {"Ref": "C"}}]},
     }
+
+
+def test_the_template_is_parsed_once_with_libyaml_and_each_caller_gets_its_own_copy(tmp_path: Path) -> None:
+    from devstack import template
+
+    assert issubclass(template._CloudFormationLoader, yaml.CSafeLoader)  # libyaml is installed with PyYAML
+    with TEMPLATE_PATH.open(encoding="utf-8") as stream:  # what the pure-Python loader makes of it
+        assert load_template() == yaml.load(stream, Loader=_PurePythonCloudFormationLoader)
+    template._parsed.cache_clear()
+    first = load_template()
+    first["Resources"].clear()  # a caller changing its copy changes no one else's
+    assert load_template()["Resources"] and template._parsed.cache_info().misses == 1
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources: {A: {Type: X}}\n")
+    assert load_template(path)["Resources"] == {"A": {"Type": "X"}}
+    path.write_text("Resources: {B: {Type: Y}}\n")  # other text: parsed again
+    assert load_template(path)["Resources"] == {"B": {"Type": "Y"}}
+
+
+class _PurePythonCloudFormationLoader(yaml.SafeLoader):
+    """The template's short tags on PyYAML's pure-Python loader: what the libyaml one must agree with."""
+
+
+_PurePythonCloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 
 def test_intrinsics_resolve_against_local_values() -> None:

@@ -130,6 +130,7 @@ def test_the_listen_backlog_holds_100_clients_connecting_at_once() -> None:
         gateway.stop()
 
 
+@pytest.mark.slow
 def test_100_clients_at_once_all_get_answers_from_the_real_stack(tmp_path: Path) -> None:
     served = serve(tmp_path / "data")
     try:

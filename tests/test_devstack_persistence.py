@@ -368,6 +368,7 @@ def trip_of(slots: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_every_session_survives_a_restart(tmp_path: Path, signum: int) -> None:
     """The transcript *and* the state the next turns read: a trip planned in two turns is still the trip
@@ -431,6 +432,7 @@ WRITE_SECONDS = 2 * LOSS_BOUND_SECONDS
 """How long the writes run before the kill: the first half of them must all survive."""
 
 
+@pytest.mark.slow
 def test_a_sigkill_loses_at_most_the_last_second_and_never_half_a_request(tmp_path: Path) -> None:
     data = tmp_path / "data"
     served = serve(data)
@@ -499,6 +501,7 @@ def test_a_sigkill_loses_at_most_the_last_second_and_never_half_a_request(tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_reset_starts_empty(tmp_path: Path) -> None:
     data = tmp_path / "data"
     served = serve(data)
@@ -524,6 +527,7 @@ def test_reset_starts_empty(tmp_path: Path) -> None:
         served.close()
 
 
+@pytest.mark.slow
 def test_a_damaged_snapshot_stops_the_stack_with_a_message_and_is_kept(tmp_path: Path) -> None:
     data = tmp_path / "data"
     served = serve(data)

@@ -9,7 +9,7 @@ the same ``Idempotency-Key``; every accepted turn is in the session's transcript
 through ``GET /sessions/{id}``, page by page) exactly once, both sides, in each client's order; nothing
 else is there.
 
-``make test`` runs the quick version; ``make soak`` (``SOAK=1``) the long one.
+``make test`` runs a small version, ``make test-slow`` the quick one; ``make soak`` (``SOAK=1``) the long one.
 """
 
 from __future__ import annotations
@@ -172,6 +172,12 @@ def run_load(
     LATENCIES.clear()
 
 
+def test_three_clients_on_one_session_and_two_sessions_all_answered_200(api: HttpStack) -> None:
+    """The same load, small (``make test``): 3 concurrent turns on one session plus 2 sessions x 2 turns."""
+    run_load(api, sessions=2, turns=2, shared_clients=3, shared_turns=1)
+
+
+@pytest.mark.slow
 def test_twenty_clients_on_one_session_and_sixteen_sessions_all_answered_200(api: HttpStack) -> None:
     """Issue 8's load: 20 concurrent /chat turns on one session plus 16 other sessions x 3 turns."""
     run_load(api, sessions=16, turns=3, shared_clients=20, shared_turns=1)

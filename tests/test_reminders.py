@@ -332,6 +332,7 @@ def test_reminders_and_watches_are_listed_and_cancelled_by_chat_a_failed_one_inc
 # --- a restart of the local stack -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_reminder_survives_a_restart_of_the_local_stack(tmp_path: Path) -> None:
     """``python -m devstack.serve`` for real: a reminder set a few seconds ahead, the stack stopped before
     it is due, the real clock passing while it is down, and the reminder delivered after the restart; one

@@ -15,10 +15,13 @@ from tests.conftest import make_env
 from tests.support.objects import Counter
 
 
-def test_sixteen_threads_fifty_increments_each_lose_nothing(dynamodb: Any) -> None:
+@pytest.mark.parametrize(
+    ("threads", "per_thread"), [(2, 10), pytest.param(16, 50, marks=pytest.mark.slow, id="16-50")]
+)
+def test_threads_incrementing_one_object_lose_nothing(dynamodb: Any, threads: int, per_thread: int) -> None:
+    """Every increment applied once, from 2 threads x 10 (``make test``) and 16 x 50 (``make test-slow``)."""
     env = make_env(dynamodb, busy_wait_seconds=120, lease_seconds=30)
     stub = env.COUNTER.get_by_name("hot")
-    threads, per_thread = 16, 50
 
     def worker(t: int) -> list[int]:
         return [stub.increment(who=f"t{t}") for _ in range(per_thread)]
@@ -127,26 +130,29 @@ def test_two_round_trips_per_turn(env: Env, round_trips: Any) -> None:
     assert dict(round_trips.calls) == {"UpdateItem": 2}
 
 
-def test_turn_cost_is_flat_with_ten_thousand_history_entries(
-    env: Env, dynamodb: Any, round_trips: Any
+@pytest.mark.parametrize("length", [500, pytest.param(10_000, marks=pytest.mark.slow)])
+def test_turn_cost_is_flat_with_a_long_history(
+    env: Env, dynamodb: Any, round_trips: Any, length: int
 ) -> None:
+    """Two round trips a turn with 10 entries of history and with ``length`` (10,000: ``make test-slow``)."""
     stub = env.COUNTER.get_by_name("long")
     small, large = env.COUNTER.get_by_name("short"), stub
     small.append([{"i": i} for i in range(10)])
-    for start in range(0, 10_000, 99):
+    for start in range(0, length, 99):
         large.append(
-            [{"i": i, "text": "a typical chat message " * 4} for i in range(start, min(start + 99, 10_000))]
+            [{"i": i, "text": "a typical chat message " * 4} for i in range(start, min(start + 99, length))]
         )
     costs = {}
-    for label, target in (("10", small), ("10000", large)):
+    for label, target, last in (("short", small, 10), ("long", large, length)):
         round_trips.reset()
         target.increment()
         costs[label] = round_trips.total
         round_trips.reset()
         assert [e["by"] for e in target.recent(1)] == [1]
-        assert target.recent(5)[:4] == target.recent(5)[:4]
-    assert costs == {"10": 2, "10000": 2}
-    assert len(large.recent(10_001)) == 10_001
+        # the four entries appended before the increment, in order, then the increment's
+        assert [e.get("i") for e in target.recent(5)] == [last - 4, last - 3, last - 2, last - 1, None]
+    assert costs == {"short": 2, "long": 2}
+    assert len(large.recent(length + 1)) == length + 1
     biggest = 0
     scan: dict[str, Any] = {"TableName": "state-test"}
     while True:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from durable_agents.agents.models import AgentContext, AgentMessage
@@ -54,15 +55,33 @@ OFFLINE = {
     "search": search.OfflineSearch,
 }
 SLOW_SECONDS = 1.5
+"""How long a slow provider holds its call unless a test gives it a :class:`Hold` of its own."""
 
 
-def failing_provider(kind: str) -> Callable[[Any], Reply]:
-    """A provider that times out (sleeps past the timeout), errors, raises, or answers malformed data."""
+@dataclass
+class Hold:
+    """A slow provider's call: it blocks until ``release`` is set (or ``seconds`` pass), then fails;
+    ``done`` is set once it has returned. A turn that answered while ``done`` is still clear did not wait
+    for the slow tool: no wall-clock bound, so a loaded machine cannot fail the test (a turn that waited
+    would take ``seconds``)."""
+
+    seconds: float = SLOW_SECONDS
+    release: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def failing_provider(kind: str, hold: Hold | None = None) -> Callable[[Any], Reply]:
+    """A provider that times out (holds the call past the timeout), errors, raises, or answers malformed
+    data."""
 
     def provider(params: Any) -> Reply:
         if kind == "timeout":
-            time.sleep(SLOW_SECONDS)
-            raise ToolError("too late")
+            held = hold or Hold()
+            try:
+                held.release.wait(held.seconds)
+                raise ToolError("too late")
+            finally:
+                held.done.set()
         if kind == "error":
             raise ToolError("upstream answered HTTP 503")
         if kind == "crash":
@@ -72,10 +91,11 @@ def failing_provider(kind: str) -> Callable[[Any], Reply]:
     return provider
 
 
-def registry_with_failure(tool: str, kind: str) -> ToolRegistry:
-    """The offline tools, except ``tool``, whose provider fails as ``kind`` says."""
+def registry_with_failure(tool: str, kind: str, hold: Hold | None = None) -> ToolRegistry:
+    """The offline tools, except ``tool``, whose provider fails as ``kind`` says (a ``timeout`` holds
+    each call as ``hold`` says)."""
     return ToolRegistry(
-        TOOL_MODULES[name].tool(failing_provider(kind) if name == tool else OFFLINE[name]())
+        TOOL_MODULES[name].tool(failing_provider(kind, hold) if name == tool else OFFLINE[name]())
         for name in TOOL_MODULES
     )
 
