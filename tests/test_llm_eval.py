@@ -33,6 +33,8 @@ from tests.support.agents import agents_env, chat
 
 DATA = Path(__file__).parent / "data" / "llm"
 TODAY = date(2026, 3, 10)
+# The gates sit at what the suite scores (every slot, intent and dialog right), so one regression fails:
+# a row the model cannot get right yet is fixed, or left out of the table, not absorbed by a margin.
 SLOT_TARGET = 1.0
 INTENT_TARGET = 1.0
 DIALOG_TARGET = 1.0
