@@ -547,3 +547,68 @@ def test_reminders_and_watches_map_to_the_embedded_engines_intents_and_slots(
         embedded.watch,
         embedded.alerts,
     )
+
+
+# --- questions about the trip in hand and thanks: the same kinds as the embedded engine -----------------
+
+TRIP_TALK: list[tuple[str, str]] = [
+    ("what do you have so far?", "recap"),
+    ("can you summarise?", "recap"),
+    ("what changed?", "recap"),
+    ("how does that look overall?", "recap"),
+    ("is that enough?", "budget_check"),
+    ("what's the total?", "budget_check"),
+    ("great, thanks", "greeting"),
+    ("ok cool", "greeting"),
+]
+
+
+def test_the_tool_schema_offers_the_recap_intent() -> None:
+    assert "recap" in json.dumps(extraction_schema()["properties"]["intent"])
+
+
+@pytest.mark.parametrize(("message", "intent"), TRIP_TALK, ids=[message for message, _ in TRIP_TALK])
+def test_questions_about_the_trip_and_thanks_map_to_the_embedded_engines_intents(
+    model: BedrockLanguageModel, stubber: Any, message: str, intent: str
+) -> None:
+    response = recorded("converse_extraction_tool_use.json")
+    response["output"]["message"]["content"][0]["toolUse"]["input"] = {"confidence": 0.9, "intent": intent}
+    stubber.add_response(
+        "converse",
+        response,
+        {**ANY_EXTRACTION, "system": Mentions("recap", "what changed", "budget_check", "ok cool")},
+    )
+    extraction = model.extract(message, known=ROME_TRIP, today=TODAY)
+    embedded = EmbeddedLanguageModel().extract(message, known=ROME_TRIP, today=TODAY)
+    assert extraction.intent == embedded.intent == Intent(intent)
+    assert extraction.slots == embedded.slots == TravelSlots() and extraction.query is None
+
+
+@pytest.mark.parametrize("answered", ["search", "unknown"])
+@pytest.mark.parametrize(("message", "intent"), TRIP_TALK[:5], ids=[message for message, _ in TRIP_TALK[:5]])
+def test_a_question_about_the_trip_the_model_would_search_is_answered_from_the_trip(
+    model: BedrockLanguageModel, stubber: Any, message: str, intent: str, answered: str
+) -> None:
+    response = recorded("converse_extraction_tool_use.json")
+    response["output"]["message"]["content"][0]["toolUse"]["input"] = {
+        "confidence": 0.7,
+        "intent": answered,
+        "query": message,
+    }
+    stubber.add_response("converse", response, ANY_EXTRACTION)
+    extraction = model.extract(message, known=ROME_TRIP, today=TODAY)
+    assert (extraction.intent, extraction.query) == (Intent(intent), None)
+
+
+def test_a_general_question_the_model_searches_is_still_searched(
+    model: BedrockLanguageModel, stubber: Any
+) -> None:
+    response = recorded("converse_extraction_tool_use.json")
+    response["output"]["message"]["content"][0]["toolUse"]["input"] = {
+        "confidence": 0.8,
+        "intent": "search",
+        "query": "visa for Italy",
+    }
+    stubber.add_response("converse", response, ANY_EXTRACTION)
+    extraction = model.extract("do I need a visa for Italy?", known=ROME_TRIP, today=TODAY)
+    assert (extraction.intent, extraction.query) == (Intent.SEARCH, "visa for Italy")

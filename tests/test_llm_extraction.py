@@ -212,6 +212,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("are we still within budget?", {"intent": "budget_check"}),
     ("how do we get around Lisbon?", {"intent": "transport", "destination": "LIS"}),
     ("show me the whole plan again", {"intent": "show_plan"}),
+    ("where do we stand so far?", {"intent": "recap"}),
     (
         "I live in Denver and want to visit Lisbon in April",
         {"intent": "plan_trip", "origin": "DEN", "destination": "LIS", "month": 4},

@@ -13,8 +13,14 @@ Message types:
       and the reply ends with one question (``type="clarification"``). A small change to an existing
       plan ("make it 3 adults", "bump the budget to 1800") gets a short answer saying what changed;
     - follow-ups about the trip in hand: ``cheaper`` (one step cheaper hotels, the cheapest flights),
-      ``budget_check``, ``show_plan`` (the whole plan again), ``food``, ``transport``, and ``weather`` /
-      ``attractions`` / ``find_flights`` / ``find_hotels`` for the trip's stops and dates;
+      ``budget_check`` ("is that enough?"), ``show_plan`` (the whole plan again), ``recap`` ("what do you
+      have so far?", "what changed?": where, when, who, the total against the budget and the last
+      change, from the trip; no tool runs and the slots stay), ``food``, ``transport``, and
+      ``weather`` / ``attractions`` / ``find_flights`` / ``find_hotels`` for the trip's stops and dates;
+    - a thank-you or acknowledgement (``greeting``: "great, thanks", "ok cool") gets a short reply
+      naming the trip it keeps; a message that cannot be placed while a trip is in hand (``unknown``)
+      gets a short question back naming what was understood (a number it carries, the trip), never a
+      search of its words;
     - ``suggest`` (an open request: "somewhere warm in December under 2000 euros"): ranked suggestions
       with reasons; "the first one" (or a suggestion's name) then picks one;
     - ``search``: a web search; ``greeting``; and a question when a trip intent has no destination;
@@ -106,6 +112,8 @@ _NEEDS_DESTINATION = {
     "plan_trip", "update_details", "find_flights", "find_hotels", "weather", "attractions", "food",
     "transport", "cheaper", "budget_check", "show_plan",
 }  # fmt: skip
+_NUMBER = re.compile(r"\d[\d,]{0,12}(?:st|nd|rd|th)?")
+"""A number as written in a message ("1500", "1,500"), named back when the message cannot be placed."""
 _PICK = re.compile(
     r"\b(?:the\s+)?(?P<which>first|second|third|fourth|fifth|last|top|1st|2nd|3rd|4th|5th)\s+(?:one|option|idea|"
     r"suggestion|choice|place)\b|\b(?:option|number|no\.?|#)\s*(?P<number>[1-5])\b"
@@ -162,6 +170,8 @@ class Dialog:
     suggestions: list[str] = field(default_factory=list)
     hotel: str = "mid-range"
     flight: str = "best"
+    changes: list[str] = field(default_factory=list)
+    """What the last change to the plan changed, in words ("3 adults (was 2)"): a recap names it."""
     pending: dict[str, Any] | None = None
     """A reminder asked for before the trip had dates (a ``ReminderRequest`` as JSON): it is set on
     the next turn if that one gives the dates, and forgotten otherwise."""
@@ -175,6 +185,7 @@ class Dialog:
             suggestions=[str(item)[:80] for item in data.get("suggestions", [])][:5],
             hotel=str(data.get("hotel", "mid-range")),
             flight=str(data.get("flight", "best")),
+            changes=[str(item)[:200] for item in data.get("changes", [])][:5],
             pending=pending if isinstance(pending, dict) else None,
         )
 
@@ -185,6 +196,8 @@ class Dialog:
             "hotel": self.hotel,
             "flight": self.flight,
         }
+        if self.changes:
+            dumped["changes"] = self.changes
         if self.pending is not None:
             dumped["pending"] = self.pending
         return dumped
@@ -317,14 +330,8 @@ class TravelAgent(BaseAgent):
     def _state_query(self, message: AgentMessage) -> AgentResponse:
         slots = self._slots()
         missing = self._all_missing(slots)
-        summary = self._summary(slots)
-        content = (
-            f"Here's what I have so far: {summary}."
-            if summary
-            else "I don't know anything about your trip yet."
-        )
-        if missing:
-            content += " Still needed: " + self._join([_ASK[item] for item in missing]) + "."
+        known = self._summary(slots)
+        content = self._so_far(slots) if known else "I don't know anything about your trip yet."
         return AgentResponse(
             type="state",
             content=content,
@@ -654,6 +661,10 @@ class TravelAgent(BaseAgent):
         from ..llm.models import Intent
 
         intent = extraction.intent
+        if intent is Intent.RECAP:  # a question about the trip in hand: answered from it, no tool runs
+            return self._recap(slots, before, dialog), before
+        if intent is Intent.UNKNOWN and extraction.slots.is_empty() and not known.is_empty():
+            return self._unplaced(text, slots, before), before
         if intent is Intent.GREETING or intent is Intent.SEARCH:
             return self._single_tool(text, extraction, slots), before
         if intent is Intent.SUGGEST:
@@ -686,6 +697,8 @@ class TravelAgent(BaseAgent):
             return Turn(
                 "answer", "I couldn't put a plan together right now; please try again in a moment.", results
             ), before
+        if before is not None and plan is not before:
+            dialog.changes = replies.describe_changes(before, plan)[:5] or dialog.changes
         missing = self._trip_missing(slots)
         if intent is Intent.BUDGET_CHECK:
             content = replies.budget_text(plan)
@@ -758,6 +771,36 @@ class TravelAgent(BaseAgent):
         if plan.costs.total.amount >= before.costs.total.amount:
             return Turn("answer", replies.cheapest_already_text(plan), results + more), plan
         return Turn("answer", replies.cheaper_text(plan, before, dialog.hotel), results + more), plan
+
+    def _recap(self, slots: TravelSlots, plan: TripPlan | None, dialog: Dialog) -> Turn:
+        """A recap of the trip in hand ("what do you have so far?", "what changed?"): from the plan, else
+        from the details known so far; the slots stay as they are and no tool runs."""
+        from ..llm import replies
+
+        if plan is not None:
+            return Turn("answer", replies.recap_text(plan, dialog.changes), confidence=0.9)
+        return Turn("answer", self._so_far(slots), confidence=0.8)
+
+    def _unplaced(self, text: str, slots: TravelSlots, plan: TripPlan | None) -> Turn:
+        """A message that could not be placed, with a trip in hand: a short question back naming what
+        was understood (a number it carries, the trip), never a search of the words."""
+        from ..llm import replies
+
+        trip = plan.summary if plan is not None else (self._summary(slots) or None)
+        currency = slots.budget.currency if slots.budget is not None else (plan.currency if plan else "USD")
+        numbers = [number.strip(",") for number in _NUMBER.findall(text[:500])]
+        return Turn("clarification", replies.unplaced_text(trip, numbers, currency), confidence=0.4)
+
+    def _so_far(self, slots: TravelSlots) -> str:
+        """The trip's details known so far in a sentence, and what is still needed."""
+        summary = self._summary(slots)
+        if not summary:
+            return "We haven't started a trip yet: tell me where you'd like to go, and when."
+        content = f"Here's what I have so far: {summary}."
+        missing = self._all_missing(slots)
+        if missing:
+            content += " Still needed: " + self._join([_ASK[item] for item in missing]) + "."
+        return content
 
     def _suggest(self, text: str, slots: TravelSlots, dialog: Dialog) -> Turn:
         from ..llm import replies

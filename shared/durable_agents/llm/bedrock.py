@@ -3,7 +3,10 @@
 Extraction forces a tool call whose input schema is :class:`~.models.Extraction`'s JSON schema and
 validates the tool input with pydantic (out-of-range values are clamped by the models, places resolved
 through the gazetteer, so the slots are those the embedded engine would fill; for a reminder, a price
-watch, or listing or cancelling them, only what the embedded engine fills is kept); compose sends the tool
+watch, or listing or cancelling them, only what the embedded engine fills is kept; a message the model
+would search or could not place that the embedded engine reads as a question about the trip in hand or
+a thank-you (recap, budget check, show the plan, greeting) takes that reading, so the trip's words are
+never searched); compose sends the tool
 results as data marked untrusted. Everything that goes into a prompt as data (known slots, tool
 results, the user's message in the compose input) is JSON with ``<``, ``>`` and ``&`` escaped
 (:func:`fenced`), so no value can close or open a tag such as ``</tool_results>``; slot values are
@@ -82,7 +85,12 @@ Trip details already known from earlier messages (JSON): {known}
 The assistant last asked the user for: {asked}
 Rules:
 - intent: plan_trip (a trip or itinerary), find_flights, find_hotels, weather, attractions (things to \
-do), search (a general travel question: visas, currency, safety...), greeting (hello, thanks, bye), \
+do), search (a general travel question: visas, currency, safety...), greeting (hello, bye, thanks or \
+another acknowledgement: "great, thanks", "ok cool", "perfect"), recap (a question about the trip in \
+hand, answered from it and never searched: "what do you have so far?", "can you summarise?", "what \
+changed?", "how does that look?"), budget_check (what the trip costs or whether it fits the budget: \
+"what's the total?", "is that enough?"), show_plan (the whole plan again), cheaper, suggest (somewhere \
+to go, no destination named), food, transport, \
 update_details (the message only adds or changes trip details), remind (a reminder for later), \
 watch_price (tell the user when flight or hotel prices drop to an amount), list_alerts (which reminders \
 or price watches are set), cancel_alerts (cancel some of them), unknown.
@@ -132,6 +140,10 @@ def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline_refs(item, definitions) for item in node]
     return node
+
+
+_ABOUT_THE_TRIP = frozenset({Intent.RECAP, Intent.BUDGET_CHECK, Intent.SHOW_PLAN, Intent.GREETING})
+"""Intents answered from the trip in hand (or a thank-you): the embedded reading wins over a search."""
 
 
 @lru_cache(maxsize=1)
@@ -193,7 +205,19 @@ class BedrockLanguageModel:
         except (BedrockUnavailable, ValidationError) as error:
             logger.warning("Bedrock extraction failed, using the embedded engine: %s", error)
             return self._fallback.extract(message, known=known, today=today, asked=asked)
-        return _normalized(extraction, message, today)
+        return self._on_the_trip(_normalized(extraction, message, today), message, known, today)
+
+    def _on_the_trip(
+        self, extraction: Extraction, message: str, known: TravelSlots, today: date
+    ) -> Extraction:
+        """A question about the trip in hand or a thank-you the model would search (or could not place)
+        gets the embedded engine's reading (recap, budget check, greeting): never a search of the words."""
+        if extraction.intent not in (Intent.SEARCH, Intent.UNKNOWN) or not extraction.slots.is_empty():
+            return extraction
+        embedded = self._fallback.extract(message, known=known, today=today)
+        if embedded.intent in _ABOUT_THE_TRIP and embedded.slots.is_empty():
+            return extraction.model_copy(update={"intent": embedded.intent, "query": None})
+        return extraction
 
     def plan(self, extraction: Extraction, slots: TravelSlots) -> list[PlannedCall]:
         return plan_calls(extraction, slots)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from .countries import country_name
+from .intents import acknowledges
 from .models import ComposeRequest, Intent, MissingSlot, Money, Place, ToolName, TravelSlots
 
 MAX_ITEMS = 5
@@ -80,7 +81,7 @@ def compose_answer(request: ComposeRequest) -> str:
     """The reply to ``request``, as plain text with light Markdown (bold section titles, bullets)."""
     intent = request.intent
     if intent is Intent.GREETING:
-        return _social(request.message)
+        return _social(request.message, request.slots.destination)
     if intent is Intent.SEARCH:
         return _search(request)
     destination = request.slots.destination
@@ -97,9 +98,15 @@ def clean(value: Any, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _social(message: str) -> str:
+def _social(message: str, destination: Place | None) -> str:
+    """A reply to a hello, a thank-you or acknowledgement (naming the trip in hand), or a goodbye."""
     lowered = message.lower()
-    if re.search(r"\b(?:thanks?|thank you|thx|cheers)\b", lowered):
+    if re.search(r"\b(?:thanks?|thank you|thx|cheers)\b", lowered) or acknowledges(lowered):
+        if destination is not None:
+            return (
+                f"You're welcome! Your trip to {clean(destination.name, 80)} is kept here: ask me to change "
+                'anything, or say "show the whole plan" to see it again.'
+            )
         return "You're welcome! Anything else I can help with for your trip?"
     if re.search(r"\b(?:bye|goodbye|see you)\b", lowered):
         return "Have a great trip! Come back any time you need help planning."

@@ -1,13 +1,17 @@
 """What a message asks for, from its cue words and the slots it states.
 
-In order: a bare greeting or thanks; the follow-ups about the trip in hand (show the plan again,
-something cheaper, does it fit the budget); an open request without a destination ("somewhere warm
+In order: a bare greeting or thanks, or an acknowledgement made only of such words ("great, thanks",
+"ok cool", "perfect"); the follow-ups about the trip in hand (show the plan again, something cheaper,
+does it fit the budget or is it enough, a recap: "what do you have so far?", "what changed?"); an open
+request without a destination ("somewhere warm
 in December": suggestions); food and getting around; an explicit planning verb ("plan", "itinerary");
 a correction ("no, ...", "not X"); the one tool named
 (flights, hotels, weather, things to do; two or more named means a whole trip); a general travel
 question (visas, currency, safety, "best time to visit"); trip words ("trip", "vacation", "visit");
 then a message that only states details (an update when something is already known or a change word
-is used, a trip when it names a destination); then any other question (a search); else unknown.
+is used, a trip when it names a destination); then any other question: with a trip in hand, a recap
+when it refers to the trip ("how does that look?") and unknown otherwise (the agent asks back; the
+user's words are never searched), a search when nothing is known; else unknown.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ _GREETING = re.compile(
 )
 _GREETING_START = re.compile(r"^\W*(?:hi|hello|hey|hiya|howdy|good\s+(?:morning|afternoon|evening))\b\W*")
 _SHOW_PLAN = re.compile(
-    r"\b(?:show|see|give|send|print|display|repeat|recap|summari[sz]e)\b.{0,25}\b(?:plan|itinerary|trip|"
+    r"\b(?:show|see|give|send|print|display|repeat)\b.{0,25}\b(?:plan|itinerary|trip|"
     r"everything|it all)\b|\bwhat(?:'s| is)\s+the\s+(?:full\s+|whole\s+)?(?:plan|itinerary)\b|"
     r"\b(?:full|whole|complete)\s+(?:plan|itinerary)\s+(?:again|please)\b"
 )
@@ -36,8 +40,28 @@ _BUDGET_CHECK = re.compile(
     r"\b(?:within|in|under|over|fit|fits|exceed\w*|blow\w*|stay\w*\s+in)\s+(?:the\s+|our\s+|my\s+)?budget\b|"
     r"\bhow\s+much\b.{0,30}\b(?:cost|total|spend|be|is\s+it|altogether)\b|"
     r"\bwhat(?:'s| is| does)\s+(?:the|it|that)\s+"
-    r"(?:total|cost|come\s+to)\b|\bcan\s+(?:we|i)\s+afford\b|\btotal\s+cost\b|\bhow\s+much\s+(?:is\s+)?(?:left|over)\b"
+    r"(?:total|cost|come\s+to)\b|\bcan\s+(?:we|i)\s+afford\b|\btotal\s+cost\b|\bhow\s+much\s+(?:is\s+)?(?:left|over)\b|"
+    r"\b(?:is|will|would|was)\s+(?:that|it|this)\s+(?:be\s+)?enough\b|\benough\s+(?:money|cash|budget)\b"
 )
+_RECAP = re.compile(
+    r"\b(?:recap|summary|summari[sz]e|sum(?:\s+(?:it|that|this|everything))?(?:\s+all)?\s+up|overview|"
+    r"so\s+far|where\s+(?:are\s+we|do\s+we\s+stand|did\s+we\s+get)|"
+    r"what\s+(?:has\s+|have\s+)?changed|what\s+did\s+you\s+change|what(?:'s|\s+is)\s+(?:different|new))\b"
+)
+"""A question about the trip in hand, said in so many words: answered with a recap of the trip."""
+_ABOUT_TRIP = re.compile(r"\b(?:it|that|this|trip|plan|itinerary|everything|overall|all)\b")
+"""A reference to the trip in hand: a question with one, when a trip is known, asks about the trip."""
+_ACKNOWLEDGE = frozenset(
+    "thanks thank thx ty ta cheers great perfect cool nice lovely awesome brilliant excellent wonderful "
+    "fantastic amazing super sweet good fine ok okay k kk alright noted appreciated appreciate helpful "
+    "useful splendid gotcha grand".split()
+)
+"""Words that acknowledge an answer; a message of these and :data:`_ACK_FILLER` only is a thank-you."""
+_ACK_FILLER = frozenset(
+    "you so much a lot very really that's thats that is it this sounds looks got all right many just oh "
+    "ah wow indeed again for the help".split()
+)
+_WORDS = re.compile(r"[a-z']+")
 _SUGGEST = re.compile(
     r"\b(?:somewhere|anywhere|some\s+place|someplace|where\s+(?:should|could|can|shall)\s+(?:i|we)\s+(?:go|travel|head)|"
     r"where(?:'s| is)\s+(?:warm|hot|sunny|cheap|nice|good)|suggest\w*|ideas?\s+for|any\s+ideas|"
@@ -110,6 +134,8 @@ def classify(
     """
     if _GREETING.match(text):
         return Intent.GREETING, 0.95
+    if slots.is_empty() and acknowledges(text):
+        return Intent.GREETING, 0.9
     body = _GREETING_START.sub("", text)
     if _SHOW_PLAN.search(body):
         return Intent.SHOW_PLAN, 0.9
@@ -117,6 +143,8 @@ def classify(
         return Intent.CHEAPER, 0.85
     if _BUDGET_CHECK.search(body) and (slots.budget is None or _QUESTION.search(body)):
         return Intent.BUDGET_CHECK, 0.85  # "is that within budget? we have 6000 dollars" too
+    if _RECAP.search(body) and slots.is_empty():
+        return Intent.RECAP, 0.85
     if _SUGGEST.search(body) and slots.destination is None and not slots.stops:
         return Intent.SUGGEST, 0.85
     if _FOOD.search(body):
@@ -156,8 +184,24 @@ def classify(
             return Intent.PLAN_TRIP, 0.7
         return Intent.UPDATE_DETAILS, 0.6
     if _QUESTION.search(body):
-        return Intent.SEARCH, 0.5
+        if known.is_empty():
+            return Intent.SEARCH, 0.5
+        if _ABOUT_TRIP.search(body):
+            return Intent.RECAP, 0.6  # "how does that look?" with a trip in hand
+        return Intent.UNKNOWN, 0.3  # with a trip in hand the agent asks back rather than search the words
     return Intent.UNKNOWN, 0.2
+
+
+def acknowledges(text: str) -> bool:
+    """``text`` (lower case) only thanks or acknowledges ("great, thanks", "ok cool", "perfect")."""
+    if any(char.isdigit() for char in text):
+        return False
+    words = _WORDS.findall(text[:200].replace("\u2019", "'"))
+    return (
+        0 < len(words) <= 8
+        and all(word in _ACKNOWLEDGE or word in _ACK_FILLER for word in words)
+        and any(word in _ACKNOWLEDGE for word in words)
+    )
 
 
 _WHAT_TO_DO = re.compile(r"\b(?:things\s+to\s+do|what\s+to\s+(?:do|see)|attractions?|sights|must[- ]sees?)\b")

@@ -185,7 +185,7 @@ class Intent(StrEnum):
     SEARCH = "search"
     """A general travel question (visas, currency, safety, ...) answered by web search."""
     GREETING = "greeting"
-    """Hello, thanks, goodbye."""
+    """Hello, thanks (or another acknowledgement: "great", "ok cool"), goodbye."""
     UPDATE_DETAILS = "update_details"
     """The message only adds or changes trip details ("make it 4 people")."""
     SUGGEST = "suggest"
@@ -200,6 +200,9 @@ class Intent(StrEnum):
     """Getting around the destination (and from its airport)."""
     SHOW_PLAN = "show_plan"
     """Show the whole current plan again."""
+    RECAP = "recap"
+    """A question about the trip in hand ("what do you have so far?", "what changed?"): a short recap
+    from the trip (destination, dates, party, budget, total), never a search."""
     REMIND = "remind"
     """A reminder for later: "remind me a week before we leave", "remind me to pack on the 14th"."""
     WATCH_PRICE = "watch_price"

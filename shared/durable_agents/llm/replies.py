@@ -1,5 +1,6 @@
-"""Deterministic wording of plan answers: the whole plan, what a change changed, the budget, cheaper
-choices, open suggestions, food and getting around.
+"""Deterministic wording of plan answers: the whole plan, a recap of it, what a change changed, the
+budget, cheaper choices, open suggestions, food and getting around, and a question back about a message
+that could not be placed.
 
 Every function takes the data the agent has (a :class:`~.plan.TripPlan`, the one before, tool results)
 and returns plain text with light Markdown (bold titles, bullets). Values from tools are quoted through
@@ -60,6 +61,56 @@ def plan_text(plan: TripPlan, *, intro: str | None = None) -> str:
     lines += ["", budget_text(plan)]
     lines += _footer(plan)
     return "\n".join(lines)
+
+
+def recap_text(plan: TripPlan, last_change: Sequence[str] = ()) -> str:
+    """A short recap of the trip in hand: where, when, who, the total against the budget, the last change.
+
+    Args:
+        plan: the current plan.
+        last_change: what the last change to the plan changed, in words (:func:`describe_changes`).
+
+    Returns:
+        A few lines ending with a question (change something, or see the whole plan).
+    """
+    lines = [f"Here's your trip so far: {clean(plan.summary, 260)}.", budget_text(plan)]
+    if last_change:
+        lines.append("Last change: " + "; ".join(clean(item, 160) for item in last_change[:5]) + ".")
+    if plan.origin is None:
+        lines.append("Tell me where you're travelling from and I'll add the flights.")
+    lines.append('Would you like to change anything, or shall I "show the whole plan" day by day?')
+    return "\n".join(lines)
+
+
+def unplaced_text(trip: str | None, numbers: Sequence[str], currency: str) -> str:
+    """A question back about a message the engine could not place, naming what it understood.
+
+    Args:
+        trip: the trip in hand in one line (``None`` when there is none).
+        numbers: the numbers the message carries, as written ("1500", "1,500", "14th").
+        currency: the trip's budget currency, to offer a number as a budget.
+
+    Returns:
+        One or two short sentences ending with a question; never a search of the message.
+    """
+    context = f" (your trip so far: {clean(trip, 200)})" if trip else ""
+    if numbers:
+        number = clean(numbers[0], 20)
+        if number[-2:] in ("st", "nd", "rd", "th"):
+            return f"I read the {number}{context}. Is that a new date for the trip, or something else?"
+        value = float(number.replace(",", "")) if number.replace(",", "").isdigit() else None
+        if value is not None and value >= 50:
+            return (
+                f"I read {number}{context}. Is that your budget "
+                f"({Money(amount=value, currency=currency).describe()}), or something else?"
+            )
+        return f"I read {number}{context}. Is that the number of days, of travellers, or something else?"
+    if trip:
+        return (
+            f"I didn't quite follow that. Your trip so far: {clean(trip, 200)}. What would you like to "
+            "change: the dates, who's travelling, the budget or the stops?"
+        )
+    return "I didn't quite follow that. Where would you like to go, and when?"
 
 
 def _flight(flight: object) -> str:
