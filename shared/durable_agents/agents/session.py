@@ -184,13 +184,6 @@ class SessionManager(BaseAgent):
             self._set_sweep()
         return {"dropped": dropped}
 
-    @rpc
-    def claim_key(self) -> dict[str, Any]:
-        """Nothing but its idempotency record: the API claims a ``/chat`` ``Idempotency-Key`` here (with
-        the request's fingerprint), so one key is one request across all the user's sessions: the same
-        key with another message or another session is :class:`IdempotencyKeyReused` (HTTP 422)."""
-        return {"claimed": True}
-
     def alarm(self, info: AlarmInfo) -> None:
         """The sweep (a SessionManager has no schedules: its alarm is this): expire idle sessions, erase
         the objects of those queued in ``erasing`` (at most :data:`ERASURES_PER_ALARM`), and set the
