@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from durable_agents.agents.factory import AgentFactory, session_key
-from durable_agents.runtime import Env, IdempotencyKeyReused, KeyClaim
+from durable_agents.runtime import Env, IdempotencyKeyReused, KeyClaim, ObjectBusy, clock
 from durable_agents.runtime.claims import claim
 from tests.support.agents import agents_env, chat
 from tests.support.faults import FaultInjector
@@ -86,3 +86,16 @@ def test_the_claim_goes_out_beside_the_acquire(env: Env, dynamodb: Any) -> None:
     finally:
         dynamodb.meta.events.unregister("provide-client-params.dynamodb.PutItem", seen)
     assert puts and all(name.startswith("durable-beside") for name in puts), puts
+
+
+def test_a_key_claimed_by_another_request_is_refused_even_when_the_object_is_busy(dynamodb: Any) -> None:
+    env = agents_env(dynamodb, busy_wait_seconds=0.2)
+    route(env, "Plan a trip to Kyoto", "s1", key_claim(env, "on s1"))
+    conversation = AgentFactory(env).conversation(session_key("alice", "s2"))
+    now = clock.now_ms()
+    pk = conversation.id.key
+    env.table.acquire(pk, owner="someone", until=now + 60_000, now=now, expires_at=now // 1000)
+    with pytest.raises(IdempotencyKeyReused):  # the lasting answer, not "busy, retry"
+        route(env, "Plan a trip to Porto", "s2", key_claim(env, "on s2"))
+    with pytest.raises(ObjectBusy):  # a key of its own waits for the lease as ever
+        route(env, "Plan a trip to Porto", "s2", key_claim(env, "on s2", key="alice:k2"))

@@ -110,7 +110,7 @@ def _pool() -> ThreadPoolExecutor:
 @cache
 def _beside_pool() -> ThreadPoolExecutor:
     """The reads beside an acquire (their own pool: a read never waits behind record reads)."""
-    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="durable-beside")
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="durable-beside")
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,7 +408,9 @@ class _Call:
         try:
             held = self._acquire(turn)
         except BaseException:
-            claiming.exception()  # let it land before the caller hears (a retry finds it)
+            refused = claiming.exception()  # let it land before the caller hears (a retry finds it)
+            if isinstance(refused, IdempotencyKeyReused):
+                raise refused from None  # the lasting answer, rather than "busy, retry"
             raise
         try:
             claiming.result()
