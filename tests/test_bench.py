@@ -187,7 +187,7 @@ def test_the_chat_section(report: dict[str, Any]) -> None:
         for meter in (keyed, unkeyed):
             assert meter["steps"]["median"] <= 4 and meter["steps"]["max"] <= 5, meter["per_turn"]
             assert meter["rcu"]["median"] <= 4, meter["per_turn"]
-        assert keyed["wcu"]["median"] <= 24 and unkeyed["wcu"]["median"] <= 23, (keyed, unkeyed)
+        assert keyed["wcu"]["median"] <= 25 and unkeyed["wcu"]["median"] <= 24, (keyed, unkeyed)
         assert keyed["requests"]["median"] == unkeyed["requests"]["median"] + 1  # the claim: one PutItem
     assert chat["mismatched_sessions"] == 0
     sane_latency(chat["http"])
