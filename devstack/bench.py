@@ -442,6 +442,7 @@ def naive_env(settings: Any, declared: dict[str, str], dynamodb: Any, table: str
             idempotency_key: str | None = None,
             fingerprint: str | None = None,
             join: bool = False,
+            claim: Any = None,  # no idempotency here: nothing to claim
             **kwargs: Any,
         ) -> Any:
             args_plain = codec.decode(codec.encode(list(args)))
@@ -816,14 +817,15 @@ def bench_chat(config: Config) -> dict[str, Any]:
 
             mismatched = 0
 
-            def chat(session: str, user: str, text: str, key: str) -> dict[str, Any]:
+            def chat(session: str, user: str, text: str, key: str | None) -> dict[str, Any]:
                 nonlocal mismatched
                 body = json.dumps({"message": text, "sessionId": session, "userId": user}).encode()
+                keyed = [("Idempotency-Key", key)] if key is not None else []
                 request = GatewayRequest(
                     "POST",
                     "/chat",
                     "",
-                    [("Content-Type", "application/json"), ("Idempotency-Key", key)],
+                    [("Content-Type", "application/json"), *keyed],
                     body,
                     "127.0.0.1",
                 )
@@ -886,6 +888,11 @@ def bench_chat(config: Config) -> dict[str, Any]:
                         sum((invokes.snapshot() - before_invokes).values()) / config.chat_latency_turns, 3
                     )
                     result["meter"] = meter_turns(meter, dynamodb, metered_turn, config.meter_turns)
+
+                    def unkeyed_turn(i: int, s: str = session, u: str = user) -> dict[str, Any]:
+                        return chat(s, u, chat_text(0, i + 1), None)
+
+                    result["meter_unkeyed"] = meter_turns(meter, dynamodb, unkeyed_turn, config.meter_turns)
                     result["throughput"] = {}
                     for sessions, turns in config.chat_throughput_turns.items():
                         names = [f"{variant}-tp{sessions}-{s}" for s in range(sessions)]

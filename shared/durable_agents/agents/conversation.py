@@ -22,7 +22,14 @@ client sees), ``incarnation`` (the session's, in the user's SessionManager), ``o
   the user's SessionManager (``session_status``, read-only, no lease): a session ended, evicted or
   expired there (or opened again since, as another incarnation) is not this conversation's any more,
   so the old conversation and its agents are wiped in this very turn and the message starts a fresh
-  one. Nothing of a deleted session can be reached, even before its erasure has run.
+  one. Nothing of a deleted session can be reached, even before its erasure has run. That read is made
+  *beside* the turn's acquire (:meth:`ConversationManager.beside_acquire`), in parallel, so it costs
+  no step of its own; being from before the lease, it is trusted only when it says "live, as the
+  incarnation this conversation holds": a conversation record only ever gets an incarnation read
+  under its lease while that incarnation was live, and incarnations are never reused, so a record
+  still holding it means its erasure (which takes this lease, after the session's end committed) has
+  not run yet and will wipe whatever this turn writes. Any other answer (not live, another
+  incarnation, no record yet) is read again under the lease, as before.
 - ``route_message(message, agent=None)``: the first message starts the conversation (its owner is
   ``message.context.user_id``, its session ``message.context.session_id``); a message from another user,
   or without a user id, is :class:`Forbidden` and changes nothing. The message goes to ``agent`` or the
@@ -60,11 +67,12 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from ..runtime import ObjectStub, rpc
+from ..runtime import Env, ObjectStub, rpc
 from ..runtime.errors import DurableObjectError, ObjectCallError, UnknownBinding
 from .base import BaseAgent, chat_text, clip, handles, iso, message_text, parse_time
 from .errors import Forbidden, InvalidMessage, NotFound
@@ -107,6 +115,41 @@ class ConversationManager(BaseAgent, LiveConversation):
     def session_key(self) -> str:
         """The key naming this conversation and its agents (the name after ``conversation:``)."""
         return self.name_suffix("conversation")
+
+    @classmethod
+    def beside_acquire(
+        cls, env: Env, method: str, args: list[Any], kwargs: Mapping[str, Any]
+    ) -> Callable[[], dict[str, Any]] | None:
+        """What a turn routing a message reads beside its acquire (see the module documentation): the
+        session's status in its owner's SessionManager, as ``{owner, sessionId, live, incarnation}``.
+
+        Args:
+            env: the runtime's environment.
+            method: the RPC method called.
+            args: its positional arguments (as sent: a message may still be a dict).
+            kwargs: its keyword arguments.
+
+        Returns:
+            The read to start, or ``None`` when the call routes no message of a known session owner.
+        """
+        if method not in ("route_message", "handle_message", "coordinate_agents"):
+            return None
+        raw = args[0] if args else kwargs.get("message")
+        message = AgentMessage.model_validate(raw) if isinstance(raw, dict) else raw
+        if not isinstance(message, AgentMessage):
+            return None
+        owner, session_id = message.context.user_id, message.context.session_id
+        if not owner or not session_id or owner.startswith(ANONYMOUS_PREFIX):
+            return None
+        try:
+            stub = AgentFactory(env).session_manager(owner)
+        except UnknownBinding:
+            return None
+
+        def read() -> dict[str, Any]:
+            return {"owner": owner, "sessionId": session_id, **stub.session_status(session_id)}
+
+        return read
 
     # --- RPC --------------------------------------------------------------------------------------------
 
@@ -358,7 +401,7 @@ class ConversationManager(BaseAgent, LiveConversation):
         stub = self._session_manager(user_id)
         if stub is None:
             return None, {}
-        status = stub.session_status(session_id)
+        status = stub.session_status(session_id)  # under the lease, never the read beside it
         if status["live"]:
             incarnation, preferences = status["incarnation"], stub.get_preferences()
         else:
@@ -372,8 +415,28 @@ class ConversationManager(BaseAgent, LiveConversation):
         stub = self._session_manager(record["ownerUserId"])
         if stub is None:
             return True
+        early = self._status_read_beside()
+        if (
+            early is not None
+            and early.get("owner") == record["ownerUserId"]
+            and early.get("sessionId") == record["sessionId"]
+            and early.get("live") is True
+            and early.get("incarnation") == record.get("incarnation")
+        ):
+            return True  # validated by the record (see the module documentation)
         status = stub.session_status(record["sessionId"])
         return bool(status["live"]) and status["incarnation"] == record.get("incarnation")
+
+    def _status_read_beside(self) -> dict[str, Any] | None:
+        """The session status read beside this turn's acquire (``None``: none, or it failed)."""
+        future = self.ctx.beside
+        if future is None:
+            return None
+        try:
+            status = future.result()
+        except Exception:  # noqa: BLE001 - read again under the lease, which reports its own error
+            return None
+        return status if isinstance(status, dict) else None
 
     def _wipe(self) -> None:
         """Delete this conversation and every agent of its session (their writes join this turn)."""

@@ -21,6 +21,10 @@ Storage (one key per session, so touching one session rewrites only its own smal
     The user's preferences, shared by all their sessions: a new conversation copies them when it starts
     (the ConversationManager asks :meth:`SessionManager.get_preferences`).
 
+Beside these, the manager's partition holds the claims of the user's ``/chat`` ``Idempotency-Key`` s
+(runtime idempotency records, :mod:`~durable_agents.runtime.claims`: the API claims each key here, beside
+the acquire of the call it goes with, so one key is one request across all the user's sessions).
+
 A session's objects are named by :func:`~durable_agents.agents.factory.session_key` of the user and the
 session id, so the ids are the user's own namespace: the same id in another user's manager is another
 session. A new session without an id gets a random one (never derived from client input). Expired
@@ -183,13 +187,6 @@ class SessionManager(BaseAgent):
             self._store_erasing(erasing)
             self._set_sweep()
         return {"dropped": dropped}
-
-    @rpc
-    def claim_key(self) -> dict[str, Any]:
-        """Nothing but its idempotency record: the API claims a ``/chat`` ``Idempotency-Key`` here (with
-        the request's fingerprint), so one key is one request across all the user's sessions: the same
-        key with another message or another session is :class:`IdempotencyKeyReused` (HTTP 422)."""
-        return {"claimed": True}
 
     def alarm(self, info: AlarmInfo) -> None:
         """The sweep (a SessionManager has no schedules: its alarm is this): expire idle sessions, erase

@@ -27,7 +27,7 @@ from ..agents.errors import NotFound, UnsupportedMessageType
 from ..agents.factory import AgentFactory, session_key
 from ..agents.models import AgentContext, AgentMessage
 from ..config import settings
-from ..runtime import DurableObjectError, Env, lambda_invocation
+from ..runtime import DurableObjectError, Env, KeyClaim, lambda_invocation
 from ..runtime.env import in_process_env
 from ..web import page_response
 from .errors import JSON, error_response, map_exception, run_turn
@@ -103,10 +103,11 @@ def chat() -> Response[str]:
     request = ChatRequest.model_validate(json_body(event.body, is_base64=bool(event.is_base64_encoded)))
     who = caller(request.user_id)
     key = idempotency_key(dict(event.headers or {}))
+    claim: KeyClaim | None = None
     if key is not None and who.user_id is not None:
         # the request as sent (a first turn without sessionId is that, not the session it opens)
-        _claim_key(who.user_id, key, request_fingerprint("chat", request.session_id, request.message))
-    session_id = request.session_id or _open_session(who, key)
+        claim = _key_claim(who.user_id, key, request_fingerprint("chat", request.session_id, request.message))
+    session_id = request.session_id or _open_session(who, key, claim)
     owner = who.owner_of(session_id)
     # the turn's key exists before any object is called: a retry anywhere below it runs nothing twice
     turn = scoped_key(owner, "turn", key) if key is not None else uuid.uuid4().hex
@@ -120,33 +121,42 @@ def chat() -> Response[str]:
     # what makes two requests "the same" for the key: the session and the text, not the message's
     # timestamp (a retry is sent later)
     same = request_fingerprint("chat", session_id, request.message)
+    # the key's claim goes beside the conversation's acquire (a first turn's went with the open)
+    claim = claim if request.session_id is not None else None
     response = run_turn(
-        lambda: conversation.call("route_message", message, idempotency_key=turn, fingerprint=same)
+        lambda: conversation.call(
+            "route_message", message, idempotency_key=turn, fingerprint=same, claim=claim
+        )
     )
     metrics.add_metric(name="ChatTurns", unit=MetricUnit.Count, value=1)
     return ok({**response, "sessionId": session_id})
 
 
-def _claim_key(user_id: str, key: str, same: str) -> None:
-    """Claim ``key`` for this request (``same``: its fingerprint) in the user's SessionManager, before
-    anything else runs: a key is the caller's across all their sessions, so the same key with another
-    message or another session is refused (422, ``idempotency_key_reused``) and nothing is opened or
-    run; a retry of the same request passes (its claim is replayed) and the conversation replays its
-    recorded answer. An anonymous caller owns one session,
-    where the conversation's own record already decides."""
-    manager = AgentFactory(env()).session_manager(user_id)
-    manager.call("claim_key", idempotency_key=scoped_key(user_id, "chat", key), fingerprint=same)
+def _key_claim(user_id: str, key: str, same: str) -> KeyClaim:
+    """The claim of ``key`` for this request (``same``: its fingerprint) in the user's SessionManager
+    (:mod:`~durable_agents.runtime.claims`: one conditional ``PutItem``, beside the acquire of the
+    call it goes with, decided before that call runs): a key is the caller's across all their sessions,
+    so the same key with another message or another session is refused (422,
+    ``idempotency_key_reused``) and nothing is opened or run; a retry of the same request passes and the
+    conversation replays its recorded answer. An anonymous caller owns one session, where the
+    conversation's own record already decides."""
+    manager = AgentFactory(env()).session_manager(user_id).id
+    assert manager.name is not None
+    return KeyClaim(
+        namespace=manager.namespace, name=manager.name, key=scoped_key(user_id, "chat", key), fingerprint=same
+    )
 
 
-def _open_session(who: Caller, key: str | None) -> str:
+def _open_session(who: Caller, key: str | None, claim: KeyClaim | None) -> str:
     """A new session for a first turn without ``sessionId``: a random id, opened in the caller's
-    SessionManager exactly once per ``Idempotency-Key`` (a retried first turn finds the same session).
-    An anonymous caller has no SessionManager: the id is just random."""
+    SessionManager exactly once per ``Idempotency-Key`` (a retried first turn finds the same session),
+    the key's ``claim`` made beside that call's acquire (refused: nothing is opened). An anonymous
+    caller has no SessionManager: the id is just random."""
     if who.user_id is None:
         return uuid.uuid4().hex
     manager = AgentFactory(env()).session_manager(who.user_id)
     opened_key = scoped_key(who.user_id, "open", key) if key is not None else None
-    record = manager.call("start_session", who.user_id, idempotency_key=opened_key)
+    record = manager.call("start_session", who.user_id, idempotency_key=opened_key, claim=claim)
     return str(record["sessionId"])
 
 

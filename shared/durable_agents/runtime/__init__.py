@@ -17,6 +17,7 @@ The names follow Cloudflare's Durable Objects API::
 """
 
 from .alarms import AlarmInfo
+from .claims import KeyClaim
 from .env import Env, default_env, reset_default_env
 from .errors import (
     CommitOutcomeUnknown,
@@ -47,6 +48,7 @@ __all__ = [
     "DurableObject",
     "DurableObjectError",
     "Env",
+    "KeyClaim",
     "History",
     "IdempotencyKeyReused",
     "InvalidKey",

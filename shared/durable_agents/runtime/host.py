@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .claims import KeyClaim
 from .env import Env
 from .errors import ServiceUnavailable, is_transient_aws_error
 from .ids import ObjectId
@@ -39,6 +40,8 @@ class ObjectCall(BaseModel):
     """Objects the caller holds: state-table keys (``NS#<hex id>``) or names (``NS#<name>``)."""
     deadline: int | None = None
     """The caller's deadline (epoch ms): the call's lease and waits end by it."""
+    claim: KeyClaim | None = None
+    """A key claimed in another object beside the acquire (:mod:`~durable_agents.runtime.claims`)."""
 
     @model_validator(mode="after")
     def _name_or_id(self) -> ObjectCall:
@@ -93,6 +96,7 @@ def host_call(event: dict[str, Any], env: Env) -> Any:
             idempotency_key=call.idempotency_key,
             request_fingerprint=call.fingerprint,
             call_chain=tuple(_chain_key(entry, env) for entry in call.call_chain),
+            claim=call.claim,
         )
     )
 

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from . import codec, errors, ids
+from .claims import KeyClaim
 from .errors import DurableObjectError, ObjectBusy, ObjectCallError, UnknownBinding
 from .ids import ObjectId
 from .lease import current_invocation
@@ -79,6 +80,7 @@ class ObjectStub:
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
         join: bool = False,
+        claim: KeyClaim | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run ``method`` on the object under its lease; return its JSON result.
@@ -86,12 +88,14 @@ class ObjectStub:
         ``idempotency_key`` makes the call exactly-once: a repeated key gets the recorded response, and
         the same key with another request (another ``fingerprint``; by default one of the method and its
         arguments) is refused. ``join=True``, during a turn, commits the callee's writes with the
-        caller's, atomically (the callee's lease is held until then).
+        caller's, atomically (the callee's lease is held until then). ``claim`` claims a key in
+        another object beside the acquire (:mod:`~durable_agents.runtime.claims`): a key another
+        request holds there is refused before anything runs.
         """
         plain_args = codec.copy_as_json(list(args))
         plain_kwargs = codec.copy_as_json(kwargs)
         if self.env.settings.object_host_function and not in_turn():
-            return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key, fingerprint)
+            return self._invoke_remote(method, plain_args, plain_kwargs, idempotency_key, fingerprint, claim)
         return run_turn(
             self.env,
             self.id,
@@ -101,6 +105,7 @@ class ObjectStub:
             idempotency_key=idempotency_key,
             request_fingerprint=fingerprint,
             join=join,
+            claim=claim,
         )
 
     def __getattr__(self, method: str) -> Any:
@@ -115,10 +120,13 @@ class ObjectStub:
         kwargs: dict[str, Any],
         idempotency_key: str | None,
         fingerprint: str | None,
+        claim: KeyClaim | None = None,
     ) -> Any:
         payload = object_call_payload(self.id, method, args, kwargs, idempotency_key, current_call_chain())
         if fingerprint is not None:
             payload["fingerprint"] = fingerprint
+        if claim is not None:
+            payload["claim"] = claim.model_dump()
         invocation = current_invocation()
         if invocation is not None and invocation.deadline_ms is not None:
             payload["deadline"] = invocation.deadline_ms

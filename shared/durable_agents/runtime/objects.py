@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -73,6 +74,9 @@ class ObjectContext:
     extend_lease: Callable[[float], None] = field(default=lambda seconds: None)
     call_chain: tuple[str, ...] = ()
     fence: int = 0
+    beside: Future[Any] | None = None
+    """What the object's class asked to read beside this turn's acquire (``beside_acquire``), being read:
+    from before the lease was taken, so only as good as the method's validation of it."""
 
 
 class DurableObject:

@@ -32,7 +32,10 @@ cost 1 WCU each, at any state size)
     :data:`RECORD_COMPRESS_BYTES` zlib-compressed (JSON shrinks 3-5x, and a write is billed by the KB),
     as ``z`` (B), or ``rn`` (N) chunks in ``I#<key>#<i>`` (``b``) when even that is large. Outside
     the generations: a key is honoured for its whole window, however
-    many calls come after it, and even across ``delete_all``.
+    many calls come after it, and even across ``delete_all``. A *claim* is such a record written on
+    its own, without the object's lease (:meth:`StateTable.claim`: one conditional ``PutItem``, ``r`` =
+    ``null``): a key a call on *another* object claimed here, so that one key is one request across
+    the objects that claim in this one (see :class:`~durable_agents.runtime.turn.KeyClaim`).
 ``PURGE#<gen>``
     written by ``delete_all``: the reaper deletes the items of generations ``<= gen``.
 
@@ -787,6 +790,37 @@ class StateTable:
             response=text,
             expires_at=_num(item.get("expires_at")),
         )
+
+    def claim(self, pk: str, key: str, *, fingerprint: str, turn: str, expires_at: int) -> Record | None:
+        """Claim idempotency ``key`` in ``pk`` for the request ``fingerprint``: one conditional ``PutItem``
+        of its record (response ``null``), on the condition that no live record of the key exists.
+
+        Args:
+            pk: the object the key is claimed in.
+            key: the idempotency key.
+            fingerprint: what identifies the request.
+            turn: the claiming turn's token (kept in the record).
+            expires_at: the claim's TTL (epoch seconds): the idempotency window.
+
+        Returns:
+            ``None`` when this call wrote the claim; else the live record that holds the key. A lost
+            response (botocore re-sending the ``PutItem`` after its first copy landed) finds its own
+            claim there: the same fingerprint, as a retry of the same request does.
+        """
+        now = clock.now_ms()
+        (item,) = self.record_items(
+            pk, key, fingerprint=fingerprint, turn=turn, response="null", expires_at=expires_at, now=now
+        )
+        for _ in range(COMMIT_ATTEMPTS):
+            try:
+                self.client.put_item(**self._put(item))
+                return None
+            except self.client.exceptions.ConditionalCheckFailedException:
+                record = self.get_record(pk, key)
+                if record is not None:
+                    return record
+                # the record expired between the two requests: claim again
+        raise ServiceUnavailable(f"could not claim idempotency key {key!r}")
 
     @staticmethod
     def record_items(

@@ -13,6 +13,15 @@ a read; one that moves its history tail to a page may add the page's write.
 - **Joined turns.** A stub call made during a turn with ``join=True`` runs the callee under its own
   lease in this process, and its writes commit in the caller's commit, atomically: both objects change,
   or neither. Its lease is held until then. An object the turn already holds is called in place.
+- **Reads beside the acquire.** An object class may name what a call will read elsewhere
+  (``beside_acquire(env, method, args, kwargs)``: a callable, or ``None``); the turn starts it, in
+  parallel with its acquire, and the method finds its future as ``ctx.beside``. It was read before the
+  lease was taken, so the method must validate it against the state it holds (and read again where it
+  cannot): the runtime only saves the round trip.
+- **Key claims.** A call may carry a :class:`~durable_agents.runtime.claims.KeyClaim` (its key claimed
+  in another object, so one key is one request across many objects): the claim's one ``PutItem`` goes
+  out beside the acquire too, and decides before the method runs (a key another request holds is
+  :class:`IdempotencyKeyReused`, the lease given back, nothing written).
 - **Read-only methods** take no lease: they read the STATE item (and whatever else they need), then
   check that no commit landed meanwhile (the version of the STATE item and of every value read), and
   run again if one did.
@@ -29,18 +38,20 @@ a read; one that moves its history tail to a page may add the page's write.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from . import clock, codec
+from . import claims, clock, codec
+from .claims import KeyClaim
 from .connections import run_after_commit, withdraw_streamed
 from .errors import (
     IdempotencyKeyReused,
@@ -95,6 +106,12 @@ def fingerprint(method: str, args: list[Any], kwargs: Mapping[str, Any]) -> str:
 @cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="durable-record")
+
+
+@cache
+def _beside_pool() -> ThreadPoolExecutor:
+    """The reads beside an acquire (their own pool: a read never waits behind record reads)."""
+    return ThreadPoolExecutor(max_workers=32, thread_name_prefix="durable-beside")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +184,10 @@ def run_turn(
     request_fingerprint: str | None = None,
     call_chain: tuple[str, ...] | None = None,
     join: bool = False,
+    claim: KeyClaim | None = None,
 ) -> Any:
-    """Run ``method`` on the object ``object_id`` and return its JSON-able result."""
+    """Run ``method`` on the object ``object_id`` and return its JSON-able result (``claim``: a key
+    claimed in another object beside the acquire; see the module documentation)."""
     namespace = env.namespace(object_id.namespace)
     cls = namespace.object_class
     options = rpc_options(cls, method)
@@ -181,10 +200,13 @@ def run_turn(
             f"({' -> '.join(chain)}); calling it again would deadlock"
         )
     call = _Call(env, object_id, cls, method, args, kwargs, idempotency_key, request_fingerprint)
+    call.claim = claim
     chain_token = _CHAIN.set((*chain, object_id.key))
     try:
         turn = _TURN.get()
         held = turn.holding(object_id.key) if turn is not None else None
+        if claim is not None and (held is not None or options.read_only):
+            claims.claim(env, claim)  # no acquire to put it beside
         if held is not None:
             return call.run_in(held, read_only=options.read_only, turn=turn)  # type: ignore[arg-type]
         if options.read_only:
@@ -222,13 +244,16 @@ class _Call:
         self.fingerprint = request_fingerprint or (
             fingerprint(method, args, kwargs) if key is not None else ""
         )
+        self.beside: Future[Any] | None = None
+        self.claim: KeyClaim | None = None
 
     # --- the kinds of call -----------------------------------------------------------------------------
 
     def root(self) -> Any:
         """A turn of its own: acquire, run (with any joined turns), commit them all, release."""
         turn = Turn(token=uuid.uuid4().hex, until=self._until(), background=_in_background())
-        held = self._acquire(turn)
+        self.beside = self._start_beside()
+        held = self._claimed(turn)
         if isinstance(held, Replay):
             return held.value
         turn.root = held
@@ -247,7 +272,8 @@ class _Call:
 
     def joined(self, turn: Turn) -> Any:
         """A turn joined to ``turn``: its writes wait for ``turn``'s commit (a clean one releases now)."""
-        held = self._acquire(turn)
+        self.beside = self._start_beside()
+        held = self._claimed(turn)
         if isinstance(held, Replay):
             return held.value
         try:
@@ -363,6 +389,41 @@ class _Call:
             default_seconds=settings.lease_seconds, margin_seconds=settings.lease_margin_seconds
         )
 
+    def _start_beside(self) -> Future[Any] | None:
+        """The class's read beside the acquire for this call, started (see the module documentation);
+        ``None`` when it names none (or cannot, from these arguments)."""
+        hook = getattr(self.cls, "beside_acquire", None)
+        if hook is None:
+            return None
+        try:
+            read: Callable[[], Any] | None = hook(self.env, self.method, self.args, self.kwargs)
+        except Exception:  # noqa: BLE001 - arguments the method itself will refuse: nothing to read
+            return None
+        if read is None:
+            return None
+        return _beside_pool().submit(contextvars.copy_context().run, read)
+
+    def _claimed(self, turn: Turn) -> Held | Replay:
+        """:meth:`_acquire`, with the call's key claim (if any) made beside it and checked before
+        anything runs or is replayed (a refused claim gives the lease back)."""
+        if self.claim is None:
+            return self._acquire(turn)
+        claiming = _beside_pool().submit(contextvars.copy_context().run, claims.claim, self.env, self.claim)
+        try:
+            held = self._acquire(turn)
+        except BaseException:
+            refused = claiming.exception()  # let it land before the caller hears (a retry finds it)
+            if isinstance(refused, IdempotencyKeyReused):
+                raise refused from None  # the lasting answer, rather than "busy, retry"
+            raise
+        try:
+            claiming.result()
+        except BaseException:
+            if isinstance(held, Held):
+                _release_all(self.table, [held])
+            raise
+        return held
+
     def _acquire(self, turn: Turn) -> Held | Replay:
         """Take the lease (waiting for it cheaply), with the idempotency record read beside the acquire;
         a :class:`Replay` when the call was answered before (the lease is not kept then)."""
@@ -431,6 +492,7 @@ class _Call:
             extend_lease=lambda seconds: _extend(self.table, turn, seconds),
             call_chain=_CHAIN.get(),
             fence=held.fence,
+            beside=self.beside,
         )
         text = self._invoke(ctx)
         if self.key is not None:
