@@ -12,9 +12,10 @@ import pytest
 
 from durable_agents.agents.factory import AgentFactory
 from durable_agents.config import Settings
-from durable_agents.runtime import DurableObject, Env, InvalidValue, Scheduling, clock, rpc
+from durable_agents.runtime import DurableObject, Env, InvalidValue, Scheduling, rpc
 from durable_agents.runtime.alarms import MAX_AHEAD_DAYS, MAX_AHEAD_MS
 from tests.support.agents import agents_env, chat
+from tests.support.clock import held_clock
 
 START = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.UTC)
 
@@ -41,9 +42,7 @@ class Scheduled(Scheduling):
 
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    moment = [START.timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
-    return moment
+    return held_clock(monkeypatch, START)
 
 
 @pytest.fixture

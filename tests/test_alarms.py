@@ -16,6 +16,7 @@ from durable_agents.runtime.alarms import MAX_RETRIES, Sweeper, alarm_event, bac
 from durable_agents.runtime.host import host_call
 from durable_agents.runtime.turn import run_alarm
 from tests.conftest import TABLE, make_env
+from tests.support.clock import held_clock
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -23,9 +24,7 @@ START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
     """The runtime's clock, at ``now[0]`` seconds (start: 2026-12-01 12:00 UTC); move it by assigning."""
-    moment = [START.timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
-    yield moment
+    yield held_clock(monkeypatch, START)
 
 
 def sweeper(env: Env) -> Sweeper:

@@ -13,10 +13,11 @@ import pytest
 from durable_agents.agents.models import AgentContext, AgentMessage
 from durable_agents.agents.travel import MAX_ALERTS
 from durable_agents.llm.alerts import WATCH_DAYS
-from durable_agents.runtime import Env, clock
+from durable_agents.runtime import Env
 from durable_agents.runtime.alarms import Sweeper, alarm_event
 from durable_agents.runtime.host import host_call
 from tests.support.agents import agents_env, chat
+from tests.support.clock import held_clock
 from tests.support.stack import stored_view
 
 START = dt.datetime(2027, 1, 4, 9, 30, tzinfo=dt.UTC)
@@ -26,9 +27,7 @@ DAY = 86_400
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The runtime's clock at ``now[0]`` (start: Monday 2027-01-04 09:30 UTC); move it by assigning."""
-    moment = [START.timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
-    return moment
+    return held_clock(monkeypatch, START)
 
 
 @pytest.fixture

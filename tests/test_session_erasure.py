@@ -11,11 +11,12 @@ import pytest
 
 from durable_agents.agents.factory import AgentFactory, session_key
 from durable_agents.agents.session import MAX_SESSIONS
-from durable_agents.runtime import Env, clock
+from durable_agents.runtime import Env
 from durable_agents.runtime.alarms import Sweeper, alarm_event
 from durable_agents.runtime.host import host_call
 from durable_agents.runtime.turn import run_alarm
 from tests.support.agents import agents_env, chat
+from tests.support.clock import held_clock
 from tests.support.sessions import remnants, stored_text
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -25,9 +26,7 @@ DAY = 86_400.0
 @pytest.fixture
 def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The runtime's clock (the agents' too) at ``now[0]``; move it by assigning."""
-    moment = [START.timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
-    return moment
+    return held_clock(monkeypatch, START)
 
 
 @pytest.fixture

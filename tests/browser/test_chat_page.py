@@ -31,11 +31,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from devstack.alarm_clock import AlarmClock
-from durable_agents.runtime import clock
 from tests.browser.conftest import ConsoleCheck
 from tests.browser.page import ChatPage, Message
 from tests.browser.proxy import ApiProxy, Canned, Exchange, Held
 from tests.support.api_client import ApiClient
+from tests.support.clock import held_clock
 from tests.support.stack import HttpStack, http_stack
 
 BENCH = Path(__file__).resolve().parents[2] / ".bench"
@@ -583,8 +583,7 @@ def test_without_the_socket_a_reminder_that_fires_appears_by_polling_while_visib
     served.proxy.sockets_allowed.clear()
     served.proxy.drop_sockets()
     page.wait(lambda _: page.driver.execute_script("return document.body.dataset.live") == "closed")
-    moment = [datetime(2027, 1, 4, 9, 30, tzinfo=UTC).timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
+    moment = held_clock(monkeypatch, datetime(2027, 1, 4, 9, 30, tzinfo=UTC))
     alarms = AlarmClock.for_stack(served.stack.stack).start()
     try:
         page.send("Plan a trip to Rome from Boston January 9-12 for 2 adults")

@@ -18,12 +18,12 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from devstack.alarm_clock import AlarmClock
-from durable_agents.runtime import clock
 from durable_agents.tools import registry
 from tests.browser.conftest import ConsoleCheck
 from tests.browser.page import ChatPage
 from tests.browser.proxy import ApiProxy
 from tests.support.api_client import ApiClient
+from tests.support.clock import held_clock
 from tests.support.stack import HttpStack, http_stack
 
 BENCH = Path(__file__).resolve().parents[2] / ".bench"
@@ -92,8 +92,7 @@ def test_a_turns_progress_shows_while_it_runs_then_the_answer_replaces_it(
 def test_a_reminder_that_fires_is_pushed_to_the_page_without_any_poll(
     page: ChatPage, served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    moment = [datetime(2027, 1, 4, 9, 30, tzinfo=UTC).timestamp()]
-    monkeypatch.setattr(clock, "source", lambda: moment[0])
+    moment = held_clock(monkeypatch, datetime(2027, 1, 4, 9, 30, tzinfo=UTC))
     alarms = AlarmClock.for_stack(served.stack.stack).start()
     try:
         page.send("Plan a trip to Rome from Boston January 9-12 for 2 adults")
