@@ -6,10 +6,14 @@ import functools
 import os
 from collections import Counter as Tally
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.api_client import ApiClient
+    from tests.support.stack import HttpStack
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -119,3 +123,20 @@ def make_env(dynamodb: Any, **overrides: Any) -> Env:
 @pytest.fixture
 def env(dynamodb: Any) -> Env:
     return make_env(dynamodb, lease_seconds=30, busy_wait_seconds=5)
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[HttpStack]:
+    """The local stack served on loopback (an ephemeral port), one per test module."""
+    from tests.support.stack import http_stack
+
+    with http_stack() as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(local: HttpStack) -> ApiClient:
+    """A client of ``local``'s HTTP API."""
+    from tests.support.api_client import ApiClient
+
+    return ApiClient(local.url)

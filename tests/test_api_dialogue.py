@@ -4,26 +4,13 @@ and neither runs a tool (no web search of the user's words) nor changes the trip
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.api_client import ApiClient
-from tests.support.stack import HttpStack, http_stack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def local() -> Iterator[HttpStack]:
-    with http_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def api(local: HttpStack) -> ApiClient:
-    return ApiClient(local.url)
 
 
 def say(api: ApiClient, text: str, session: str | None) -> dict[str, Any]:

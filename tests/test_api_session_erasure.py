@@ -8,7 +8,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from durable_agents.runtime.host import host_call
 from tests.support.agents import AGENT_BINDINGS
 from tests.support.api_client import ApiClient
 from tests.support.sessions import remnants, stored_text
-from tests.support.stack import HttpStack, http_stack
+from tests.support.stack import HttpStack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -31,12 +30,6 @@ ROUNDS = 8
 code failed at round 14 of 30, so the fast tier's rounds each force the race with threads as well)."""
 SLOW_ROUNDS = 30
 OLD_WORDS = ("Kyoto", "Osaka")
-
-
-@pytest.fixture(scope="module")
-def local() -> Iterator[HttpStack]:
-    with http_stack() as stack:
-        yield stack
 
 
 def as_user(user: str) -> dict[str, str]:

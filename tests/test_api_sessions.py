@@ -4,25 +4,12 @@ serves it (the API trusts ``userId`` / ``X-User-Id``; see test_api_identity.py f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from tests.support.api_client import ApiClient
-from tests.support.stack import HttpStack, http_stack
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def local() -> Iterator[HttpStack]:
-    with http_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def api(local: HttpStack) -> ApiClient:
-    return ApiClient(local.url)
 
 
 def as_user(user: str) -> dict[str, str]:

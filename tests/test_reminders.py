@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,23 +27,12 @@ from durable_agents.runtime.alarms import MAX_RETRIES, Sweeper, alarm_event, bac
 from durable_agents.tools.flights import OfflineFlights
 from durable_agents.tools.models import FlightParams, FlightSearch
 from tests.support.api_client import ApiClient
-from tests.support.stack import HttpStack, ServedStack, http_stack, serve
+from tests.support.stack import HttpStack, ServedStack, serve
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
 START = dt.datetime(2027, 1, 4, 9, 30, tzinfo=dt.UTC)  # a Monday
 DAY = 86_400
-
-
-@pytest.fixture(scope="module")
-def local() -> Iterator[HttpStack]:
-    with http_stack() as stack:
-        yield stack
-
-
-@pytest.fixture
-def api(local: HttpStack) -> ApiClient:
-    return ApiClient(local.url)
 
 
 class Clock:

@@ -9,11 +9,14 @@ unless the test declared it expected (``console.expect("status of 503")``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.browser.chrome import Chromium, console_errors, require_chromium, start_chrome
+from tests.browser.proxy import ApiProxy
+from tests.support.stack import HttpStack, http_stack
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +53,28 @@ def console(driver: Any) -> Iterator[ConsoleCheck]:
     console_errors(driver)  # what earlier tests left
     yield check
     assert check.unexpected() == [], "errors in the browser console"
+
+
+@dataclass
+class Served:
+    """A local stack behind the page's proxy (:class:`~tests.browser.proxy.ApiProxy`): the page talks to
+    ``url``; tests reach the stack itself through ``stack``."""
+
+    proxy: ApiProxy
+    stack_url: str
+    stack: HttpStack
+
+    @property
+    def url(self) -> str:
+        return self.proxy.url
+
+
+@pytest.fixture(scope="module")
+def served(chromium: Any) -> Iterator[Served]:
+    """One local stack and its proxy per test module."""
+    with http_stack() as stack:
+        proxy = ApiProxy(stack.url).start()
+        try:
+            yield Served(proxy, stack.url, stack)
+        finally:
+            proxy.stop()

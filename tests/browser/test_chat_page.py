@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,37 +30,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from devstack.alarm_clock import AlarmClock
-from tests.browser.conftest import ConsoleCheck
+from tests.browser.conftest import ConsoleCheck, Served
 from tests.browser.page import ChatPage, Message
 from tests.browser.proxy import ApiProxy, Canned, Exchange, Held
 from tests.support.api_client import ApiClient
 from tests.support.clock import held_clock
-from tests.support.stack import HttpStack, http_stack
 
 BENCH = Path(__file__).resolve().parents[2] / ".bench"
 PARIS = "Plan a trip to Paris"
 PARIS_DETAILS = "from Boston, 5 days in May, 2 adults, budget 3000 USD"
-
-
-@dataclass
-class Served:
-    proxy: ApiProxy
-    stack_url: str
-    stack: HttpStack
-
-    @property
-    def url(self) -> str:
-        return self.proxy.url
-
-
-@pytest.fixture(scope="module")
-def served(chromium: Any) -> Iterator[Served]:
-    with http_stack() as stack:
-        proxy = ApiProxy(stack.url).start()
-        try:
-            yield Served(proxy, stack.url, stack)
-        finally:
-            proxy.stop()
 
 
 @pytest.fixture

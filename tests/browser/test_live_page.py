@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,35 +17,12 @@ from selenium.webdriver.common.by import By
 
 from devstack.alarm_clock import AlarmClock
 from durable_agents.tools import registry
-from tests.browser.conftest import ConsoleCheck
+from tests.browser.conftest import ConsoleCheck, Served
 from tests.browser.page import ChatPage
-from tests.browser.proxy import ApiProxy
 from tests.support.api_client import ApiClient
 from tests.support.clock import held_clock
-from tests.support.stack import HttpStack, http_stack
 
 BENCH = Path(__file__).resolve().parents[2] / ".bench"
-
-
-@dataclass
-class Served:
-    proxy: ApiProxy
-    stack_url: str
-    stack: HttpStack
-
-    @property
-    def url(self) -> str:
-        return self.proxy.url
-
-
-@pytest.fixture(scope="module")
-def served(chromium: Any) -> Iterator[Served]:
-    with http_stack() as stack:
-        proxy = ApiProxy(stack.url).start()
-        try:
-            yield Served(proxy, stack.url, stack)
-        finally:
-            proxy.stop()
 
 
 @pytest.fixture
