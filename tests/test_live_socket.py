@@ -16,6 +16,7 @@ import boto3
 import pytest
 import websocket
 
+from tests.support.api_client import ApiClient
 from tests.support.stack import HttpStack, http_stack
 
 WCU_LOG: list[Any] = []
@@ -127,8 +128,20 @@ def test_another_users_socket_gets_nothing_of_a_session_with_the_same_id(stack: 
         (json.dumps({"action": "chat", "sessionId": "s", "message": ""}), 400, "invalid_request"),
         (json.dumps({"action": "chat", "sessionId": "bad id!", "message": "hi"}), 400, "invalid_request"),
         (json.dumps({"action": "subscribe", "sessionId": "s", "after": -1}), 400, "invalid_request"),
+        (json.dumps({"action": "chat", "sessionId": "s", "message": "x" * 4001}), 400, "invalid_request"),
+        ('{"action": "chat", "sessionId": "s", "message": "Rome \\ud800"}', 400, "invalid_text"),
+        ('{"action": "chat", "sessionId": "s", "message": "hi", "x\\udc00": 1}', 400, "invalid_text"),
     ],
-    ids=["not json", "unknown action", "empty message", "bad session id", "negative after"],
+    ids=[
+        "not json",
+        "unknown action",
+        "empty message",
+        "bad session id",
+        "negative after",
+        "longer than /chat allows",
+        "lone surrogate in the message",
+        "lone surrogate in a key",
+    ],
 )
 def test_a_bad_message_is_answered_with_an_error_event_to_its_socket_only(
     stack: HttpStack, payload: str, status: int, code: str
@@ -139,6 +152,32 @@ def test_a_bad_message_is_answered_with_an_error_event_to_its_socket_only(
         error = receive(sock)
         assert error["type"] == "error" and error["status"] == status and error["error"]["code"] == code
         assert error["error"]["message"]
+    finally:
+        sock.close()
+
+
+def test_a_key_is_the_callers_across_sessions_and_doors_as_on_post_chat(stack: HttpStack) -> None:
+    """The same ``idempotencyKey`` on another session (by the socket, or after ``POST /chat`` used it)
+    is 422 and runs nothing: keys are the caller's across all their sessions, whichever door."""
+    sock = connect(stack, "key-owner")
+    try:
+        subscribe(sock, "doors-a")
+        chat(sock, "doors-a", "Plan a trip to Lisbon", idempotencyKey="door-1")
+        until(sock, "turn")
+        chat(sock, "doors-b", "Plan a trip to Lisbon", idempotencyKey="door-1")
+        error = until(sock, "error")[-1]
+        assert (error["status"], error["error"]["code"]) == (422, "idempotency_key_reused")
+        assert error["sessionId"] == "doors-b"
+        api = ApiClient(stack.url)
+        rest = api.chat("Plan a trip to Oslo", session="doors-c", user="key-owner", key="door-2")
+        assert rest.status == 200 and rest.json()["sessionId"] == "doors-c"
+        chat(sock, "doors-d", "Plan a trip to Oslo", idempotencyKey="door-2")
+        error = until(sock, "error")[-1]
+        assert (error["status"], error["error"]["code"]) == (422, "idempotency_key_reused")
+        listed = api.send("GET", "/sessions", headers={"X-User-Id": "key-owner"})
+        assert listed.status == 200
+        # nothing was opened by a refusal
+        assert {s["sessionId"] for s in listed.json()["sessions"]} == {"doors-a", "doors-c"}
     finally:
         sock.close()
 

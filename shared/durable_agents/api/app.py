@@ -30,6 +30,7 @@ from ..config import settings
 from ..runtime import DurableObjectError, Env, KeyClaim, lambda_invocation
 from ..runtime.env import in_process_env
 from ..web import page_response
+from .claims import chat_key_claim
 from .errors import JSON, error_response, map_exception, run_turn
 from .identity import Caller, request_fingerprint, resolve_caller, scoped_key
 from .requests import (
@@ -133,18 +134,8 @@ def chat() -> Response[str]:
 
 
 def _key_claim(user_id: str, key: str, same: str) -> KeyClaim:
-    """The claim of ``key`` for this request (``same``: its fingerprint) in the user's SessionManager
-    (:mod:`~durable_agents.runtime.claims`: one conditional ``PutItem``, beside the acquire of the
-    call it goes with, decided before that call runs): a key is the caller's across all their sessions,
-    so the same key with another message or another session is refused (422,
-    ``idempotency_key_reused``) and nothing is opened or run; a retry of the same request passes and the
-    conversation replays its recorded answer. An anonymous caller owns one session, where the
-    conversation's own record already decides."""
-    manager = AgentFactory(env()).session_manager(user_id).id
-    assert manager.name is not None
-    return KeyClaim(
-        namespace=manager.namespace, name=manager.name, key=scoped_key(user_id, "chat", key), fingerprint=same
-    )
+    """:func:`~.claims.chat_key_claim` of ``key`` for this request (``same``: its fingerprint)."""
+    return chat_key_claim(AgentFactory(env()), user_id, key, same)
 
 
 def _open_session(who: Caller, key: str | None, claim: KeyClaim | None) -> str:

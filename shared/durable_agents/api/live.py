@@ -25,20 +25,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ..agents.factory import AgentFactory, session_key
-from ..agents.models import AgentContext, AgentMessage
+from ..agents.models import MAX_MESSAGE_CHARS, AgentContext, AgentMessage
 from ..runtime.connections import GoneConnection, post
 from ..runtime.env import in_process_env
 from ..runtime.lease import lambda_invocation
+from .claims import chat_key_claim
 from .errors import map_exception, run_turn
 from .identity import request_fingerprint, scoped_key
-
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"  # the REST API's ids (api/requests.py)
-MAX_MESSAGE_CHARS = 8000
+from .requests import ID_PATTERN, check_text
 
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    session_id: str = Field(alias="sessionId", pattern=_ID)
+    session_id: str = Field(alias="sessionId", pattern=ID_PATTERN)
 
 
 class Subscribe(_Action):
@@ -53,7 +52,7 @@ class Chat(_Action):
 
     action: Literal["chat"]
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    idempotency_key: str | None = Field(default=None, alias="idempotencyKey", pattern=_ID)
+    idempotency_key: str | None = Field(default=None, alias="idempotencyKey", pattern=ID_PATTERN)
 
 
 Action = Annotated[Subscribe | Chat, Field(discriminator="action")]
@@ -104,11 +103,14 @@ def _message(event: dict[str, Any], connection_id: str) -> None:
             raw = json.loads(event.get("body") or "")
         except ValueError:
             raw = None
-        if isinstance(raw, dict) and isinstance(raw.get("sessionId"), str):
-            session_id = raw["sessionId"]
+        if isinstance(raw, dict):
+            check_text(raw)  # a lone surrogate is 400 invalid_text, as on the REST API
+            if isinstance(raw.get("sessionId"), str):
+                session_id = raw["sessionId"]
         action = _ACTIONS.validate_python(raw)
         session_id = action.session_id
-        conversation = AgentFactory(in_process_env()).conversation(session_key(user, action.session_id))
+        factory = AgentFactory(in_process_env())
+        conversation = factory.conversation(session_key(user, action.session_id))
         if isinstance(action, Subscribe):
             conversation.call("subscribe", connection_id, user, action.session_id, action.after)
             return
@@ -121,7 +123,13 @@ def _message(event: dict[str, Any], connection_id: str) -> None:
             context=AgentContext(session_id=action.session_id, user_id=user),
         )
         same = request_fingerprint("chat", action.session_id, action.message)
-        run_turn(lambda: conversation.call("route_message", message, idempotency_key=turn, fingerprint=same))
+        # the key is the caller's across their sessions, as on POST /chat
+        claim = chat_key_claim(factory, user, key, same) if key is not None else None
+        run_turn(
+            lambda: conversation.call(
+                "route_message", message, idempotency_key=turn, fingerprint=same, claim=claim
+            )
+        )
     except Exception as error:  # noqa: BLE001 - every failure is answered to this socket, as REST answers it
         _reply(connection_id, _error_event(error, session_id))
 

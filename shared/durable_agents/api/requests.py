@@ -12,7 +12,9 @@ from ..agents.models import MAX_MESSAGE_CHARS
 from .errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
+"""An id (user, session, idempotency key) in any request: REST bodies and the WebSocket's messages."""
+_ID = re.compile(ID_PATTERN)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,255}$")
 
 
