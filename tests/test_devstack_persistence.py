@@ -171,8 +171,10 @@ def test_a_copy_never_holds_half_a_transaction(mock_stack: LocalStack) -> None:
     dynamodb = mock_stack.client("dynamodb")
     table = mock_stack.physical_id("StateTable")
     done = threading.Event()
+    copying = threading.Event()
 
     def write() -> None:
+        copying.wait(10)  # the writes start with the copies, never all done before the first one
         for group in range(40):
             dynamodb.transact_write_items(
                 TransactItems=[
@@ -191,6 +193,7 @@ def test_a_copy_never_holds_half_a_transaction(mock_stack: LocalStack) -> None:
     writer.start()
     copies = 0
     while not done.is_set():
+        copying.set()
         _, copied = copy_tables(ACCOUNT, REGION, [table])
         sizes: dict[str, int] = {}
         for item in copied[table]:
