@@ -42,7 +42,9 @@ PAGE_AND_SESSION_ROUTES = [
 ]
 
 
-def echo_gateway() -> ApiGateway:
+def echo_gateway(**limits: Any) -> ApiGateway:
+    """A gateway over the template's routes (and the page's) whose Api function echoes its event;
+    ``limits``: the gateway's own (``header_deadline_seconds``, ``max_connections``)."""
     values = TEMPLATE.local_values()
     functions = {
         "ApiFunction": LocalFunction(
@@ -54,7 +56,7 @@ def echo_gateway() -> ApiGateway:
         )
     }
     routes = [*PAGE_AND_SESSION_ROUTES, *TEMPLATE.routes]
-    return ApiGateway(routes, functions, stage="dev", account_id=values.account_id)
+    return ApiGateway(routes, functions, stage="dev", account_id=values.account_id, **limits)
 
 
 @pytest.fixture
@@ -453,7 +455,7 @@ def _closed_within(sock: socket.socket, seconds: float, trickle: bytes) -> bool:
 
 def test_a_client_trickling_its_headers_is_disconnected_at_the_header_deadline() -> None:
     """Each byte arrives within the per-read timeout, but the whole header block does not in time."""
-    with echo_gateway_with(header_deadline_seconds=0.5) as gateway:
+    with echo_gateway(header_deadline_seconds=0.5) as gateway:
         with socket.create_connection(address(gateway), timeout=5) as sock:
             trickle = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200
             started = time.monotonic()
@@ -463,7 +465,7 @@ def test_a_client_trickling_its_headers_is_disconnected_at_the_header_deadline()
 
 
 def test_a_request_sent_in_time_is_served_on_a_gateway_with_a_short_header_deadline() -> None:
-    with echo_gateway_with(header_deadline_seconds=0.5) as gateway:
+    with echo_gateway(header_deadline_seconds=0.5) as gateway:
         with socket.create_connection(address(gateway), timeout=5) as sock:
             for _ in range(3):  # keep-alive: each request has its own deadline
                 time.sleep(0.3)
@@ -472,7 +474,7 @@ def test_a_request_sent_in_time_is_served_on_a_gateway_with_a_short_header_deadl
 
 
 def test_connections_over_the_cap_are_refused_with_503_and_served_again_when_one_closes() -> None:
-    with echo_gateway_with(max_connections=3) as gateway:
+    with echo_gateway(max_connections=3) as gateway:
         idle = [socket.create_connection(address(gateway), timeout=5) for _ in range(3)]
         try:
             deadline = time.monotonic() + 5
@@ -491,17 +493,3 @@ def test_connections_over_the_cap_are_refused_with_503_and_served_again_when_one
         assert still_serving(gateway)
         for sock in idle:
             sock.close()
-
-
-def echo_gateway_with(**limits: Any) -> ApiGateway:
-    values = TEMPLATE.local_values()
-    functions = {
-        "ApiFunction": LocalFunction(
-            TEMPLATE.functions["ApiFunction"],
-            function_name=values.refs["ApiFunction"],
-            region=values.region,
-            account_id=values.account_id,
-            handler=handler_from_file(HANDLERS / "echo_api.py"),
-        )
-    }
-    return ApiGateway(TEMPLATE.routes, functions, stage="dev", account_id=values.account_id, **limits)
